@@ -1,0 +1,13 @@
+app_name = "opportunity_suite"
+app_title = "Opportunity Suite"
+app_publisher = "opportunity_suite developers"
+app_description = "A complete, Vtiger-grade Opportunities module for Frappe"
+app_email = "opportunity-suite@example.com"
+app_license = "mit"
+required_apps = []
+
+# Refuse a site where another app already owns one of our DocType names (ERPNext's Opportunity...)
+before_install = "opportunity_suite.install.before_install"
+after_install = "opportunity_suite.install.after_install"
+after_migrate = "opportunity_suite.install.after_migrate"
+before_tests = "opportunity_suite.install.before_tests"

@@ -1,0 +1,17 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import flt
+
+from opportunity_suite.services.forecast import compute_amounts
+from opportunity_suite.services.stages import apply_stage
+
+
+class Opportunity(Document):
+	def validate(self):
+		if not self.assigned_to:
+			self.assigned_to = self.owner or frappe.session.user
+		if not 0 <= flt(self.probability) <= 100:
+			frappe.throw(_("Probability must be between 0 and 100."), title=_("Invalid Probability"))
+		apply_stage(self, self.get_doc_before_save())
+		compute_amounts(self)

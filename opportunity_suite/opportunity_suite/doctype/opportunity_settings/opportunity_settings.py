@@ -1,0 +1,27 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from opportunity_suite.services import forecast
+
+
+class OpportunitySettings(Document):
+	def validate(self):
+		self.forecast_formula = (self.forecast_formula or "").strip() or forecast.DEFAULT_FORMULA
+		try:
+			forecast.validate_formula(self.forecast_formula)
+		except forecast.FormulaError as e:
+			frappe.throw(str(e), exc=forecast.FormulaError, title=_("Invalid Forecast Formula"))
+
+	def on_update(self):
+		forecast.clear_settings_cache()
+		before = self.get_doc_before_save()
+		formula_changed = before is None or before.forecast_formula != self.forecast_formula
+		turned_on = before is not None and not before.forecast_enabled and self.forecast_enabled
+		if frappe.flags.in_install or frappe.flags.in_migrate or not frappe.db.exists("Opportunity"):
+			return
+		if self.forecast_enabled and (formula_changed or turned_on):
+			forecast.enqueue_recompute()
+			frappe.msgprint(
+				_("Forecast amounts are being recomputed in the background."), alert=True, indicator="blue"
+			)

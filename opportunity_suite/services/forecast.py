@@ -1,0 +1,228 @@
+"""Forecast Amount = the settings' formula over an opportunity (default amount × probability / 100).
+
+One place computes it: `compute_amounts` for a document being saved, `forecast_values` for a plain row
+(the bulk recompute and the importer use the same function), so every path gives the same numbers."""
+
+from collections.abc import Iterable, Mapping
+
+import frappe
+from frappe import _
+from frappe.utils import flt, now_datetime
+
+from opportunity_suite.services.formula import CompiledFormula, FormulaError, compile_formula
+
+DOCTYPE = "Opportunity"
+SETTINGS = "Opportunity Settings"
+DEFAULT_FORMULA = "amount * probability / 100"
+NUMERIC_FIELDTYPES = ("Currency", "Float", "Int", "Percent")
+# fields the formula computes, or that follow from it: never inputs of the formula
+DERIVED_FIELDS = frozenset({"forecast_amount", "base_forecast_amount", "base_amount"})
+RECOMPUTE_JOB_ID = "opportunity_suite:recompute_forecasts"
+RECOMPUTE_BATCH_SIZE = 5000
+
+
+class ExchangeRateError(frappe.ValidationError):
+	pass
+
+
+def formula_fields() -> frozenset[str]:
+	"""The opportunity's number fields a formula may use (custom fields included)."""
+	meta = frappe.get_meta(DOCTYPE)
+	return frozenset(
+		df.fieldname
+		for df in meta.fields
+		if df.fieldtype in NUMERIC_FIELDTYPES and df.fieldname not in DERIVED_FIELDS
+	)
+
+
+def _request_cache() -> dict:
+	"""Per-request (per-job) memory: settings and the compiled formula are read once per request."""
+	cache = getattr(frappe.local, "opportunity_suite_forecast", None)
+	if cache is None:
+		cache = frappe.local.opportunity_suite_forecast = {"formulas": {}}
+	return cache
+
+
+def get_settings() -> frappe._dict:
+	"""The forecast settings, cached per request."""
+	cache = _request_cache()
+	if "settings" not in cache:
+		values = frappe.db.get_singles_dict(SETTINGS, cast=True)
+		cache["settings"] = frappe._dict(
+			enabled=bool(values.get("forecast_enabled", 1)) if values else True,
+			formula=(values.get("forecast_formula") if values else None) or DEFAULT_FORMULA,
+			default_currency=(values.get("default_currency") if values else None)
+			or frappe.db.get_default("currency")
+			or "USD",
+		)
+	return cache["settings"]
+
+
+def clear_settings_cache():
+	frappe.local.opportunity_suite_forecast = None
+
+
+def get_compiled_formula(text: str | None = None) -> CompiledFormula:
+	text = text or get_settings().formula
+	cache = _request_cache()["formulas"]
+	if text not in cache:
+		cache[text] = compile_formula(text, formula_fields())
+	return cache[text]
+
+
+def validate_formula(text: str) -> CompiledFormula:
+	"""Raise FormulaError with a clear message when `text` is not an acceptable formula."""
+	return compile_formula(text, formula_fields())
+
+
+def currency_precision(currency: str | None) -> int:
+	from frappe.utils import get_field_precision
+
+	df = frappe.get_meta(DOCTYPE).get_field("forecast_amount")
+	return get_field_precision(df, currency=currency) if currency else get_field_precision(df)
+
+
+def forecast_values(row: Mapping, formula: CompiledFormula, precision: int) -> tuple[float, float]:
+	"""(forecast_amount, base_forecast_amount) for one opportunity given as a plain mapping."""
+	forecast = flt(formula.evaluate(row), precision)
+	rate = flt(row.get("exchange_rate")) or 1.0
+	return forecast, flt(forecast * rate, precision)
+
+
+def compute_amounts(doc):
+	"""Set currency, exchange rate, base amount and (when the rule is on) the forecast of a document."""
+	settings = get_settings()
+	if not doc.currency:
+		doc.currency = settings.default_currency
+	if doc.currency == settings.default_currency:
+		doc.exchange_rate = 1
+	elif flt(doc.exchange_rate) <= 0:
+		frappe.throw(
+			_("Exchange Rate must be greater than 0 for an amount in {0} (the default currency is {1}).").format(
+				doc.currency, settings.default_currency
+			),
+			exc=ExchangeRateError,
+		)
+	precision = currency_precision(settings.default_currency)
+	doc.base_amount = flt(flt(doc.amount) * flt(doc.exchange_rate), precision)
+	if settings.enabled:
+		doc.forecast_amount, doc.base_forecast_amount = forecast_values(
+			doc, get_compiled_formula(), currency_precision(doc.currency)
+		)
+
+
+# ---------------------------------------------------------------- bulk recompute
+
+
+def enqueue_recompute() -> str:
+	"""Recompute every opportunity's forecast in the background (one job at a time)."""
+	frappe.enqueue(
+		"opportunity_suite.services.forecast.recompute_all_forecasts",
+		queue="long",
+		job_id=RECOMPUTE_JOB_ID,
+		deduplicate=True,
+		enqueue_after_commit=True,
+		timeout=3 * 3600,
+	)
+	return RECOMPUTE_JOB_ID
+
+
+def _iter_batches(fields: Iterable[str], batch_size: int):
+	"""Opportunities in name order, a batch at a time (keyset pagination: no OFFSET)."""
+	table = frappe.qb.DocType(DOCTYPE)
+	columns = [table.name, table.currency, table.exchange_rate, table.forecast_amount, table.base_forecast_amount]
+	columns += [table[f] for f in sorted(set(fields) - {"exchange_rate"})]
+	last = ""
+	while True:
+		rows = (
+			frappe.qb.from_(table)
+			.select(*columns)
+			.where(table.name > last)
+			.orderby(table.name)
+			.limit(batch_size)
+			.run(as_dict=True)
+		)
+		if not rows:
+			return
+		yield rows
+		last = rows[-1].name
+
+
+def _write_batch(changes: list[tuple[str, float, float]]):
+	"""One UPDATE for the whole batch: the new values travel as one JSON document joined on name.
+	Raw SQL because frappe.qb has no JSON_TABLE; the only value is a bound parameter."""
+	if not changes:
+		return
+	frappe.db.sql(
+		"""
+		UPDATE `tabOpportunity` o
+		JOIN JSON_TABLE(%(rows)s, '$[*]' COLUMNS (
+			n VARCHAR(140) PATH '$[0]',
+			f DECIMAL(21, 9) PATH '$[1]',
+			b DECIMAL(21, 9) PATH '$[2]'
+		)) v ON o.name = v.n COLLATE utf8mb4_unicode_ci
+		SET o.forecast_amount = v.f, o.base_forecast_amount = v.b
+		""",
+		{"rows": frappe.as_json(changes, indent=None)},
+	)
+
+
+def recompute_all_forecasts(batch_size: int = RECOMPUTE_BATCH_SIZE, publish: bool = True) -> int:
+	"""Recompute every opportunity's forecast with the current formula, a batch per transaction.
+
+	Writes only rows whose values change, with one set-based UPDATE per batch, and commits per batch.
+	`modified` is not touched: a recompute is not an edit, and fires no alert. If the formula changes
+	while it runs, it starts again with the new one. Returns the number of rows updated."""
+	updated = 0
+	try:
+		while True:
+			clear_settings_cache()
+			settings = get_settings()
+			if not settings.enabled:
+				return updated
+			formula = get_compiled_formula(settings.formula)
+			total = frappe.db.count(DOCTYPE) or 1
+			done = 0
+			precisions: dict[str | None, int] = {}
+			for rows in _iter_batches(formula.fields, batch_size):
+				changes = []
+				for row in rows:
+					if row.currency not in precisions:
+						precisions[row.currency] = currency_precision(row.currency)
+					forecast, base = forecast_values(row, formula, precisions[row.currency])
+					if forecast != flt(row.forecast_amount) or base != flt(row.base_forecast_amount):
+						changes.append((row.name, forecast, base))
+				_write_batch(changes)
+				frappe.db.commit()
+				updated += len(changes)
+				done += len(rows)
+				if publish:
+					frappe.publish_progress(
+						min(100, done * 100 / total),
+						title=_("Recomputing forecast amounts"),
+						doctype=SETTINGS,
+						docname=SETTINGS,
+						description=_("{0} of {1} opportunities").format(done, total),
+					)
+			clear_settings_cache()
+			if get_settings().formula == settings.formula:
+				break
+		_record_recompute(_("Completed"), updated)
+		return updated
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title=_("Forecast recompute failed"))
+		_record_recompute(_("Failed: see the Error Log"), updated)
+		raise
+
+
+def _record_recompute(status: str, rows: int):
+	frappe.db.set_single_value(
+		SETTINGS,
+		{"last_recompute_status": status, "last_recompute_on": now_datetime(), "last_recompute_rows": rows},
+		update_modified=False,
+	)
+	frappe.db.commit()
+
+
+__all__ = ["FormulaError"]

@@ -1,0 +1,97 @@
+"""Opportunity stages: the shipped picklist, and what a stage means for an opportunity."""
+
+import frappe
+from frappe import _
+from frappe.utils import flt, today
+
+# Vtiger's ten sales stages: (name, default probability, type)
+DEFAULT_STAGES = (
+	("Prospecting", 10, "Open"),
+	("Qualification", 20, "Open"),
+	("Needs Analysis", 25, "Open"),
+	("Value Proposition", 30, "Open"),
+	("Id. Decision Makers", 40, "Open"),
+	("Perception Analysis", 50, "Open"),
+	("Proposal/Price Quote", 65, "Open"),
+	("Negotiation/Review", 80, "Open"),
+	("Closed Won", 100, "Won"),
+	("Closed Lost", 0, "Lost"),
+)
+
+
+class StageError(frappe.ValidationError):
+	pass
+
+
+def ensure_default_stages():
+	"""Create the shipped stages that are missing (idempotent: edited or renamed stages are left alone)."""
+	if frappe.db.count("Opportunity Stage"):
+		return
+	for sequence, (name, probability, stage_type) in enumerate(DEFAULT_STAGES, start=1):
+		frappe.get_doc(
+			{
+				"doctype": "Opportunity Stage",
+				"stage_name": name,
+				"sequence": sequence * 10,
+				"default_probability": probability,
+				"stage_type": stage_type,
+			}
+		).insert(ignore_permissions=True)
+
+
+def get_stage(name: str) -> frappe._dict | None:
+	if not name:
+		return None
+	return frappe.db.get_value(
+		"Opportunity Stage",
+		name,
+		["name", "default_probability", "stage_type", "disabled"],
+		as_dict=True,
+		cache=True,
+	)
+
+
+def apply_stage(doc, before=None):
+	"""Status, probability and closed-on date that follow from the opportunity's stage.
+
+	The probability comes from the stage's default unless it was set by hand, which is remembered in
+	`probability_is_manual` so that a stage change from anywhere (form, REST, Kanban, import) respects it:
+	- a probability given in this save that differs from the stage's default marks it as set by hand;
+	- clearing `probability_is_manual` takes the stage's default again."""
+	stage = get_stage(doc.sales_stage)
+	if not stage:
+		frappe.throw(_("Sales Stage {0} does not exist.").format(frappe.bold(doc.sales_stage)), exc=StageError)
+	stage_changed = before is None or before.sales_stage != doc.sales_stage
+	if stage.disabled and stage_changed:
+		frappe.throw(
+			_("Sales Stage {0} is disabled and can't be chosen.").format(frappe.bold(doc.sales_stage)),
+			exc=StageError,
+		)
+
+	default = flt(stage.default_probability)
+	if before is None:
+		probability_given = doc.probability is not None and doc.probability != ""
+	else:
+		probability_given = flt(doc.probability) != flt(before.probability)
+	manual_cleared = before is not None and before.probability_is_manual and not doc.probability_is_manual
+
+	if manual_cleared:
+		doc.probability = default
+	elif probability_given and flt(doc.probability) != default:
+		doc.probability_is_manual = 1
+	if not doc.probability_is_manual and (stage_changed or doc.probability is None or doc.probability == ""):
+		doc.probability = default
+
+	previous_status = before.status if before is not None else None
+	doc.status = stage.stage_type
+	if doc.status == "Open":
+		doc.closed_on = None
+	elif doc.status != previous_status or not doc.closed_on:
+		doc.closed_on = today()
+
+	if doc.status == "Lost" and not (doc.lost_reason or "").strip():
+		frappe.throw(
+			_("Lost Reason is required when the stage is {0}.").format(frappe.bold(doc.sales_stage)),
+			exc=frappe.MandatoryError,
+			title=_("Missing Lost Reason"),
+		)

@@ -1,0 +1,35 @@
+"""First-run setup of the product's site, so that the desk opens without Frappe's setup wizard.
+
+Frappe's wizard also creates a user; a fresh product site only needs its regional settings, taken
+from the machine (time zone) or from the environment (OS_COUNTRY, OS_CURRENCY, OS_TIME_ZONE)."""
+
+import os
+from pathlib import Path
+
+import frappe
+
+
+def _machine_time_zone() -> str:
+	if os.environ.get("OS_TIME_ZONE"):
+		return os.environ["OS_TIME_ZONE"]
+	try:
+		return Path("/etc/timezone").read_text().strip() or "UTC"
+	except OSError:
+		return "UTC"
+
+
+def complete_setup_if_needed():
+	if frappe.db.get_single_value("System Settings", "setup_complete"):
+		return
+	from frappe.desk.page.setup_wizard.setup_wizard import disable_future_access
+	from frappe.desk.page.setup_wizard.install_fixtures import install as install_fixtures
+
+	settings = frappe.get_single("System Settings")
+	settings.country = os.environ.get("OS_COUNTRY") or settings.country or "United States"
+	settings.time_zone = _machine_time_zone()
+	settings.currency = os.environ.get("OS_CURRENCY") or settings.currency or "USD"
+	settings.language = settings.language or "en"
+	settings.save()
+	install_fixtures()
+	disable_future_access()
+	frappe.db.commit()
