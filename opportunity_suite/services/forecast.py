@@ -75,11 +75,11 @@ def validate_formula(text: str) -> CompiledFormula:
 	return compile_formula(text, formula_fields())
 
 
-def currency_precision(currency: str | None) -> int:
-	from frappe.utils import get_field_precision
+def currency_precision() -> int:
+	"""Frappe's precision for Currency fields (System Settings' currency precision or number format)."""
+	from frappe.model.meta import get_field_precision
 
-	df = frappe.get_meta(DOCTYPE).get_field("forecast_amount")
-	return get_field_precision(df, currency=currency) if currency else get_field_precision(df)
+	return get_field_precision(frappe.get_meta(DOCTYPE).get_field("forecast_amount"))
 
 
 def forecast_values(row: Mapping, formula: CompiledFormula, precision: int) -> tuple[float, float]:
@@ -103,12 +103,10 @@ def compute_amounts(doc):
 			),
 			exc=ExchangeRateError,
 		)
-	precision = currency_precision(settings.default_currency)
+	precision = currency_precision()
 	doc.base_amount = flt(flt(doc.amount) * flt(doc.exchange_rate), precision)
 	if settings.enabled:
-		doc.forecast_amount, doc.base_forecast_amount = forecast_values(
-			doc, get_compiled_formula(), currency_precision(doc.currency)
-		)
+		doc.forecast_amount, doc.base_forecast_amount = forecast_values(doc, get_compiled_formula(), precision)
 
 
 # ---------------------------------------------------------------- bulk recompute
@@ -183,13 +181,11 @@ def recompute_all_forecasts(batch_size: int = RECOMPUTE_BATCH_SIZE, publish: boo
 			formula = get_compiled_formula(settings.formula)
 			total = frappe.db.count(DOCTYPE) or 1
 			done = 0
-			precisions: dict[str | None, int] = {}
+			precision = currency_precision()
 			for rows in _iter_batches(formula.fields, batch_size):
 				changes = []
 				for row in rows:
-					if row.currency not in precisions:
-						precisions[row.currency] = currency_precision(row.currency)
-					forecast, base = forecast_values(row, formula, precisions[row.currency])
+					forecast, base = forecast_values(row, formula, precision)
 					if forecast != flt(row.forecast_amount) or base != flt(row.base_forecast_amount):
 						changes.append((row.name, forecast, base))
 				_write_batch(changes)

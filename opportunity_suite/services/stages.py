@@ -39,16 +39,15 @@ def ensure_default_stages():
 		).insert(ignore_permissions=True)
 
 
-def get_stage(name: str) -> frappe._dict | None:
+def get_stage(name: str):
+	"""The stage record from Frappe's document cache (cleared whenever a stage is saved), or None."""
 	if not name:
 		return None
-	return frappe.db.get_value(
-		"Opportunity Stage",
-		name,
-		["name", "default_probability", "stage_type", "disabled"],
-		as_dict=True,
-		cache=True,
-	)
+	try:
+		return frappe.get_cached_doc("Opportunity Stage", name)
+	except frappe.DoesNotExistError:
+		frappe.clear_last_message()
+		return None
 
 
 def apply_stage(doc, before=None):
