@@ -92,6 +92,7 @@ def test_custom_number_field_can_be_used_in_the_formula():
 		assert make_opportunity(amount=1000, probability=50, **{fieldname: 10}).forecast_amount == 450
 		frappe.db.rollback()
 	finally:
+		frappe.db.rollback()
 		frappe.delete_doc("Custom Field", field.name, force=True)
 		frappe.db.commit()
 		frappe.clear_cache(doctype="Opportunity")
