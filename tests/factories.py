@@ -41,3 +41,35 @@ def set_forecast_settings(**values):
 	settings.update(values)
 	settings.save()
 	return settings
+
+
+def bulk_make_opportunities(count: int, prefix: str, chunk_size: int = 10_000) -> None:
+	"""Insert `count` opportunities straight into the table (no controller), names `{prefix}-000001`...,
+	amount = i, probability = i % 101, stale forecast values (-1), currency = the default. Committed.
+	For the bulk recompute's tests and benchmark, which need many rows fast."""
+	from frappe.utils import now_datetime
+
+	from opportunity_suite.services.forecast import get_settings
+
+	currency = get_settings().default_currency
+	now = now_datetime()
+	close = add_days(today(), 30)
+	fields = [
+		"name", "creation", "modified", "owner", "modified_by", "docstatus", "opportunity_name",
+		"amount", "currency", "exchange_rate", "probability", "forecast_amount", "base_forecast_amount",
+		"sales_stage", "status", "expected_close_date", "assigned_to",
+	]  # fmt: skip
+	rows = (
+		(
+			f"{prefix}-{i:07d}", now, now, "Administrator", "Administrator", 0, f"Bulk {i}",
+			i, currency, 1, i % 101, -1, -1, "Prospecting", "Open", close, "Administrator",
+		)  # fmt: skip
+		for i in range(1, count + 1)
+	)
+	frappe.db.bulk_insert("Opportunity", fields, rows, chunk_size=chunk_size)
+	frappe.db.commit()
+
+
+def delete_bulk_opportunities(prefix: str) -> None:
+	frappe.db.delete("Opportunity", {"name": ("like", f"{prefix}-%")})
+	frappe.db.commit()

@@ -57,6 +57,8 @@ def apply_stage(doc, before=None):
 	`probability_is_manual` so that a stage change from anywhere (form, REST, Kanban, import) respects it:
 	- a probability given in this save that differs from the stage's default marks it as set by hand;
 	- clearing `probability_is_manual` takes the stage's default again."""
+	if not doc.sales_stage:
+		return  # Frappe's mandatory check names the missing field
 	stage = get_stage(doc.sales_stage)
 	if not stage:
 		frappe.throw(_("Sales Stage {0} does not exist.").format(frappe.bold(doc.sales_stage)), exc=StageError)

@@ -18,7 +18,7 @@ class OpportunitySettings(Document):
 		before = self.get_doc_before_save()
 		formula_changed = before is None or before.forecast_formula != self.forecast_formula
 		turned_on = before is not None and not before.forecast_enabled and self.forecast_enabled
-		if frappe.flags.in_install or frappe.flags.in_migrate or not frappe.db.exists("Opportunity"):
+		if frappe.flags.in_install or frappe.flags.in_migrate or not frappe.db.count("Opportunity"):
 			return
 		if self.forecast_enabled and (formula_changed or turned_on):
 			forecast.enqueue_recompute()
