@@ -11,3 +11,7 @@ before_install = "opportunity_suite.install.before_install"
 after_install = "opportunity_suite.install.after_install"
 after_migrate = "opportunity_suite.install.after_migrate"
 before_tests = "opportunity_suite.install.before_tests"
+
+# The desk's global search offers these (Frappe reads the hook when it sets up a site; install.py adds
+# them to an existing site's Global Search Settings)
+global_search_doctypes = {"Default": [{"doctype": "Opportunity"}]}

@@ -66,16 +66,30 @@ def before_install():
 	assert_no_doctype_clashes()
 
 
+def ensure_global_search_doctypes():
+	"""Offer the app's DocTypes in the desk's global search (Frappe only reads the hook at site setup)."""
+	wanted = [row["doctype"] for row in frappe.get_hooks("global_search_doctypes", app_name=APP).get("Default", [])]
+	settings = frappe.get_single("Global Search Settings")
+	present = {row.document_type for row in settings.allowed_in_global_search}
+	missing = [dt for dt in wanted if dt not in present and frappe.db.exists("DocType", dt)]
+	if missing:
+		for doctype in missing:
+			settings.append("allowed_in_global_search", {"document_type": doctype})
+		settings.save(ignore_permissions=True)
+
+
 def after_install():
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
+	ensure_global_search_doctypes()
 
 
 def after_migrate():
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
+	ensure_global_search_doctypes()
 
 
 def before_tests():
