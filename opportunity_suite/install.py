@@ -68,7 +68,9 @@ def before_install():
 
 def ensure_global_search_doctypes():
 	"""Offer the app's DocTypes in the desk's global search (Frappe only reads the hook at site setup)."""
-	wanted = [row["doctype"] for row in frappe.get_hooks("global_search_doctypes", app_name=APP).get("Default", [])]
+	wanted = [
+		row["doctype"] for row in frappe.get_hooks("global_search_doctypes", app_name=APP).get("Default", [])
+	]
 	settings = frappe.get_single("Global Search Settings")
 	present = {row.document_type for row in settings.allowed_in_global_search}
 	missing = [dt for dt in wanted if dt not in present and frappe.db.exists("DocType", dt)]

@@ -21,8 +21,8 @@ def _machine_time_zone() -> str:
 def complete_setup_if_needed():
 	if frappe.db.get_single_value("System Settings", "setup_complete"):
 		return
-	from frappe.desk.page.setup_wizard.setup_wizard import disable_future_access
 	from frappe.desk.page.setup_wizard.install_fixtures import install as install_fixtures
+	from frappe.desk.page.setup_wizard.setup_wizard import disable_future_access
 
 	settings = frappe.get_single("System Settings")
 	settings.country = os.environ.get("OS_COUNTRY") or settings.country or "United States"

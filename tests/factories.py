@@ -55,15 +55,44 @@ def bulk_make_opportunities(count: int, prefix: str, chunk_size: int = 10_000) -
 	now = now_datetime()
 	close = add_days(today(), 30)
 	fields = [
-		"name", "creation", "modified", "owner", "modified_by", "docstatus", "opportunity_name",
-		"amount", "currency", "exchange_rate", "probability", "forecast_amount", "base_forecast_amount",
-		"sales_stage", "status", "expected_close_date", "assigned_to",
-	]  # fmt: skip
+		"name",
+		"creation",
+		"modified",
+		"owner",
+		"modified_by",
+		"docstatus",
+		"opportunity_name",
+		"amount",
+		"currency",
+		"exchange_rate",
+		"probability",
+		"forecast_amount",
+		"base_forecast_amount",
+		"sales_stage",
+		"status",
+		"expected_close_date",
+		"assigned_to",
+	]
 	rows = (
 		(
-			f"{prefix}-{i:07d}", now, now, "Administrator", "Administrator", 0, f"Bulk {i}",
-			i, currency, 1, i % 101, -1, -1, "Prospecting", "Open", close, "Administrator",
-		)  # fmt: skip
+			f"{prefix}-{i:07d}",
+			now,
+			now,
+			"Administrator",
+			"Administrator",
+			0,
+			f"Bulk {i}",
+			i,
+			currency,
+			1,
+			i % 101,
+			-1,
+			-1,
+			"Prospecting",
+			"Open",
+			close,
+			"Administrator",
+		)
 		for i in range(1, count + 1)
 	)
 	frappe.db.bulk_insert("Opportunity", fields, rows, chunk_size=chunk_size)
