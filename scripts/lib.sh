@@ -5,7 +5,9 @@
 #   OS_TEST_SITE        the tests' site                          (default test.opportunity.localhost)
 #   OS_PORT             web server port                          (default 8000)
 #   OS_SOCKETIO_PORT    socketio port                            (default 9000)
-#   OS_REDIS_PORT       Redis port on 127.0.0.1                  (default 6379)
+#   OS_REDIS_PORT       the bench's own Redis on 127.0.0.1       (default: a port from 11000-15999 derived
+#                       from the bench's path, so that two benches never share Redis: Frappe keeps some
+#                       keys, such as the built assets' names, shared across the sites of one Redis)
 #   OS_DB_PORT          MariaDB port on 127.0.0.1                (default 3306)
 #   OS_DB_ROOT_USER / OS_DB_ROOT_PASSWORD  an existing MariaDB admin account; without them the
 #                       scripts create one through the local root socket (Debian's default)
@@ -21,7 +23,8 @@ OS_SITE=${OS_SITE:-opportunity.localhost}
 OS_TEST_SITE=${OS_TEST_SITE:-test.opportunity.localhost}
 OS_PORT=${OS_PORT:-8000}
 OS_SOCKETIO_PORT=${OS_SOCKETIO_PORT:-9000}
-OS_REDIS_PORT=${OS_REDIS_PORT:-6379}
+OS_REDIS_PORT=${OS_REDIS_PORT:-$(python3 -c 'import hashlib, os, sys
+print(11000 + int(hashlib.sha1(os.path.realpath(sys.argv[1]).encode()).hexdigest(), 16) % 5000)' "$OS_BENCH_DIR")}
 OS_DB_PORT=${OS_DB_PORT:-3306}
 OS_ADMIN_PASSWORD=${OS_ADMIN_PASSWORD:-admin}
 OS_FRAPPE_BRANCH=${OS_FRAPPE_BRANCH:-version-15}
