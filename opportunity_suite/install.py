@@ -80,11 +80,19 @@ def ensure_global_search_doctypes():
 		settings.save(ignore_permissions=True)
 
 
+def ensure_default_currency():
+	"""Show the currency the forecast's base amounts use: the site's currency until a manager picks one."""
+	site_currency = frappe.db.get_default("currency")
+	if site_currency and not frappe.db.get_single_value("Opportunity Settings", "default_currency"):
+		frappe.db.set_single_value("Opportunity Settings", "default_currency", site_currency)
+
+
 def after_install():
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
 	ensure_global_search_doctypes()
+	ensure_default_currency()
 
 
 def after_migrate():
@@ -92,6 +100,7 @@ def after_migrate():
 
 	ensure_default_stages()
 	ensure_global_search_doctypes()
+	ensure_default_currency()
 
 
 def before_tests():

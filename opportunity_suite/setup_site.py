@@ -32,4 +32,7 @@ def complete_setup_if_needed():
 	settings.save()
 	install_fixtures()
 	disable_future_access()
+	from opportunity_suite.install import ensure_default_currency
+
+	ensure_default_currency()
 	frappe.db.commit()
