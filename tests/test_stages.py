@@ -85,3 +85,10 @@ def test_disabled_stage_cannot_be_picked_but_stays_on_records():
 def test_probability_must_be_a_percentage():
 	with pytest.raises(frappe.ValidationError):
 		make_opportunity(probability=120)
+
+
+def test_a_new_record_s_empty_probability_takes_the_stage_default():
+	opp = make_opportunity(sales_stage="Qualification", probability=0)
+	assert (opp.probability, opp.probability_is_manual) == (20, 0)
+	chosen = make_opportunity(sales_stage="Qualification", probability=0, probability_is_manual=1)
+	assert (chosen.probability, chosen.probability_is_manual) == (0, 1)

@@ -73,14 +73,15 @@ def apply_stage(doc, before=None):
 
 	default = flt(stage.default_probability)
 	if before is None:
-		probability_given = doc.probability is not None and doc.probability != ""
+		# a new record's 0 is the form's empty number, not a choice, unless marked as set by hand
+		probability_given = bool(doc.probability_is_manual) or flt(doc.probability) != 0
 	else:
 		probability_given = flt(doc.probability) != flt(before.probability)
 	manual_cleared = before is not None and before.probability_is_manual and not doc.probability_is_manual
 
 	if manual_cleared:
 		doc.probability = default
-	elif probability_given and flt(doc.probability) != default:
+	elif probability_given and (flt(doc.probability) != default or doc.probability_is_manual):
 		doc.probability_is_manual = 1
 	if not doc.probability_is_manual and (stage_changed or doc.probability is None or doc.probability == ""):
 		doc.probability = default
