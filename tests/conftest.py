@@ -69,27 +69,85 @@ def _wait_for(url: str, seconds: float = 90):
 	raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
+def _wait_for_port(port: int, seconds: float = 60):
+	deadline = time.monotonic() + seconds
+	while time.monotonic() < deadline:
+		with socket.socket() as s:
+			if s.connect_ex(("127.0.0.1", port)) == 0:
+				return
+		time.sleep(0.3)
+	raise RuntimeError(f"nothing listens on port {port} after {seconds} s")
+
+
+class _Process:
+	"""A bench process of the test bench in its own process group, logged to the artifacts folder."""
+
+	def __init__(self, name: str, args: list[str], env: dict | None = None):
+		ARTIFACTS.mkdir(parents=True, exist_ok=True)
+		self.log = open(ARTIFACTS / f"{name}.log", "w")
+		self.process = subprocess.Popen(
+			args,
+			cwd=BENCH_DIR,
+			stdout=self.log,
+			stderr=subprocess.STDOUT,
+			start_new_session=True,
+			env={**os.environ, **(env or {})},
+		)
+
+	def stop(self):
+		try:
+			os.killpg(self.process.pid, 15)
+			self.process.wait(timeout=30)
+		except ProcessLookupError:
+			pass
+		self.log.close()
+
+
 @pytest.fixture(scope="session")
-def web_server():
+def realtime():
+	"""Frappe's socketio server for the test site on a free port (the desk's progress bars and live
+	updates); the test site's config points the desk at it."""
+	port = _free_port()
+	subprocess.run(
+		["bench", "--site", SITE, "set-config", "-p", "socketio_port", str(port)], cwd=BENCH_DIR, check=True
+	)
+	process = _Process(
+		"socketio",
+		["node", "apps/frappe/socketio.js"],
+		env={"FRAPPE_SOCKETIO_PORT": str(port), "FRAPPE_SITE": SITE},
+	)
+	try:
+		_wait_for_port(port)
+		yield port
+	finally:
+		process.stop()
+
+
+@pytest.fixture(scope="session")
+def worker():
+	"""A background worker (all queues) for the test bench, as `bench start` runs it."""
+	process = _Process("worker", ["bench", "worker"])
+	time.sleep(3)
+	try:
+		yield process
+	finally:
+		process.stop()
+
+
+@pytest.fixture(scope="session")
+def web_server(realtime):
 	"""The test site served by `bench serve` on a free port (OS_TEST_WEB_PORT to choose one)."""
 	port = int(os.environ.get("OS_TEST_WEB_PORT") or _free_port())
-	ARTIFACTS.mkdir(parents=True, exist_ok=True)
-	log = open(ARTIFACTS / "web.log", "w")
-	process = subprocess.Popen(
-		["bench", "--site", SITE, "serve", "--port", str(port), "--noreload"],
-		cwd=BENCH_DIR,
-		stdout=log,
-		stderr=subprocess.STDOUT,
-		start_new_session=True,
+	# DEV_SERVER makes the desk reach socketio on its own port, as under `bench start`
+	process = _Process(
+		"web", ["bench", "--site", SITE, "serve", "--port", str(port), "--noreload"], env={"DEV_SERVER": "1"}
 	)
 	base_url = f"http://127.0.0.1:{port}"
 	try:
 		_wait_for(f"{base_url}/api/method/ping")
 		yield base_url
 	finally:
-		os.killpg(process.pid, 15)
-		process.wait(timeout=30)
-		log.close()
+		process.stop()
 
 
 @pytest.fixture(scope="session")

@@ -88,3 +88,16 @@ def test_turning_the_rule_back_on_recomputes(many_opportunities):
 	_drop_job()
 	recompute_all_forecasts(publish=False)
 	assert _wrong_rows(many_opportunities, "amount * probability / 100") == 0
+
+
+def test_a_row_saved_since_it_was_read_is_not_overwritten():
+	"""The batch UPDATE writes only rows whose `modified` is still the one it read."""
+	from opportunity_suite.services.forecast import _write_batch
+	from tests.factories import make_opportunity
+
+	opp = make_opportunity(amount=1000, probability=20)
+	stale = "2000-01-01 00:00:00.000000"
+	assert _write_batch([(opp.name, stale, 1.0, 1.0)]) == 0
+	assert frappe.db.get_value("Opportunity", opp.name, "forecast_amount") == 200
+	assert _write_batch([(opp.name, str(opp.modified), 7.0, 7.0)]) == 1
+	assert frappe.db.get_value("Opportunity", opp.name, "forecast_amount") == 7

@@ -19,6 +19,7 @@ NUMERIC_FIELDTYPES = ("Currency", "Float", "Int", "Percent")
 DERIVED_FIELDS = frozenset({"forecast_amount", "base_forecast_amount", "base_amount"})
 RECOMPUTE_JOB_ID = "opportunity_suite:recompute_forecasts"
 RECOMPUTE_BATCH_SIZE = 5000
+MAX_DEADLOCK_RETRIES = 5
 
 
 class ExchangeRateError(frappe.ValidationError):
@@ -127,58 +128,58 @@ def enqueue_recompute() -> str:
 	return RECOMPUTE_JOB_ID
 
 
-def _iter_batches(fields: Iterable[str], batch_size: int):
-	"""Opportunities in name order, a batch at a time (keyset pagination: no OFFSET)."""
+def _read_batch(fields: Iterable[str], after: str, batch_size: int) -> list[frappe._dict]:
+	"""The next opportunities in name order after `after` (keyset pagination: no OFFSET)."""
 	table = frappe.qb.DocType(DOCTYPE)
 	columns = [
 		table.name,
-		table.currency,
+		table.modified,
 		table.exchange_rate,
 		table.forecast_amount,
 		table.base_forecast_amount,
 	]
 	columns += [table[f] for f in sorted(set(fields) - {"exchange_rate"})]
-	last = ""
-	while True:
-		rows = (
-			frappe.qb.from_(table)
-			.select(*columns)
-			.where(table.name > last)
-			.orderby(table.name)
-			.limit(batch_size)
-			.run(as_dict=True)
-		)
-		if not rows:
-			return
-		yield rows
-		last = rows[-1].name
+	return (
+		frappe.qb.from_(table)
+		.select(*columns)
+		.where(table.name > after)
+		.orderby(table.name)
+		.limit(batch_size)
+		.run(as_dict=True)
+	)
 
 
-def _write_batch(changes: list[tuple[str, float, float]]):
+def _write_batch(changes: list[tuple[str, str, float, float]]) -> int:
 	"""One UPDATE for the whole batch: the new values travel as one JSON document joined on name.
-	Raw SQL because frappe.qb has no JSON_TABLE; the only value is a bound parameter."""
+
+	A row saved by a user since it was read (its `modified` moved) is left alone: that save computed
+	its forecast with the current formula already. Raw SQL because frappe.qb has no JSON_TABLE; the
+	only value is a bound parameter. Returns the number of rows written."""
 	if not changes:
-		return
+		return 0
 	frappe.db.sql(
 		"""
 		UPDATE `tabOpportunity` o
 		JOIN JSON_TABLE(%(rows)s, '$[*]' COLUMNS (
 			n VARCHAR(140) PATH '$[0]',
-			f DECIMAL(21, 9) PATH '$[1]',
-			b DECIMAL(21, 9) PATH '$[2]'
-		)) v ON o.name = v.n COLLATE utf8mb4_unicode_ci
+			m DATETIME(6) PATH '$[1]',
+			f DECIMAL(21, 9) PATH '$[2]',
+			b DECIMAL(21, 9) PATH '$[3]'
+		)) v ON o.name = v.n COLLATE utf8mb4_unicode_ci AND o.modified = v.m
 		SET o.forecast_amount = v.f, o.base_forecast_amount = v.b
 		""",
 		{"rows": frappe.as_json(changes, indent=None)},
 	)
+	return frappe.db._cursor.rowcount
 
 
 def recompute_all_forecasts(batch_size: int = RECOMPUTE_BATCH_SIZE, publish: bool = True) -> int:
 	"""Recompute every opportunity's forecast with the current formula, a batch per transaction.
 
-	Writes only rows whose values change, with one set-based UPDATE per batch, and commits per batch.
-	`modified` is not touched: a recompute is not an edit, and fires no alert. If the formula changes
-	while it runs, it starts again with the new one. Returns the number of rows updated."""
+	Writes only rows whose values change, with one set-based UPDATE per batch, and commits per batch;
+	a batch that meets a deadlock with a user's save is read and written again. `modified` is not
+	touched: a recompute is not an edit, and fires no alert. If the formula changes while it runs, it
+	starts again with the new one. Returns the number of rows updated."""
 	updated = 0
 	try:
 		while True:
@@ -187,18 +188,25 @@ def recompute_all_forecasts(batch_size: int = RECOMPUTE_BATCH_SIZE, publish: boo
 			if not settings.enabled:
 				return updated
 			formula = get_compiled_formula(settings.formula)
-			total = frappe.db.count(DOCTYPE) or 1
-			done = 0
 			precision = currency_precision()
-			for rows in _iter_batches(formula.fields, batch_size):
+			total = frappe.db.count(DOCTYPE) or 1
+			done, last, deadlocks = 0, "", 0
+			while rows := _read_batch(formula.fields, last, batch_size):
 				changes = []
 				for row in rows:
 					forecast, base = forecast_values(row, formula, precision)
 					if forecast != flt(row.forecast_amount) or base != flt(row.base_forecast_amount):
-						changes.append((row.name, forecast, base))
-				_write_batch(changes)
-				frappe.db.commit()
-				updated += len(changes)
+						changes.append((row.name, str(row.modified), forecast, base))
+				try:
+					updated += _write_batch(changes)
+					frappe.db.commit()
+				except frappe.QueryDeadlockError:
+					frappe.db.rollback()
+					deadlocks += 1
+					if deadlocks > MAX_DEADLOCK_RETRIES:
+						raise
+					continue  # the same batch, read again
+				last = rows[-1].name
 				done += len(rows)
 				if publish:
 					frappe.publish_progress(
