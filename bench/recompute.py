@@ -20,7 +20,7 @@ def run(count: int):
 	prefix = "BENCH" + frappe.generate_hash(length=4).upper()
 	before = frappe.db.count("Opportunity")
 	started = time.perf_counter()
-	bulk_make_opportunities(count, prefix, chunk_size=5000)
+	bulk_make_opportunities(count, prefix)
 	inserted = time.perf_counter() - started
 	try:
 		started = time.perf_counter()
