@@ -294,3 +294,16 @@ ensure_site() { # site
 		die "bench migrate on $site failed (log: $log.migrate)" "read the error above"
 	}
 }
+
+# Frappe's assets, rebuilt when the app's public/ folder changes (or was never built on this bench).
+ensure_assets() {
+	local stamp="$OS_BENCH_DIR/sites/assets/.opportunity-suite-built" want
+	want=$( (cd "$APP_DIR" && { [ ! -d "$APP_NAME/public" ] || find "$APP_NAME/public" -type f -print0 | sort -z | xargs -0 -r sha1sum; }) | sha1sum | cut -d' ' -f1)
+	if [ ! -f "$OS_BENCH_DIR/sites/assets/assets.json" ] || { [ -d "$APP_DIR/$APP_NAME/public" ] && [ ! -e "$OS_BENCH_DIR/sites/assets/$APP_NAME" ]; } ||
+		[ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ -n "${OS_BUILD:-}" ]; then
+		say "building assets (log: $OS_BENCH_DIR/logs/build.log)"
+		bench_do build --force >"$OS_BENCH_DIR/logs/build.log" 2>&1 ||
+			{ tail -20 "$OS_BENCH_DIR/logs/build.log" >&2; die "bench build failed (log: $OS_BENCH_DIR/logs/build.log)" "read the log"; }
+		echo "$want" >"$stamp"
+	fi
+}
