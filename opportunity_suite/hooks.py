@@ -11,3 +11,8 @@ before_install = "opportunity_suite.install.before_install"
 after_install = "opportunity_suite.install.after_install"
 after_migrate = "opportunity_suite.install.after_migrate"
 before_tests = "opportunity_suite.install.before_tests"
+
+# Frappe's Contact links to Organizations and Leads only (see services/contacts.py)
+doc_events = {
+	"Contact": {"validate": "opportunity_suite.services.contacts.validate_contact_links"},
+}

@@ -8,6 +8,7 @@ REST, set by the desk's "Save anyway" button)."""
 
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Lower, Trim
 from frappe.utils import get_link_to_form
 
 # DocType -> the field whose value must be unique (trimmed, case-insensitive)
@@ -33,7 +34,7 @@ def find_duplicates(doctype: str, value: str | None, exclude: str | None = None,
 		frappe.qb.from_(table)
 		.select(table.name)
 		# = under a case-insensitive collation keeps the index usable; LOWER/TRIM guard untrimmed old rows
-		.where((table[fieldname] == value) | (frappe.qb.functions.Lower(frappe.qb.functions.Trim(table[fieldname])) == value))
+		.where((table[fieldname] == value) | (Lower(Trim(table[fieldname])) == value))
 		.orderby(table.creation)
 		.limit(limit)
 	)
