@@ -60,8 +60,8 @@ def check_duplicate(doc):
 	if existing:
 		label = _(frappe.get_meta(doc.doctype).get_label(fieldname))
 		frappe.throw(
-			_("{0} {1} already exists with the same {2}: {3}. Pass ignore_duplicate to create it anyway.").format(
-				_(doc.doctype), frappe.bold(doc.get(fieldname).strip()), label, get_link_to_form(doc.doctype, existing[0])
+			_("{0} {1} already has this {2}. Pass ignore_duplicate to save this record anyway.").format(
+				_(doc.doctype), get_link_to_form(doc.doctype, existing[0]), label
 			),
 			exc=DuplicateError,
 			title=_("Possible Duplicate"),

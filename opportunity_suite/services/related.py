@@ -46,15 +46,54 @@ def _count(doctype: str, **conditions) -> int:
 	return query.run()[0][0]
 
 
-def event_filters(name: str) -> list:
-	return [
-		["Event Participants", "reference_doctype", "=", DOCTYPE],
-		["Event Participants", "reference_docname", "=", name],
-	]
+def related_lists(name: str, doc=None) -> dict[str, dict]:
+	"""Each related list as a DocType and the filters that show it (the form opens the list with them)."""
+	doc = doc or frappe.get_doc(DOCTYPE, name)
+	contacts = sorted({row.contact for row in doc.get("contacts") or [] if row.contact} | ({doc.contact} - {None, ""}))
+	lines = doc.get("items") or []
 
+	def by_name(doctype, names):
+		return {"doctype": doctype, "filters": [[doctype, "name", "in", sorted(set(names))]]}
 
-def todo_filters(name: str) -> dict:
-	return {"reference_type": DOCTYPE, "reference_name": name}
+	return {
+		"comments": {
+			"doctype": "Comment",
+			"filters": [
+				["Comment", "reference_doctype", "=", DOCTYPE],
+				["Comment", "reference_name", "=", name],
+				["Comment", "comment_type", "=", "Comment"],
+			],
+		},
+		"emails": {
+			"doctype": "Communication",
+			"filters": [["Communication", "reference_doctype", "=", DOCTYPE], ["Communication", "reference_name", "=", name]],
+		},
+		"events": {
+			"doctype": "Event",
+			"filters": [
+				["Event Participants", "reference_doctype", "=", DOCTYPE],
+				["Event Participants", "reference_docname", "=", name],
+			],
+		},
+		"todos": {
+			"doctype": "ToDo",
+			"filters": [["ToDo", "reference_type", "=", DOCTYPE], ["ToDo", "reference_name", "=", name]],
+		},
+		"documents": {
+			"doctype": "File",
+			"filters": [["File", "attached_to_doctype", "=", DOCTYPE], ["File", "attached_to_name", "=", name]],
+		},
+		"changes": {
+			"doctype": "Version",
+			"filters": [["Version", "ref_doctype", "=", DOCTYPE], ["Version", "docname", "=", name]],
+		},
+		"contacts": by_name("Contact", contacts),
+		"products": by_name("Product", [l.item for l in lines if l.item_type == "Product" and l.item]),
+		"services": by_name("Service", [l.item for l in lines if l.item_type == "Service" and l.item]),
+		"quotes": {"doctype": "Quote", "filters": [["Quote", "opportunity", "=", name]]},
+		"sales_orders": {"doctype": "Sales Order", "filters": [["Sales Order", "opportunity", "=", name]]},
+		"projects": {"doctype": "Project", "filters": [["Project", "opportunity", "=", name]]},
+	}
 
 
 def count_emails(name: str) -> int:
@@ -85,18 +124,16 @@ def count_emails(name: str) -> int:
 	return len(set(direct) | set(through_links))
 
 
-def related_counts(name: str) -> dict[str, int]:
+def related_counts(name: str, doc=None) -> dict[str, int]:
 	"""Counts for every related list of opportunity `name`, for the session user."""
-	doc = frappe.get_doc(DOCTYPE, name)
-	events = _count_readable("Event", event_filters(name), group_by="status")
-	todos = _count_readable("ToDo", todo_filters(name), group_by="status")
+	doc = doc or frappe.get_doc(DOCTYPE, name)
+	lists = related_lists(name, doc)
+	events = _count_readable("Event", lists["events"]["filters"], group_by="status")
+	todos = _count_readable("ToDo", lists["todos"]["filters"], group_by="status")
 	open_events = sum(events.get(s, 0) for s in OPEN_EVENT_STATUSES)
 	closed_events = sum(events.get(s, 0) for s in CLOSED_EVENT_STATUSES)
 	open_todos = sum(todos.get(s, 0) for s in OPEN_TODO_STATUSES)
 	closed_todos = sum(todos.get(s, 0) for s in CLOSED_TODO_STATUSES)
-	contacts = {row.contact for row in doc.get("contacts") or [] if row.contact}
-	if doc.contact:
-		contacts.add(doc.contact)
 	lines = doc.get("items") or []
 	return {
 		"comments": _count("Comment", reference_doctype=DOCTYPE, reference_name=name, comment_type="Comment"),
@@ -108,11 +145,11 @@ def related_counts(name: str) -> dict[str, int]:
 		"activities": open_events + open_todos,
 		"activity_history": closed_events + closed_todos,
 		"changes": _count("Version", ref_doctype=DOCTYPE, docname=name),
-		"contacts": len(contacts),
+		"contacts": len(lists["contacts"]["filters"][0][3]),
 		"products": sum(1 for line in lines if line.item_type == "Product"),
 		"services": sum(1 for line in lines if line.item_type == "Service"),
 		"documents": _count("File", attached_to_doctype=DOCTYPE, attached_to_name=name, is_folder=0),
-		"quotes": _count_readable("Quote", {"opportunity": name}),
-		"sales_orders": _count_readable("Sales Order", {"opportunity": name}),
-		"projects": _count_readable("Project", {"opportunity": name}),
+		"quotes": _count_readable("Quote", lists["quotes"]["filters"]),
+		"sales_orders": _count_readable("Sales Order", lists["sales_orders"]["filters"]),
+		"projects": _count_readable("Project", lists["projects"]["filters"]),
 	}
