@@ -45,3 +45,22 @@ def make_contact(email: str | None = None, links: list[tuple[str, str]] = (), **
 
 def line(item: Document, **values) -> dict:
 	return {"item_type": item.doctype, "item": item.name, **values}
+
+
+def make_committed_users(**roles_by_key: str) -> dict[str, str]:
+	"""Users made and committed once (e.g. for a module of tests); remove them with delete_committed_users."""
+	from tests.factories import make_user
+
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	users = {key: make_user(*roles.split(",")) for key, roles in roles_by_key.items()}
+	frappe.db.commit()
+	return users
+
+
+def delete_committed_users(users: dict[str, str]):
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	for user in users.values():
+		frappe.delete_doc("User", user, force=True, ignore_permissions=True, delete_permanently=True)
+	frappe.db.commit()

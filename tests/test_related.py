@@ -3,8 +3,16 @@ import pytest
 from frappe.utils import add_days, now_datetime
 
 from opportunity_suite.api.related import get_related, get_related_counts
-from tests.factories import make_opportunity, make_user
-from tests.records_fixtures import line, make_contact, make_organization, make_product, make_service
+from tests.factories import make_opportunity
+from tests.records_fixtures import (
+	delete_committed_users,
+	line,
+	make_committed_users,
+	make_contact,
+	make_organization,
+	make_product,
+	make_service,
+)
 
 
 def make_event(opportunity: str, event_type: str = "Public", status: str = "Open", **values):
@@ -34,10 +42,17 @@ def make_todo(opportunity: str, allocated_to: str, status: str = "Open"):
 	).insert(ignore_permissions=True)
 
 
+@pytest.fixture(scope="module")
+def users():
+	made = make_committed_users(alice="Sales User", bob="Sales User", outsider="Blogger")
+	yield frappe._dict(made)
+	delete_committed_users(made)
+
+
 @pytest.fixture
-def busy_opportunity():
+def busy_opportunity(users):
 	"""An opportunity with several of each related record, and two sales users who see different parts."""
-	alice, bob = make_user("Sales User"), make_user("Sales User")
+	alice, bob = users.alice, users.bob
 	organization = make_organization()
 	contacts = [make_contact(links=[("Organization", organization.name)]) for _ in range(3)]
 	products, service = [make_product(), make_product()], make_service()
@@ -103,7 +118,7 @@ def busy_opportunity():
 		frappe.get_doc({"doctype": doctype, title: "For the deal", "opportunity": opp.name}).insert()
 	frappe.get_doc({"doctype": "Quote", "subject": "Another deal", "opportunity": other.name}).insert()
 	frappe.get_doc({"doctype": "Project", "project_name": "Rollout", "opportunity": opp.name}).insert()
-	return frappe._dict(opp=opp, alice=alice, bob=bob)
+	return frappe._dict(opp=opp, alice=alice, bob=bob, outsider=users.outsider)
 
 
 COMMON = {
@@ -155,7 +170,7 @@ def test_each_list_filter_shows_what_is_counted(busy_opportunity):
 
 
 def test_counts_are_refused_to_a_user_who_cannot_read_the_opportunity(busy_opportunity):
-	frappe.set_user(make_user("Blogger"))
+	frappe.set_user(busy_opportunity.outsider)
 	with pytest.raises(frappe.PermissionError):
 		get_related_counts(busy_opportunity.opp.name)
 	with pytest.raises(frappe.PermissionError):
