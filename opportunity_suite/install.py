@@ -67,15 +67,19 @@ def before_install():
 
 
 def after_install():
+	from opportunity_suite.services.contacts import ensure_default_address_template
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
+	ensure_default_address_template()
 
 
 def after_migrate():
+	from opportunity_suite.services.contacts import ensure_default_address_template
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
+	ensure_default_address_template()
 
 
 def before_tests():

@@ -61,3 +61,21 @@ def add_link(contact_name: str, link_doctype: str, link_name: str):
 		return
 	contact.append("links", {"link_doctype": link_doctype, "link_name": link_name})
 	contact.save()
+
+
+def ensure_default_address_template():
+	"""Bare Frappe ships no Address Template, and an Address can't be shown (or saved) without one:
+	make the default from Frappe's own template, for the system's country (idempotent)."""
+	if frappe.db.exists("Address Template", {"is_default": 1}):
+		return
+	country = frappe.db.get_single_value("System Settings", "country") or "United States"
+	if not frappe.db.exists("Country", country):
+		return
+	if frappe.db.exists("Address Template", country):
+		frappe.db.set_value("Address Template", country, "is_default", 1)
+		return
+	from frappe.contacts.doctype.address_template.address_template import get_default_address_template
+
+	frappe.get_doc(
+		{"doctype": "Address Template", "country": country, "is_default": 1, "template": get_default_address_template()}
+	).insert(ignore_permissions=True)
