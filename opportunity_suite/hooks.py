@@ -16,3 +16,13 @@ before_tests = "opportunity_suite.install.before_tests"
 doc_events = {
 	"Contact": {"validate": "opportunity_suite.services.contacts.validate_contact_links"},
 }
+
+# form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
+# opportunity's related lists and create buttons
+doctype_js = {
+	"Opportunity": ["public/js/line_items.js", "public/js/opportunity_records.js"],
+	"Quote": "public/js/line_items.js",
+	"Sales Order": "public/js/line_items.js",
+	"Organization": "public/js/duplicates.js",
+	"Lead": "public/js/duplicates.js",
+}

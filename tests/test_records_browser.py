@@ -1,0 +1,62 @@
+"""The desk in headless Chromium: convert a lead from its form and land on the new opportunity."""
+
+import re
+
+import frappe
+import pytest
+
+from tests.factories import unique
+from tests.records_fixtures import make_lead
+
+
+@pytest.fixture
+def own_assets():
+	"""Frappe keeps the asset manifest under a Redis key shared by every bench on the Redis server
+	(`assets_json`, shared=True): with several benches on one Redis, another bench's build hashes would
+	be served here (404 on the desk's bundles). Put this bench's manifest there for the test, and drop
+	the key afterwards so every bench reloads its own."""
+	manifest = frappe.parse_json(frappe.read_file("assets/assets.json"))
+	manifest.update(frappe.parse_json(frappe.read_file("assets/assets-rtl.json") or "{}"))
+	frappe.cache.set_value("assets_json", manifest, shared=True)
+	yield
+	frappe.cache.delete_value("assets_json", shared=True)
+
+
+def _delete(doctype: str, names):
+	for name in names:
+		if name and frappe.db.exists(doctype, name):
+			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True, delete_permanently=True)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_convert_lead_from_its_form_lands_on_the_opportunity(own_assets, desk):
+	company = unique("Browser Co")
+	lead = make_lead(company_name=company)
+	frappe.db.commit()
+	try:
+		desk.goto(f"/app/lead/{lead.name}")
+		desk.get_by_role("button", name="Convert Lead").click()
+		dialog = desk.locator(".modal.show")
+		dialog.locator("input[data-fieldname='opportunity_name']").fill(f"{company} deal")
+		dialog.get_by_role("button", name="Convert").click()
+		desk.wait_for_url(re.compile(r".*/app/opportunity/OPP-\d+"))
+		opportunity = desk.url.rstrip("/").split("/")[-1]
+		desk.locator(".opportunity-related").wait_for()
+		assert desk.locator("[data-related='contacts'] .related-count").inner_text() == "1"
+		assert desk.locator("#page-Opportunity .title-text").first.inner_text().strip() == f"{company} deal"
+
+		frappe.db.rollback()
+		assert frappe.db.get_value("Opportunity", opportunity, ["lead", "organization"]) == (lead.name, company)
+		assert frappe.db.get_value("Lead", lead.name, "status") == "Converted"
+	finally:
+		frappe.db.rollback()
+		opportunities = frappe.get_all("Opportunity", filters={"lead": lead.name}, pluck="name")
+		contacts = frappe.get_all(
+			"Dynamic Link", filters={"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"}, pluck="parent"
+		)
+		_delete("Lead", [lead.name])
+		_delete("Opportunity", opportunities)
+		_delete("Contact", contacts)
+		_delete("Organization", frappe.get_all("Organization", filters={"organization_name": company}, pluck="name"))
+		frappe.db.commit()
