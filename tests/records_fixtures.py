@@ -30,7 +30,13 @@ def make_product(**values) -> Document:
 
 def make_service(**values) -> Document:
 	return frappe.get_doc(
-		{"doctype": "Service", "service_name": unique("Support"), "unit_price": 50, "usage_unit": "Hours", **values}
+		{
+			"doctype": "Service",
+			"service_name": unique("Support"),
+			"unit_price": 50,
+			"usage_unit": "Hours",
+			**values,
+		}
 	).insert()
 
 

@@ -23,7 +23,9 @@ def test_opportunity_reaches_its_contacts_through_its_own_fields():
 	organization = make_organization()
 	primary, other = (make_contact(links=[("Organization", organization.name)]) for _ in range(2))
 	opp = make_opportunity(
-		organization=organization.name, contact=primary.name, contacts=[{"contact": other.name, "role": "Evaluator"}]
+		organization=organization.name,
+		contact=primary.name,
+		contacts=[{"contact": other.name, "role": "Evaluator"}],
 	)
 	assert opp.contacts[0].full_name == other.first_name  # fetched from the contact
 	assert opp.contacts[0].role == "Evaluator"

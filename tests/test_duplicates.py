@@ -75,11 +75,16 @@ def test_desk_check_is_refused_without_rights():
 def _client(base_url: str):
 	opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 	body = json.dumps({"usr": "Administrator", "pwd": os.environ.get("OS_ADMIN_PASSWORD", "admin")}).encode()
-	opener.open(urllib.request.Request(f"{base_url}/api/method/login", body, {"Content-Type": "application/json"}))
+	opener.open(
+		urllib.request.Request(f"{base_url}/api/method/login", body, {"Content-Type": "application/json"})
+	)
 
 	def post(path: str, payload: dict) -> tuple[int, dict]:
 		request = urllib.request.Request(
-			f"{base_url}{path}", json.dumps(payload).encode(), {"Content-Type": "application/json"}, method="POST"
+			f"{base_url}{path}",
+			json.dumps(payload).encode(),
+			{"Content-Type": "application/json"},
+			method="POST",
 		)
 		try:
 			with opener.open(request) as response:
@@ -110,5 +115,7 @@ def test_rest_refuses_a_duplicate_unless_asked_for_a_new_record(web_server):
 	finally:
 		frappe.db.rollback()
 		for org in made:
-			frappe.delete_doc("Organization", org, force=True, ignore_permissions=True, delete_permanently=True)
+			frappe.delete_doc(
+				"Organization", org, force=True, ignore_permissions=True, delete_permanently=True
+			)
 		frappe.db.commit()

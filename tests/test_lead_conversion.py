@@ -7,7 +7,11 @@ import pytest
 from frappe.utils import add_days, getdate, today
 
 from opportunity_suite.api.lead import convert_lead as api_convert_lead
-from opportunity_suite.services.lead_conversion import AlreadyConvertedError, LeadConversionError, convert_lead
+from opportunity_suite.services.lead_conversion import (
+	AlreadyConvertedError,
+	LeadConversionError,
+	convert_lead,
+)
 from tests.factories import make_user, unique
 from tests.records_fixtures import make_contact, make_lead, make_organization
 
@@ -42,7 +46,10 @@ def test_new_organization_contact_and_opportunity_with_the_field_map():
 	contact = contact_of(opp)
 	assert (contact.first_name, contact.last_name) == ("Ada", lead.last_name)
 	assert contact.email_id == lead.email_id and contact.phone == "+1 555 0100"
-	assert [(l.link_doctype, l.link_name) for l in contact.links] == [("Organization", company), ("Lead", lead.name)]
+	assert [(link.link_doctype, link.link_name) for link in contact.links] == [
+		("Organization", company),
+		("Lead", lead.name),
+	]
 
 	lead.reload()
 	assert lead.status == "Converted" and lead.opportunity == opp.name
@@ -51,11 +58,18 @@ def test_new_organization_contact_and_opportunity_with_the_field_map():
 def test_given_name_stage_date_and_amount_win_over_the_map():
 	lead = make_lead(company_name=unique("Acme"))
 	name = convert_lead(
-		lead.name, opportunity_name="Acme rollout", sales_stage="Qualification", expected_close_date="2031-01-31", amount=900
+		lead.name,
+		opportunity_name="Acme rollout",
+		sales_stage="Qualification",
+		expected_close_date="2031-01-31",
+		amount=900,
 	)
 	opp = frappe.get_doc("Opportunity", name)
 	assert (opp.opportunity_name, opp.sales_stage, str(opp.expected_close_date), opp.amount) == (
-		"Acme rollout", "Qualification", "2031-01-31", 900
+		"Acme rollout",
+		"Qualification",
+		"2031-01-31",
+		900,
 	)
 	assert opp.forecast_amount == 180
 
@@ -72,7 +86,7 @@ def test_existing_organization_and_contact_are_reused():
 	assert opp.organization == organization.name
 	assert opp.contact == contact.name
 	assert (frappe.db.count("Organization"), frappe.db.count("Contact")) == (organizations, contacts)
-	links = {(l.link_doctype, l.link_name) for l in frappe.get_doc("Contact", contact.name).links}
+	links = {(link.link_doctype, link.link_name) for link in frappe.get_doc("Contact", contact.name).links}
 	assert links == {("Organization", organization.name), ("Lead", lead.name)}
 
 
@@ -83,7 +97,7 @@ def test_lead_without_company_is_named_after_the_person():
 	assert opp.opportunity_name == f"Grace {lead.last_name}"
 	assert not opp.organization
 	assert frappe.db.count("Organization") == organizations
-	assert [(l.link_doctype, l.link_name) for l in contact_of(opp).links] == [("Lead", lead.name)]
+	assert [(link.link_doctype, link.link_name) for link in contact_of(opp).links] == [("Lead", lead.name)]
 
 
 def test_junk_lead_is_refused():
@@ -131,7 +145,10 @@ def test_api_allows_a_sales_user():
 	frappe.set_user(user)
 	lead = make_lead(company_name=unique("Api Co"))
 	name = api_convert_lead(lead.name, opportunity_name="From the API")
-	assert frappe.db.get_value("Opportunity", name, ["opportunity_name", "lead"]) == ("From the API", lead.name)
+	assert frappe.db.get_value("Opportunity", name, ["opportunity_name", "lead"]) == (
+		"From the API",
+		lead.name,
+	)
 
 
 def test_api_refuses_a_user_without_rights():
@@ -150,7 +167,9 @@ def test_api_is_post_only():
 # ---------------------------------------------------------------- two at once, on two connections
 
 SITE = os.environ.get("OS_TEST_SITE", "test.opportunity.localhost")
-SITES_PATH = str(Path(os.environ.get("OS_BENCH_DIR", Path.home() / "opportunity-suite-bench")).expanduser() / "sites")
+SITES_PATH = str(
+	Path(os.environ.get("OS_BENCH_DIR", Path.home() / "opportunity-suite-bench")).expanduser() / "sites"
+)
 
 
 def _convert_in_own_connection(lead: str, barrier: threading.Barrier, results: list):
@@ -188,7 +207,8 @@ def test_two_conversions_at_once_give_one_opportunity():
 	try:
 		barrier = threading.Barrier(2)
 		threads = [
-			threading.Thread(target=_convert_in_own_connection, args=(lead.name, barrier, results)) for _ in range(2)
+			threading.Thread(target=_convert_in_own_connection, args=(lead.name, barrier, results))
+			for _ in range(2)
 		]
 		for thread in threads:
 			thread.start()
@@ -207,11 +227,16 @@ def test_two_conversions_at_once_give_one_opportunity():
 		frappe.db.rollback()
 		opportunities = frappe.get_all("Opportunity", filters={"lead": lead.name}, pluck="name")
 		contacts = frappe.get_all(
-			"Dynamic Link", filters={"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"}, pluck="parent"
+			"Dynamic Link",
+			filters={"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"},
+			pluck="parent",
 		)
 		_delete_committed("Lead", [lead.name])
 		_delete_committed("Opportunity", opportunities)
 		_delete_committed("Contact", contacts)
-		_delete_committed("Organization", frappe.get_all("Organization", filters={"organization_name": company}, pluck="name"))
+		_delete_committed(
+			"Organization",
+			frappe.get_all("Organization", filters={"organization_name": company}, pluck="name"),
+		)
 		frappe.db.commit()
 	assert not frappe.db.exists("Lead", lead.name)

@@ -8,7 +8,9 @@ from tests.records_fixtures import line, make_product, make_service
 
 def test_rate_defaults_to_unit_price_and_amount_is_qty_times_rate():
 	product, service = make_product(unit_price=120), make_service(unit_price=80)
-	opp = make_opportunity(items=[line(product, qty=3), line(service, qty=2.5, rate=90), line(product, rate=0)])
+	opp = make_opportunity(
+		items=[line(product, qty=3), line(service, qty=2.5, rate=90), line(product, rate=0)]
+	)
 	rows = [(r.item_type, r.item_name, r.qty, r.rate, r.amount) for r in opp.items]
 	assert rows == [
 		("Product", product.product_name, 3, 120, 360),
@@ -28,7 +30,9 @@ def test_without_amount_from_items_lines_never_change_the_amount():
 
 def test_amount_from_items_takes_the_lines_total_before_the_forecast():
 	product, service = make_product(unit_price=100), make_service(unit_price=40)
-	opp = make_opportunity(amount=1, probability=50, amount_from_items=1, items=[line(product, qty=2), line(service, qty=5)])
+	opp = make_opportunity(
+		amount=1, probability=50, amount_from_items=1, items=[line(product, qty=2), line(service, qty=5)]
+	)
 	assert opp.amount == 400
 	assert opp.forecast_amount == 200  # the forecast saw the lines' total
 	opp.items[0].qty = 4

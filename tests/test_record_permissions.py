@@ -26,7 +26,11 @@ TABLE = {
 
 def new_record(doctype: str) -> dict:
 	values = {
-		"Opportunity": lambda: {"opportunity_name": unique("Deal"), "sales_stage": "Prospecting", "expected_close_date": "2031-01-01"},
+		"Opportunity": lambda: {
+			"opportunity_name": unique("Deal"),
+			"sales_stage": "Prospecting",
+			"expected_close_date": "2031-01-01",
+		},
 		"Organization": lambda: {"organization_name": unique("Org")},
 		"Lead": lambda: {"first_name": unique("Lead")},
 		"Product": lambda: {"product_name": unique("Product")},

@@ -1,12 +1,13 @@
 """The desk in headless Chromium: convert a lead from its form and land on the new opportunity."""
 
 import re
+from urllib.parse import quote
 
 import frappe
 import pytest
 
 from tests.factories import unique
-from tests.records_fixtures import make_lead
+from tests.records_fixtures import make_lead, make_organization
 
 
 @pytest.fixture
@@ -47,16 +48,60 @@ def test_convert_lead_from_its_form_lands_on_the_opportunity(own_assets, desk):
 		assert desk.locator("#page-Opportunity .title-text").first.inner_text().strip() == f"{company} deal"
 
 		frappe.db.rollback()
-		assert frappe.db.get_value("Opportunity", opportunity, ["lead", "organization"]) == (lead.name, company)
+		assert frappe.db.get_value("Opportunity", opportunity, ["lead", "organization"]) == (
+			lead.name,
+			company,
+		)
 		assert frappe.db.get_value("Lead", lead.name, "status") == "Converted"
 	finally:
 		frappe.db.rollback()
 		opportunities = frappe.get_all("Opportunity", filters={"lead": lead.name}, pluck="name")
 		contacts = frappe.get_all(
-			"Dynamic Link", filters={"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"}, pluck="parent"
+			"Dynamic Link",
+			filters={"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"},
+			pluck="parent",
 		)
 		_delete("Lead", [lead.name])
 		_delete("Opportunity", opportunities)
 		_delete("Contact", contacts)
-		_delete("Organization", frappe.get_all("Organization", filters={"organization_name": company}, pluck="name"))
+		_delete(
+			"Organization",
+			frappe.get_all("Organization", filters={"organization_name": company}, pluck="name"),
+		)
+		frappe.db.commit()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_duplicate_organization_dialog_links_the_existing_one_and_saves_anyway(own_assets, desk):
+	existing = make_organization(organization_name=unique("Browser Dup"))
+	frappe.db.commit()
+	try:
+		desk.goto("/app/organization/new")
+		field = desk.locator("#page-Organization input[data-fieldname='organization_name']")
+		field.fill(f" {existing.organization_name.upper()} ")
+		desk.keyboard.press("Control+s")
+		dialog = desk.locator(".modal.show", has_text="Possible Duplicate")
+		dialog.wait_for()
+		link = dialog.locator(".duplicate-records a")
+		assert link.inner_text() == existing.organization_name
+		assert link.get_attribute("href") == f"/app/organization/{quote(existing.name)}"
+		dialog.get_by_role("button", name="Save Anyway").click()
+		desk.wait_for_url(re.compile(r".*/app/organization/(?!new).+"))
+		frappe.db.rollback()
+		names = frappe.get_all(
+			"Organization",
+			filters={"organization_name": existing.organization_name},
+			pluck="name",
+			order_by="creation",
+		)
+		assert len(names) == 2 and names[0] == existing.name
+	finally:
+		frappe.db.rollback()
+		_delete(
+			"Organization",
+			frappe.get_all(
+				"Organization", filters={"organization_name": existing.organization_name}, pluck="name"
+			),
+		)
 		frappe.db.commit()

@@ -85,7 +85,12 @@ def busy_opportunity(users):
 		opp.add_comment("Comment", text)
 	for url in ("https://files.example.com/brief.pdf", "https://files.example.com/terms.pdf"):
 		frappe.get_doc(
-			{"doctype": "File", "file_url": url, "attached_to_doctype": "Opportunity", "attached_to_name": opp.name}
+			{
+				"doctype": "File",
+				"file_url": url,
+				"attached_to_doctype": "Opportunity",
+				"attached_to_name": opp.name,
+			}
 		).insert()
 	frappe.get_doc(
 		{
@@ -166,7 +171,9 @@ def test_each_list_filter_shows_what_is_counted(busy_opportunity):
 		spec = lists[key]
 		assert len(frappe.get_all(spec["doctype"], filters=spec["filters"], pluck="name")) == counts[key], key
 	products = frappe.get_all("Product", filters=lists["products"]["filters"], pluck="name")
-	assert sorted(products) == sorted(l.item for l in busy_opportunity.opp.items if l.item_type == "Product")
+	assert sorted(products) == sorted(
+		row.item for row in busy_opportunity.opp.items if row.item_type == "Product"
+	)
 
 
 def test_counts_are_refused_to_a_user_who_cannot_read_the_opportunity(busy_opportunity):

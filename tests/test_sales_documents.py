@@ -29,7 +29,10 @@ def test_quote_from_an_opportunity_carries_its_lines_and_links():
 	quote.insert()
 	assert quote.opportunity == opp.name
 	assert (quote.organization, quote.contact, quote.subject, quote.currency) == (
-		opp.organization, opp.contact, opp.opportunity_name, opp.currency
+		opp.organization,
+		opp.contact,
+		opp.opportunity_name,
+		opp.currency,
 	)
 	assert quote.status == "Draft" and not quote.project
 	assert lines_of(quote) == lines_of(opp)
@@ -41,7 +44,10 @@ def test_sales_order_from_an_opportunity_and_from_a_quote():
 	opp = opportunity_with_lines()
 	order = api.make_sales_order(opp.name).insert()
 	assert (order.opportunity, order.organization, order.contact, order.status) == (
-		opp.name, opp.organization, opp.contact, "Open"
+		opp.name,
+		opp.organization,
+		opp.contact,
+		"Open",
 	)
 	assert lines_of(order) == lines_of(opp) and order.total == 680
 
@@ -51,7 +57,10 @@ def test_sales_order_from_an_opportunity_and_from_a_quote():
 	quote.insert()
 	from_quote = api.make_sales_order_from_quote(quote.name).insert()
 	assert (from_quote.quote, from_quote.opportunity, from_quote.organization, from_quote.contact) == (
-		quote.name, opp.name, opp.organization, opp.contact
+		quote.name,
+		opp.name,
+		opp.organization,
+		opp.contact,
 	)
 	assert from_quote.status == "Open"  # the quote's status is not the order's
 	assert lines_of(from_quote) == lines_of(quote) and from_quote.total == 880
@@ -83,3 +92,11 @@ def test_mapping_is_refused_without_rights():
 	for method in (api.make_quote, api.make_sales_order):
 		with pytest.raises(frappe.PermissionError):
 			method(opp.name)
+
+
+def test_subject_defaults_to_the_opportunity_name():
+	opp = opportunity_with_lines()
+	quote = frappe.get_doc({"doctype": "Quote", "opportunity": opp.name}).insert()
+	assert quote.subject == opp.opportunity_name and quote.total == 0
+	order = frappe.get_doc({"doctype": "Sales Order"}).insert()
+	assert order.subject == order.name

@@ -12,10 +12,14 @@ def get_duplicates(doctype: str, value: str, name: str | None = None) -> list[di
 	"""Records of `doctype` (Organization or Lead) whose name / email equals `value` (trimmed, any case),
 	other than `name`; each with its name and title."""
 	if doctype not in DUPLICATE_FIELDS:
-		frappe.throw(_("Duplicate check is not available for {0}.").format(doctype), exc=frappe.ValidationError)
+		frappe.throw(
+			_("Duplicate check is not available for {0}.").format(doctype), exc=frappe.ValidationError
+		)
 	if not (frappe.has_permission(doctype, "create") or frappe.has_permission(doctype, "write")):
 		frappe.throw(_("Not permitted"), exc=frappe.PermissionError)
 	names = find_duplicates(doctype, value, exclude=name)
 	title_field = frappe.get_meta(doctype).get_title_field()
-	titles = dict(frappe.get_all(doctype, filters={"name": ("in", names)}, fields=["name", title_field], as_list=True))
+	titles = dict(
+		frappe.get_all(doctype, filters={"name": ("in", names)}, fields=["name", title_field], as_list=True)
+	)
 	return [{"name": n, "title": titles.get(n) or n} for n in names]

@@ -57,7 +57,7 @@ def find_contact_by_email(email: str | None) -> str | None:
 def add_link(contact_name: str, link_doctype: str, link_name: str):
 	"""Link an existing Contact to a record (no-op when already linked)."""
 	contact = frappe.get_doc("Contact", contact_name)
-	if any(l.link_doctype == link_doctype and l.link_name == link_name for l in contact.links):
+	if any(row.link_doctype == link_doctype and row.link_name == link_name for row in contact.links):
 		return
 	contact.append("links", {"link_doctype": link_doctype, "link_name": link_name})
 	contact.save()
@@ -77,5 +77,10 @@ def ensure_default_address_template():
 	from frappe.contacts.doctype.address_template.address_template import get_default_address_template
 
 	frappe.get_doc(
-		{"doctype": "Address Template", "country": country, "is_default": 1, "template": get_default_address_template()}
+		{
+			"doctype": "Address Template",
+			"country": country,
+			"is_default": 1,
+			"template": get_default_address_template(),
+		}
 	).insert(ignore_permissions=True)

@@ -56,7 +56,9 @@ def check_duplicate(doc):
 		return
 	if not doc.is_new() and not doc.has_value_changed(fieldname):
 		return
-	existing = find_duplicates(doc.doctype, doc.get(fieldname), exclude=None if doc.is_new() else doc.name, limit=1)
+	existing = find_duplicates(
+		doc.doctype, doc.get(fieldname), exclude=None if doc.is_new() else doc.name, limit=1
+	)
 	if existing:
 		label = _(frappe.get_meta(doc.doctype).get_label(fieldname))
 		frappe.throw(

@@ -54,9 +54,7 @@ def apply_line_items(doc, before=None) -> float:
 	lines = doc.get("items") or []
 	for line in lines:
 		if line.item_type not in ITEM_DOCTYPES:
-			frappe.throw(
-				_("Row {0}: Type must be Product or Service.").format(line.idx), exc=ItemTypeError
-			)
+			frappe.throw(_("Row {0}: Type must be Product or Service.").format(line.idx), exc=ItemTypeError)
 	items = _load_items(lines)
 	previous = {row.name: (row.item_type, row.item) for row in (before.get("items") or [])} if before else {}
 	rate_precision, amount_precision = _precision("rate"), _precision("amount")
@@ -65,7 +63,9 @@ def apply_line_items(doc, before=None) -> float:
 		item = items.get((line.item_type, line.item))
 		if not item:
 			frappe.throw(
-				_("Row {0}: {1} {2} does not exist.").format(line.idx, _(line.item_type), frappe.bold(line.item)),
+				_("Row {0}: {1} {2} does not exist.").format(
+					line.idx, _(line.item_type), frappe.bold(line.item)
+				),
 				exc=frappe.LinkValidationError,
 			)
 		unchanged = previous.get(line.name) == (line.item_type, line.item)
@@ -94,5 +94,11 @@ def apply_opportunity_lines(doc, before=None):
 
 
 def apply_document_lines(doc, before=None):
-	"""Quote / Sales Order: complete the lines and set the total."""
+	"""Quote / Sales Order: complete the lines and set the total (and a subject when none was given)."""
 	doc.total = apply_line_items(doc, before)
+	if not (doc.subject or "").strip():
+		doc.subject = (
+			(doc.opportunity and frappe.db.get_value("Opportunity", doc.opportunity, "opportunity_name"))
+			or doc.organization
+			or doc.name
+		)

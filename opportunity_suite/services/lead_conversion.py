@@ -54,7 +54,9 @@ def lock_lead(lead: str) -> frappe._dict:
 def assert_convertible(row: frappe._dict):
 	if row.opportunity or row.status == "Converted":
 		frappe.throw(
-			_("Lead {0} is already converted to {1}.").format(row.name, row.opportunity or _("an opportunity")),
+			_("Lead {0} is already converted to {1}.").format(
+				row.name, row.opportunity or _("an opportunity")
+			),
 			exc=AlreadyConvertedError,
 			title=_("Already Converted"),
 		)
@@ -74,7 +76,9 @@ def default_sales_stage() -> str:
 		limit=1,
 	)
 	if not stage:
-		frappe.throw(_("There is no open Opportunity Stage to start the opportunity in."), exc=LeadConversionError)
+		frappe.throw(
+			_("There is no open Opportunity Stage to start the opportunity in."), exc=LeadConversionError
+		)
 	return stage[0]
 
 
@@ -91,7 +95,9 @@ def get_or_create_organization(lead) -> str | None:
 		return existing[0]
 	organization = frappe.new_doc("Organization")
 	for source, target in LEAD_TO_ORGANIZATION.items():
-		organization.set(target, (lead.get(source) or "").strip() if source == "company_name" else lead.get(source))
+		organization.set(
+			target, (lead.get(source) or "").strip() if source == "company_name" else lead.get(source)
+		)
 	organization.insert()
 	return organization.name
 
@@ -119,8 +125,15 @@ def get_or_create_contact(lead, organization: str | None) -> str:
 	return contact.name
 
 
-def build_opportunity(lead, organization, contact, opportunity_name=None, sales_stage=None,
-		expected_close_date=None, amount=None):
+def build_opportunity(
+	lead,
+	organization,
+	contact,
+	opportunity_name=None,
+	sales_stage=None,
+	expected_close_date=None,
+	amount=None,
+):
 	def postprocess(source, target):
 		target.opportunity_name = (
 			(opportunity_name or "").strip() or (source.company_name or "").strip() or person_name(source)
@@ -146,8 +159,13 @@ def build_opportunity(lead, organization, contact, opportunity_name=None, sales_
 	)
 
 
-def convert_lead(lead: str, opportunity_name: str | None = None, sales_stage: str | None = None,
-		expected_close_date: str | None = None, amount: float | None = None) -> str:
+def convert_lead(
+	lead: str,
+	opportunity_name: str | None = None,
+	sales_stage: str | None = None,
+	expected_close_date: str | None = None,
+	amount: float | None = None,
+) -> str:
 	"""Convert `lead`; returns the new opportunity's name. Raises and leaves nothing behind on failure."""
 	frappe.db.savepoint(SAVEPOINT)
 	try:
@@ -155,8 +173,9 @@ def convert_lead(lead: str, opportunity_name: str | None = None, sales_stage: st
 		doc = frappe.get_doc("Lead", lead)
 		organization = get_or_create_organization(doc)
 		contact = get_or_create_contact(doc, organization)
-		opportunity = build_opportunity(doc, organization, contact, opportunity_name, sales_stage,
-			expected_close_date, amount)
+		opportunity = build_opportunity(
+			doc, organization, contact, opportunity_name, sales_stage, expected_close_date, amount
+		)
 		opportunity.insert()
 		doc.reload()
 		doc.status = "Converted"

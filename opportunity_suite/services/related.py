@@ -34,7 +34,9 @@ def _count_readable(doctype: str, filters, group_by: str | None = None) -> dict 
 			order_by=None,
 		)
 		return {row.grp: row.count for row in rows}
-	rows = frappe.get_list(doctype, filters=filters, fields=[f"count(distinct {name}) as count"], order_by=None)
+	rows = frappe.get_list(
+		doctype, filters=filters, fields=[f"count(distinct {name}) as count"], order_by=None
+	)
 	return rows[0].count if rows else 0
 
 
@@ -49,7 +51,9 @@ def _count(doctype: str, **conditions) -> int:
 def related_lists(name: str, doc=None) -> dict[str, dict]:
 	"""Each related list as a DocType and the filters that show it (the form opens the list with them)."""
 	doc = doc or frappe.get_doc(DOCTYPE, name)
-	contacts = sorted({row.contact for row in doc.get("contacts") or [] if row.contact} | ({doc.contact} - {None, ""}))
+	contacts = sorted(
+		{row.contact for row in doc.get("contacts") or [] if row.contact} | ({doc.contact} - {None, ""})
+	)
 	lines = doc.get("items") or []
 
 	def by_name(doctype, names):
@@ -66,7 +70,10 @@ def related_lists(name: str, doc=None) -> dict[str, dict]:
 		},
 		"emails": {
 			"doctype": "Communication",
-			"filters": [["Communication", "reference_doctype", "=", DOCTYPE], ["Communication", "reference_name", "=", name]],
+			"filters": [
+				["Communication", "reference_doctype", "=", DOCTYPE],
+				["Communication", "reference_name", "=", name],
+			],
 		},
 		"events": {
 			"doctype": "Event",
@@ -81,15 +88,22 @@ def related_lists(name: str, doc=None) -> dict[str, dict]:
 		},
 		"documents": {
 			"doctype": "File",
-			"filters": [["File", "attached_to_doctype", "=", DOCTYPE], ["File", "attached_to_name", "=", name]],
+			"filters": [
+				["File", "attached_to_doctype", "=", DOCTYPE],
+				["File", "attached_to_name", "=", name],
+			],
 		},
 		"changes": {
 			"doctype": "Version",
 			"filters": [["Version", "ref_doctype", "=", DOCTYPE], ["Version", "docname", "=", name]],
 		},
 		"contacts": by_name("Contact", contacts),
-		"products": by_name("Product", [l.item for l in lines if l.item_type == "Product" and l.item]),
-		"services": by_name("Service", [l.item for l in lines if l.item_type == "Service" and l.item]),
+		"products": by_name(
+			"Product", [row.item for row in lines if row.item_type == "Product" and row.item]
+		),
+		"services": by_name(
+			"Service", [row.item for row in lines if row.item_type == "Service" and row.item]
+		),
 		"quotes": {"doctype": "Quote", "filters": [["Quote", "opportunity", "=", name]]},
 		"sales_orders": {"doctype": "Sales Order", "filters": [["Sales Order", "opportunity", "=", name]]},
 		"projects": {"doctype": "Project", "filters": [["Project", "opportunity", "=", name]]},

@@ -5,7 +5,6 @@ copied by the mapper; custom fields of the same name travel too), linked back to
 their `opportunity` (and `quote`) fields. The result is an unsaved document the desk opens or a caller
 inserts."""
 
-import frappe
 from frappe.model.document import Document
 from frappe.model.mapper import get_mapped_doc
 

@@ -2,4 +2,7 @@ from frappe import _
 
 
 def get_data():
-	return {"fieldname": "project", "transactions": [{"label": _("Sales"), "items": ["Quote", "Sales Order"]}]}
+	return {
+		"fieldname": "project",
+		"transactions": [{"label": _("Sales"), "items": ["Quote", "Sales Order"]}],
+	}
