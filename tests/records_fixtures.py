@@ -1,5 +1,11 @@
 """Typed factories for the records around the opportunity (organizations, leads, items, contacts...)."""
 
+import json
+import os
+import urllib.error
+import urllib.request
+from http.cookiejar import CookieJar
+
 import frappe
 from frappe.model.document import Document
 
@@ -70,3 +76,24 @@ def delete_committed_users(users: dict[str, str]):
 	for user in users.values():
 		frappe.delete_doc("User", user, force=True, ignore_permissions=True, delete_permanently=True)
 	frappe.db.commit()
+
+
+def rest_client(base_url: str):
+	"""A logged-in (Administrator) HTTP client for the web server: call(path, payload, method) -> (status, body)."""
+	opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+	body = json.dumps({"usr": "Administrator", "pwd": os.environ.get("OS_ADMIN_PASSWORD", "admin")}).encode()
+	opener.open(
+		urllib.request.Request(f"{base_url}/api/method/login", body, {"Content-Type": "application/json"})
+	)
+
+	def call(path: str, payload: dict | None = None, method: str = "POST") -> tuple[int, dict]:
+		data = json.dumps(payload).encode() if payload is not None else None
+		headers = {"Content-Type": "application/json"}
+		request = urllib.request.Request(f"{base_url}{path}", data, headers, method=method)
+		try:
+			with opener.open(request) as response:
+				return response.status, json.loads(response.read())
+		except urllib.error.HTTPError as error:
+			return error.code, json.loads(error.read())
+
+	return call

@@ -1,8 +1,4 @@
 import json
-import os
-import urllib.error
-import urllib.request
-from http.cookiejar import CookieJar
 from urllib.parse import quote
 
 import frappe
@@ -11,7 +7,7 @@ import pytest
 from opportunity_suite.api.duplicates import get_duplicates
 from opportunity_suite.services.duplicates import DuplicateError
 from tests.factories import make_user, unique
-from tests.records_fixtures import make_lead, make_organization
+from tests.records_fixtures import make_lead, make_organization, rest_client
 
 
 def test_organization_with_the_same_name_is_refused_trimmed_and_in_any_case():
@@ -72,35 +68,12 @@ def test_desk_check_is_refused_without_rights():
 # ---------------------------------------------------------------- over REST, on the real web server
 
 
-def _client(base_url: str):
-	opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-	body = json.dumps({"usr": "Administrator", "pwd": os.environ.get("OS_ADMIN_PASSWORD", "admin")}).encode()
-	opener.open(
-		urllib.request.Request(f"{base_url}/api/method/login", body, {"Content-Type": "application/json"})
-	)
-
-	def post(path: str, payload: dict) -> tuple[int, dict]:
-		request = urllib.request.Request(
-			f"{base_url}{path}",
-			json.dumps(payload).encode(),
-			{"Content-Type": "application/json"},
-			method="POST",
-		)
-		try:
-			with opener.open(request) as response:
-				return response.status, json.loads(response.read())
-		except urllib.error.HTTPError as error:
-			return error.code, json.loads(error.read())
-
-	return post
-
-
 @pytest.mark.slow
 def test_rest_refuses_a_duplicate_unless_asked_for_a_new_record(web_server):
 	name = unique("Rest Org")
 	made = []
 	try:
-		post = _client(web_server)
+		post = rest_client(web_server)
 		status, body = post("/api/resource/Organization", {"organization_name": name})
 		assert status == 200, body
 		made.append(body["data"]["name"])
@@ -119,3 +92,8 @@ def test_rest_refuses_a_duplicate_unless_asked_for_a_new_record(web_server):
 				"Organization", org, force=True, ignore_permissions=True, delete_permanently=True
 			)
 		frappe.db.commit()
+
+
+def test_organization_without_a_name_is_refused_clearly():
+	with pytest.raises(frappe.MandatoryError):
+		frappe.get_doc({"doctype": "Organization", "organization_name": "  "}).insert()

@@ -13,7 +13,7 @@ from opportunity_suite.services.lead_conversion import (
 	convert_lead,
 )
 from tests.factories import make_user, unique
-from tests.records_fixtures import make_contact, make_lead, make_organization
+from tests.records_fixtures import make_contact, make_lead, make_organization, rest_client
 
 
 def contact_of(opportunity) -> frappe._dict:
@@ -224,19 +224,46 @@ def test_two_conversions_at_once_give_one_opportunity():
 		assert frappe.db.count("Organization", {"organization_name": company}) == 1
 		assert frappe.db.get_value("Lead", lead.name, "opportunity") == opportunity
 	finally:
-		frappe.db.rollback()
-		opportunities = frappe.get_all("Opportunity", filters={"lead": lead.name}, pluck="name")
-		contacts = frappe.get_all(
-			"Dynamic Link",
-			filters={"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"},
-			pluck="parent",
-		)
-		_delete_committed("Lead", [lead.name])
-		_delete_committed("Opportunity", opportunities)
-		_delete_committed("Contact", contacts)
-		_delete_committed(
-			"Organization",
-			frappe.get_all("Organization", filters={"organization_name": company}, pluck="name"),
-		)
-		frappe.db.commit()
+		_cleanup_conversion(lead.name, company)
 	assert not frappe.db.exists("Lead", lead.name)
+
+
+@pytest.mark.slow
+def test_rest_method_converts_on_post_and_refuses_get(web_server):
+	company = unique("Rest Lead Co")
+	lead = make_lead(company_name=company)
+	frappe.db.commit()
+	try:
+		call = rest_client(web_server)
+		path = "/api/method/opportunity_suite.api.lead.convert_lead"
+		status, body = call(f"{path}?lead={lead.name}", method="GET")
+		assert status in (403, 405), body
+		status, body = call(path, {"lead": lead.name, "opportunity_name": "Over REST"})
+		assert status == 200, body
+		opportunity = body["message"]
+		status, body = call(path, {"lead": lead.name})
+		assert status == 409 and body["exc_type"] == "AlreadyConvertedError", body
+		frappe.db.rollback()
+		assert frappe.db.get_value("Opportunity", opportunity, ["opportunity_name", "lead"]) == (
+			"Over REST",
+			lead.name,
+		)
+	finally:
+		_cleanup_conversion(lead.name, company)
+
+
+def _cleanup_conversion(lead: str, company: str):
+	frappe.db.rollback()
+	opportunities = frappe.get_all("Opportunity", filters={"lead": lead}, pluck="name")
+	contacts = frappe.get_all(
+		"Dynamic Link",
+		filters={"link_doctype": "Lead", "link_name": lead, "parenttype": "Contact"},
+		pluck="parent",
+	)
+	_delete_committed("Lead", [lead])
+	_delete_committed("Opportunity", opportunities)
+	_delete_committed("Contact", contacts)
+	_delete_committed(
+		"Organization", frappe.get_all("Organization", filters={"organization_name": company}, pluck="name")
+	)
+	frappe.db.commit()

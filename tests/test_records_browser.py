@@ -6,8 +6,8 @@ from urllib.parse import quote
 import frappe
 import pytest
 
-from tests.factories import unique
-from tests.records_fixtures import make_lead, make_organization
+from tests.factories import make_opportunity, unique
+from tests.records_fixtures import make_lead, make_organization, make_product
 
 
 @pytest.fixture
@@ -104,4 +104,33 @@ def test_duplicate_organization_dialog_links_the_existing_one_and_saves_anyway(o
 				"Organization", filters={"organization_name": existing.organization_name}, pluck="name"
 			),
 		)
+		frappe.db.commit()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_product_line_takes_the_unit_price_and_sets_the_amount_in_the_form(own_assets, desk):
+	product = make_product(unit_price=125)
+	opp = make_opportunity(amount_from_items=1)
+	frappe.db.commit()
+	try:
+		desk.goto(f"/app/opportunity/{opp.name}")
+		desk.locator(".opportunity-related").wait_for()
+		desk.locator("[data-related='products'] button", has_text="Add").click()
+		row = desk.evaluate("() => cur_frm.doc.items.map((r) => [r.doctype, r.name, r.item_type])[0]")
+		assert row[0] == "Line Item" and row[2] == "Product"
+		desk.evaluate(
+			"([cdt, cdn, item]) => frappe.model.set_value(cdt, cdn, {item: item, qty: 3})",
+			[row[0], row[1], product.name],
+		)
+		desk.wait_for_function("() => cur_frm.doc.items[0].rate === 125 && cur_frm.doc.amount === 375")
+		assert desk.evaluate("() => cur_frm.doc.items[0].item_name") == product.product_name
+		desk.keyboard.press("Control+s")
+		desk.wait_for_function("() => !cur_frm.is_dirty() && cur_frm.doc.items[0].amount === 375")
+		frappe.db.rollback()
+		assert frappe.db.get_value("Opportunity", opp.name, "amount") == 375
+	finally:
+		frappe.db.rollback()
+		_delete("Opportunity", [opp.name])
+		_delete("Product", [product.name])
 		frappe.db.commit()

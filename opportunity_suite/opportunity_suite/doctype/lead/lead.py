@@ -1,15 +1,11 @@
 import frappe
 from frappe import _
-from frappe.contacts.address_and_contact import load_address_and_contact
 from frappe.model.document import Document
 
 from opportunity_suite.services.duplicates import check_duplicate
 
 
 class Lead(Document):
-	def onload(self):
-		load_address_and_contact(self)
-
 	def validate(self):
 		for fieldname in ("first_name", "last_name", "company_name", "email_id"):
 			if self.get(fieldname):
