@@ -97,3 +97,16 @@ def test_rest_refuses_a_duplicate_unless_asked_for_a_new_record(web_server):
 def test_organization_without_a_name_is_refused_clearly():
 	with pytest.raises(frappe.MandatoryError):
 		frappe.get_doc({"doctype": "Organization", "organization_name": "  "}).insert()
+
+
+def test_desk_check_does_not_name_a_record_the_user_cannot_read():
+	visible, hidden = make_organization(), make_organization()
+	user = make_user("Sales User")
+	frappe.get_doc(
+		{"doctype": "User Permission", "user": user, "allow": "Organization", "for_value": visible.name}
+	).insert()
+	frappe.set_user(user)
+	assert get_duplicates("Organization", hidden.organization_name) == [
+		{"name": None, "title": "a record you may not open"}
+	]
+	assert get_duplicates("Organization", visible.organization_name)[0]["name"] == visible.name

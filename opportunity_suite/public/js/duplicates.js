@@ -20,9 +20,10 @@
 		frappe.validated = false;
 		const label = __(frappe.meta.get_label(frm.doctype, fieldname));
 		const links = message
-			.map(
-				(d) =>
-					`<li><a href="/app/${frappe.router.slug(frm.doctype)}/${encodeURIComponent(d.name)}">${frappe.utils.escape_html(d.title)}</a></li>`
+			.map((d) =>
+				d.name
+					? `<li><a href="/app/${frappe.router.slug(frm.doctype)}/${encodeURIComponent(d.name)}">${frappe.utils.escape_html(d.title)}</a></li>`
+					: `<li>${frappe.utils.escape_html(d.title)}</li>`
 			)
 			.join("");
 		const dialog = new frappe.ui.Dialog({
