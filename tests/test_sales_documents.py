@@ -83,15 +83,23 @@ def test_print_format_shows_lines_and_total():
 def test_mapping_is_allowed_to_a_sales_user():
 	opp = opportunity_with_lines()
 	frappe.set_user(make_user("Sales User"))
-	assert api.make_quote(opp.name).insert().opportunity == opp.name
+	quote = api.make_quote(opp.name).insert()
+	assert quote.opportunity == opp.name
+	assert api.make_sales_order(opp.name).insert().opportunity == opp.name
+	assert api.make_sales_order_from_quote(quote.name).insert().quote == quote.name
 
 
 def test_mapping_is_refused_without_rights():
 	opp = opportunity_with_lines()
+	quote = api.make_quote(opp.name).insert()
 	frappe.set_user(make_user("Blogger"))
-	for method in (api.make_quote, api.make_sales_order):
+	for method, source in (
+		(api.make_quote, opp.name),
+		(api.make_sales_order, opp.name),
+		(api.make_sales_order_from_quote, quote.name),
+	):
 		with pytest.raises(frappe.PermissionError):
-			method(opp.name)
+			method(source)
 
 
 def test_subject_defaults_to_the_opportunity_name():
