@@ -74,7 +74,11 @@ def delete_committed_users(users: dict[str, str]):
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
 	for user in users.values():
+		# Frappe made a Contact for each user, and keeps it (unlinked) when the user goes
+		contacts = frappe.get_all("Contact", filters={"email_id": user}, pluck="name")
 		frappe.delete_doc("User", user, force=True, ignore_permissions=True, delete_permanently=True)
+		for contact in contacts:
+			frappe.delete_doc("Contact", contact, force=True, ignore_permissions=True, delete_permanently=True)
 	frappe.db.commit()
 
 
