@@ -12,6 +12,27 @@ after_install = "opportunity_suite.install.after_install"
 after_migrate = "opportunity_suite.install.after_migrate"
 before_tests = "opportunity_suite.install.before_tests"
 
+# Frappe's Contact links to Organizations and Leads only (see services/contacts.py)
+doc_events = {
+	"Contact": {"validate": "opportunity_suite.services.contacts.validate_contact_links"},
+}
+
+# form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
+# opportunity's related lists and create buttons
+doctype_js = {
+	"Opportunity": ["public/js/line_items.js", "public/js/opportunity_records.js"],
+	"Quote": "public/js/line_items.js",
+	"Sales Order": "public/js/line_items.js",
+	"Organization": "public/js/duplicates.js",
+	"Lead": "public/js/duplicates.js",
+	"Contact": "public/js/contact.js",
+}
+
 # The desk's global search offers these (Frappe reads the hook when it sets up a site; install.py adds
 # them to an existing site's Global Search Settings)
-global_search_doctypes = {"Default": [{"doctype": "Opportunity"}]}
+global_search_doctypes = {
+	"Default": [
+		{"doctype": dt}
+		for dt in ("Opportunity", "Organization", "Lead", "Quote", "Sales Order", "Project", "Product", "Service")
+	]
+}

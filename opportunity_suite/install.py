@@ -87,20 +87,23 @@ def ensure_default_currency():
 		frappe.db.set_single_value("Opportunity Settings", "default_currency", site_currency)
 
 
-def after_install():
+def ensure_defaults():
+	"""The app's default records, created when missing (idempotent): at install and after every migrate."""
+	from opportunity_suite.services.contacts import ensure_default_address_template
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
 	ensure_global_search_doctypes()
 	ensure_default_currency()
+	ensure_default_address_template()
+
+
+def after_install():
+	ensure_defaults()
 
 
 def after_migrate():
-	from opportunity_suite.services.stages import ensure_default_stages
-
-	ensure_default_stages()
-	ensure_global_search_doctypes()
-	ensure_default_currency()
+	ensure_defaults()
 
 
 def before_tests():

@@ -4,6 +4,7 @@ from frappe.model.document import Document
 from frappe.utils import flt
 
 from opportunity_suite.services.forecast import compute_amounts
+from opportunity_suite.services.items import apply_opportunity_lines
 from opportunity_suite.services.stages import apply_stage
 
 
@@ -14,4 +15,5 @@ class Opportunity(Document):
 		if not 0 <= flt(self.probability) <= 100:
 			frappe.throw(_("Probability must be between 0 and 100."), title=_("Invalid Probability"))
 		apply_stage(self, self.get_doc_before_save())
+		apply_opportunity_lines(self, self.get_doc_before_save())
 		compute_amounts(self)

@@ -1,0 +1,26 @@
+import frappe
+from frappe import _
+from frappe.contacts.address_and_contact import load_address_and_contact
+from frappe.model.document import Document
+from frappe.model.naming import append_number_if_name_exists
+
+from opportunity_suite.services.duplicates import check_duplicate
+
+
+class Organization(Document):
+	def autoname(self):
+		# named after the organization ("Acme", "Acme-1" for an accepted duplicate): a Contact linked to it
+		# is then named "First Last-Acme"
+		organization_name = (self.organization_name or "").strip()
+		if not organization_name:
+			frappe.throw(_("Organization Name is required."), exc=frappe.MandatoryError)
+		self.name = append_number_if_name_exists("Organization", organization_name)
+
+	def onload(self):
+		load_address_and_contact(self)
+
+	def validate(self):
+		self.organization_name = (self.organization_name or "").strip()
+		if not self.assigned_to:
+			self.assigned_to = self.owner
+		check_duplicate(self)

@@ -1,0 +1,8 @@
+from frappe import _
+
+
+def get_data():
+	return {
+		"fieldname": "project",
+		"transactions": [{"label": _("Sales"), "items": ["Quote", "Sales Order"]}],
+	}

@@ -1,0 +1,164 @@
+// Opportunity form: contacts offered from the organization, quotes / sales orders / projects made from the
+// opportunity, and the related lists with their counts (opportunity_suite.api.related.get_related).
+(() => {
+	const METHODS = {
+		Quote: "opportunity_suite.api.sales_documents.make_quote",
+		"Sales Order": "opportunity_suite.api.sales_documents.make_sales_order",
+	};
+
+	const contact_query = (frm) =>
+		frm.doc.organization
+			? {
+					query: "frappe.contacts.doctype.contact.contact.contact_query",
+					filters: { link_doctype: "Organization", link_name: frm.doc.organization },
+			  }
+			: {};
+
+	const open_list = (spec, extra = {}) => {
+		const options = {};
+		for (const [doctype, fieldname, operator, value] of spec.filters) {
+			const key = doctype === spec.doctype ? fieldname : `${doctype}.${fieldname}`;
+			options[key] = operator === "=" ? value : [operator, value];
+		}
+		frappe.route_options = Object.assign(options, extra);
+		frappe.set_route("List", spec.doctype);
+	};
+
+	const new_event = (frm) =>
+		frappe.model.with_doctype("Event", () => {
+			const event = frappe.model.get_new_doc("Event");
+			event.subject = frm.doc.opportunity_name;
+			const row = frappe.model.add_child(event, "Event Participants", "event_participants");
+			row.reference_doctype = frm.doctype;
+			row.reference_docname = frm.doc.name;
+			frappe.set_route("Form", "Event", event.name);
+		});
+
+	const new_todo = (frm) =>
+		frappe.new_doc("ToDo", {
+			reference_type: frm.doctype,
+			reference_name: frm.doc.name,
+			description: frm.doc.opportunity_name,
+		});
+
+	const new_project = (frm) =>
+		frappe.new_doc("Project", {
+			opportunity: frm.doc.name,
+			project_name: frm.doc.opportunity_name,
+			organization: frm.doc.organization,
+			contact: frm.doc.contact,
+		});
+
+	const add_line = (frm, fieldname, values = {}) => {
+		const row = frm.add_child(fieldname, values);
+		frm.refresh_field(fieldname);
+		frm.scroll_to_field(fieldname);
+		return row;
+	};
+
+	const to_timeline = (frm) => frm.timeline && frm.timeline.wrapper && frappe.utils.scroll_to(frm.timeline.wrapper);
+
+	// key, label, count(counts), actions: [label, handler(frm, related)]
+	const ROWS = [
+		["comments", __("Comments"), (c) => c.comments, [
+			[__("View"), (frm) => to_timeline(frm)],
+			[__("Add"), (frm) => frm.comment_box && frm.comment_box.comment_wrapper && frappe.utils.scroll_to(frm.comment_box.comment_wrapper)],
+		]],
+		["emails", __("Emails"), (c) => c.emails, [
+			[__("View"), (frm) => to_timeline(frm)],
+			[__("New Email"), (frm) => frm.email_doc()],
+		]],
+		["activities", __("Activities"), (c) => c.activities, [
+			[__("Events"), (frm, r) => open_list(r.lists.events, { status: "Open" })],
+			[__("To Dos"), (frm, r) => open_list(r.lists.todos, { status: "Open" })],
+			[__("New Event"), (frm) => new_event(frm)],
+			[__("New To Do"), (frm) => new_todo(frm)],
+		]],
+		["activity_history", __("Activity History"), (c) => c.activity_history, [
+			[__("Events"), (frm, r) => open_list(r.lists.events, { status: ["in", ["Completed", "Closed"]] })],
+			[__("To Dos"), (frm, r) => open_list(r.lists.todos, { status: "Closed" })],
+			[__("Changes"), (frm) => to_timeline(frm)],
+		]],
+		["contacts", __("Contacts"), (c) => c.contacts, [
+			[__("View"), (frm, r) => open_list(r.lists.contacts)],
+			[__("Add"), (frm) => add_line(frm, "contacts")],
+		]],
+		["products", __("Products"), (c) => c.products, [
+			[__("View"), (frm, r) => open_list(r.lists.products)],
+			[__("Add"), (frm) => add_line(frm, "items", { item_type: "Product" })],
+		]],
+		["services", __("Services"), (c) => c.services, [
+			[__("View"), (frm, r) => open_list(r.lists.services)],
+			[__("Add"), (frm) => add_line(frm, "items", { item_type: "Service" })],
+		]],
+		["documents", __("Documents"), (c) => c.documents, [
+			[__("View"), (frm, r) => open_list(r.lists.documents)],
+			[__("Attach"), (frm) => frm.attachments.new_attachment()],
+		]],
+		["quotes", __("Quotes"), (c) => c.quotes, [
+			[__("View"), (frm, r) => open_list(r.lists.quotes)],
+			[__("New"), (frm) => frappe.model.open_mapped_doc({ method: METHODS.Quote, frm })],
+		]],
+		["sales_orders", __("Sales Orders"), (c) => c.sales_orders, [
+			[__("View"), (frm, r) => open_list(r.lists.sales_orders)],
+			[__("New"), (frm) => frappe.model.open_mapped_doc({ method: METHODS["Sales Order"], frm })],
+		]],
+		["projects", __("Projects"), (c) => c.projects, [
+			[__("View"), (frm, r) => open_list(r.lists.projects)],
+			[__("New"), (frm) => new_project(frm)],
+		]],
+	];
+
+	const render_related = async (frm) => {
+		if (frm.is_new()) return;
+		const { message: related } = await frappe.call({
+			method: "opportunity_suite.api.related.get_related",
+			args: { opportunity: frm.doc.name },
+		});
+		if (!related || frm.doc.name !== related_name(related)) return;
+		frm.dashboard.parent.find(".opportunity-related").remove();
+		const rows = ROWS.map(([key, label, count, actions]) => {
+			const buttons = actions
+				.map(([text], i) => `<button class="btn btn-xs btn-default" data-key="${key}" data-action="${i}">${text}</button>`)
+				.join(" ");
+			return `<tr data-related="${key}"><td>${label}</td>
+				<td><span class="badge related-count">${cint(count(related.counts))}</span></td>
+				<td class="text-right">${buttons}</td></tr>`;
+		}).join("");
+		const body = frm.dashboard.add_section(
+			`<table class="table table-condensed opportunity-related"><tbody>${rows}</tbody></table>`,
+			__("Related")
+		);
+		body.on("click", "button[data-key]", (event) => {
+			const button = $(event.currentTarget);
+			const row = ROWS.find(([key]) => key === button.data("key"));
+			row[3][cint(button.data("action"))][1](frm, related);
+		});
+		frm.dashboard.show();
+	};
+
+	// the lists' filters carry the opportunity's name: ignore an answer for a form since navigated away
+	const related_name = (related) => related.lists.quotes.filters[0][3];
+
+	frappe.ui.form.on("Opportunity", {
+		setup(frm) {
+			frm.set_query("contact", () => contact_query(frm));
+			frm.set_query("contact", "contacts", () => contact_query(frm));
+			frm.make_methods = {
+				Quote: () => frappe.model.open_mapped_doc({ method: METHODS.Quote, frm }),
+				"Sales Order": () => frappe.model.open_mapped_doc({ method: METHODS["Sales Order"], frm }),
+				Project: () => new_project(frm),
+			};
+		},
+		refresh(frm) {
+			if (frm.is_new()) return;
+			if (frappe.model.can_create("Quote")) {
+				frm.add_custom_button(__("Quote"), () => frm.make_methods.Quote(), __("Create"));
+			}
+			if (frappe.model.can_create("Sales Order")) {
+				frm.add_custom_button(__("Sales Order"), () => frm.make_methods["Sales Order"](), __("Create"));
+			}
+			render_related(frm);
+		},
+	});
+})();
