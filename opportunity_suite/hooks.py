@@ -33,6 +33,15 @@ doctype_js = {
 global_search_doctypes = {
 	"Default": [
 		{"doctype": dt}
-		for dt in ("Opportunity", "Organization", "Lead", "Quote", "Sales Order", "Project", "Product", "Service")
+		for dt in (
+			"Opportunity",
+			"Organization",
+			"Lead",
+			"Quote",
+			"Sales Order",
+			"Project",
+			"Product",
+			"Service",
+		)
 	]
 }
