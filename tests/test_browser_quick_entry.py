@@ -12,6 +12,10 @@ def _pick_link(dialog, fieldname: str, value: str):
 	field.click()
 	field.fill(value)
 	dialog.page.locator("[role=option]:visible", has_text=value).first.click()
+	# wait for the link's server-side check to settle before typing on
+	dialog.page.wait_for_function(
+		f"() => cur_dialog.get_value('{fieldname}') == '{value}' && !frappe.request.ajax_count"
+	)
 
 
 def test_quick_entry_creates_an_opportunity_with_its_forecast(desk):
@@ -29,6 +33,11 @@ def test_quick_entry_creates_an_opportunity_with_its_forecast(desk):
 	dialog.locator("input[data-fieldname='amount']").fill("1000")
 	dialog.locator("input[data-fieldname='probability']").fill("20")
 	dialog.locator("input[data-fieldname='probability']").press("Tab")
+	# a person looks before saving: the dialog holds what was typed (a slow link check can re-render it)
+	desk.wait_for_function(
+		"() => cur_dialog.get_value('amount') == 1000 && cur_dialog.get_value('probability') == 20"
+		" && cur_dialog.get_value('sales_stage') == 'Qualification'"
+	)
 	dialog.locator(".btn-primary", has_text="Save").click()
 	dialog.wait_for(state="hidden")
 
