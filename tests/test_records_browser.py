@@ -10,22 +10,9 @@ from tests.factories import make_opportunity, unique
 from tests.records_fixtures import delete_committed, make_lead, make_organization, make_product
 
 
-@pytest.fixture
-def own_assets():
-	"""Frappe keeps the asset manifest under a Redis key shared by every bench on the Redis server
-	(`assets_json`, shared=True): with several benches on one Redis, another bench's build hashes would
-	be served here (404 on the desk's bundles). Put this bench's manifest there for the test, and drop
-	the key afterwards so every bench reloads its own."""
-	manifest = frappe.parse_json(frappe.read_file("assets/assets.json"))
-	manifest.update(frappe.parse_json(frappe.read_file("assets/assets-rtl.json") or "{}"))
-	frappe.cache.set_value("assets_json", manifest, shared=True)
-	yield
-	frappe.cache.delete_value("assets_json", shared=True)
-
-
 @pytest.mark.browser
 @pytest.mark.slow
-def test_convert_lead_from_its_form_lands_on_the_opportunity(own_assets, desk):
+def test_convert_lead_from_its_form_lands_on_the_opportunity(desk):
 	company = unique("Browser Co")
 	lead = make_lead(company_name=company)
 	frappe.db.commit()
@@ -67,7 +54,7 @@ def test_convert_lead_from_its_form_lands_on_the_opportunity(own_assets, desk):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_duplicate_organization_dialog_links_the_existing_one_and_saves_anyway(own_assets, desk):
+def test_duplicate_organization_dialog_links_the_existing_one_and_saves_anyway(desk):
 	existing = make_organization(organization_name=unique("Browser Dup"))
 	frappe.db.commit()
 	try:
@@ -103,7 +90,7 @@ def test_duplicate_organization_dialog_links_the_existing_one_and_saves_anyway(o
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_product_line_takes_the_unit_price_and_sets_the_amount_in_the_form(own_assets, desk):
+def test_product_line_takes_the_unit_price_and_sets_the_amount_in_the_form(desk):
 	product = make_product(unit_price=125)
 	opp = make_opportunity(amount_from_items=1)
 	frappe.db.commit()
