@@ -67,15 +67,19 @@ def before_install():
 
 
 def after_install():
+	from opportunity_suite.services.alerts.example import ensure_example_rule
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
+	ensure_example_rule()
 
 
 def after_migrate():
+	from opportunity_suite.services.alerts.example import ensure_example_rule
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
+	ensure_example_rule()
 
 
 def before_tests():
