@@ -1,6 +1,7 @@
 """What a firing does: email (through Frappe's Email Queue), in-app notification (Notification Log),
 ToDo, and field updates. Each returns the names of what it created, for the Alert Log."""
 
+import html
 from dataclasses import dataclass, field
 
 import frappe
@@ -50,7 +51,7 @@ def send_email(doc, to: rcpt.Recipients, subject: str, message: str) -> list[str
 		return []
 	queued = frappe.sendmail(
 		recipients=emails,
-		subject=subject,
+		subject=html.unescape(subject),  # rendered escaped; a mail header is plain text
 		message=message,
 		reference_doctype=doc.doctype,
 		reference_name=doc.name,
