@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import frappe
-import pytest
 
 from tests.factories import unique
 
@@ -20,10 +19,18 @@ def make_rule(conditions=(), actions=None, **values) -> "frappe.model.document.D
 			"enabled": 1,
 			"trigger": "Every Save",
 			"condition_match": "All",
-			"conditions": [dict(zip(("fieldname", "operator", "value", "value2"), c, strict=False)) for c in conditions],
+			"conditions": [
+				dict(zip(("fieldname", "operator", "value", "value2"), c, strict=False)) for c in conditions
+			],
 			"actions": actions
 			if actions is not None
-			else [{"action_type": "Notification", "recipient_users": "Administrator", "subject": "{{ doc.name }}"}],
+			else [
+				{
+					"action_type": "Notification",
+					"recipient_users": "Administrator",
+					"subject": "{{ doc.name }}",
+				}
+			],
 			**values,
 		}
 	)
@@ -39,7 +46,7 @@ def alert_logs(rule: str, outcome: str = "Fired", **filters) -> list:
 	)
 
 
-def _clear_email_account_cache():
+def clear_email_account_cache():
 	for name in ("outgoing_email_account", "incoming_email_account"):
 		if hasattr(frappe.local, name):
 			delattr(frappe.local, name)
@@ -47,7 +54,7 @@ def _clear_email_account_cache():
 
 def make_email_account(port: int) -> str:
 	"""The default outgoing account: SMTP on 127.0.0.1:port, no TLS, no login."""
-	_clear_email_account_cache()
+	clear_email_account_cache()
 	account = frappe.get_doc(
 		{
 			"doctype": "Email Account",
@@ -66,12 +73,12 @@ def make_email_account(port: int) -> str:
 	return account.name
 
 
-@pytest.fixture
-def outbox():
-	"""An outgoing account (nothing listens: mail stays in the Email Queue), rolled back with the test."""
+def outbox_account():
+	"""An outgoing account (nothing listens: mail stays in the Email Queue), rolled back with the test.
+	A generator for a fixture: `yield from outbox_account()`."""
 	name = make_email_account(_free_port())
 	yield name
-	_clear_email_account_cache()
+	clear_email_account_cache()
 
 
 def _free_port() -> int:
@@ -105,9 +112,8 @@ class Mailbox:
 		return "250 Message accepted for delivery"
 
 
-@pytest.fixture
-def smtp_server():
-	"""A real SMTP server on loopback (aiosmtpd); yields (port, mailbox)."""
+def smtp_sink():
+	"""A real SMTP server on loopback (aiosmtpd); yields (port, mailbox). A generator for a fixture."""
 	_aiosmtpd()
 	from aiosmtpd.controller import Controller
 

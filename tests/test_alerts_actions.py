@@ -5,23 +5,32 @@ import pytest
 from frappe.utils import add_days, getdate, today
 
 from opportunity_suite.services.alerts.errors import ForbiddenUpdateFieldError, RecipientError
-from tests.alerts_fixtures import alert_logs, make_rule, outbox  # noqa: F401 (fixture)
+from tests.alerts_fixtures import alert_logs, make_rule, outbox_account
 from tests.factories import make_opportunity, make_user
+
+
+@pytest.fixture
+def outbox():
+	yield from outbox_account()
 
 
 @pytest.fixture
 def no_read_role():
 	"""A role with no permission on Opportunity."""
-	role = frappe.get_doc({"doctype": "Role", "role_name": f"Alert Outsider {frappe.generate_hash(length=6)}"})
+	role = frappe.get_doc(
+		{"doctype": "Role", "role_name": f"Alert Outsider {frappe.generate_hash(length=6)}"}
+	)
 	role.insert(ignore_permissions=True)
 	return role.name
 
 
 def queue_recipients(queue_names: str) -> set[str]:
 	names = [n for n in (queue_names or "").split("\n") if n]
-	return set(
-		frappe.get_all("Email Queue Recipient", filters={"parent": ("in", names)}, pluck="recipient")
-	) if names else set()
+	return (
+		set(frappe.get_all("Email Queue Recipient", filters={"parent": ("in", names)}, pluck="recipient"))
+		if names
+		else set()
+	)
 
 
 def test_email_goes_to_the_email_queue_for_users_roles_addresses_and_fields(outbox):
@@ -56,7 +65,9 @@ def test_email_goes_to_the_email_queue_for_users_roles_addresses_and_fields(outb
 def test_one_link_away_recipient_field(outbox):
 	assignee = make_user("Sales User")
 	rule = make_rule(
-		actions=[{"action_type": "Email", "recipient_fields": "assigned_to.email", "subject": "x", "message": "y"}]
+		actions=[
+			{"action_type": "Email", "recipient_fields": "assigned_to.email", "subject": "x", "message": "y"}
+		]
 	)
 	opportunity = make_opportunity(assigned_to=assignee)
 	[log] = alert_logs(rule.name, reference_name=opportunity.name)
@@ -69,7 +80,9 @@ def test_recipient_field_through_a_link_that_does_not_exist_yet_is_refused_clear
 	with pytest.raises(RecipientError, match="has no field"):
 		make_rule(actions=[{"action_type": "Email", "recipient_fields": "contact.email_id", "subject": "x"}])
 	with pytest.raises(RecipientError, match="has no field"):
-		make_rule(actions=[{"action_type": "Email", "recipient_fields": "assigned_to.no_such", "subject": "x"}])
+		make_rule(
+			actions=[{"action_type": "Email", "recipient_fields": "assigned_to.no_such", "subject": "x"}]
+		)
 	with pytest.raises(RecipientError, match="not a link"):
 		make_rule(actions=[{"action_type": "Email", "recipient_fields": "next_step.email", "subject": "x"}])
 
@@ -87,12 +100,24 @@ def test_role_recipient_without_read_rights_receives_nothing(outbox, no_read_rol
 	opportunity = make_opportunity(amount=15000)
 	[log] = alert_logs(rule.name, reference_name=opportunity.name)
 	assert queue_recipients(log.email_queues) == {reader}
-	assert frappe.get_all("Notification Log", filters={"for_user": outsider, "document_name": opportunity.name}) == []
-	assert frappe.get_all("ToDo", filters={"allocated_to": outsider, "reference_name": opportunity.name}) == []
+	assert (
+		frappe.get_all("Notification Log", filters={"for_user": outsider, "document_name": opportunity.name})
+		== []
+	)
+	assert (
+		frappe.get_all("ToDo", filters={"allocated_to": outsider, "reference_name": opportunity.name}) == []
+	)
 	assert frappe.get_all("Notification Log", filters={"for_user": reader, "document_name": opportunity.name})
 	# a user or an address of a user who can't read the record is dropped too
 	only_outsider = make_rule(
-		actions=[{"action_type": "Email", "recipient_users": outsider, "recipient_addresses": outsider, "subject": "x"}]
+		actions=[
+			{
+				"action_type": "Email",
+				"recipient_users": outsider,
+				"recipient_addresses": outsider,
+				"subject": "x",
+			}
+		]
 	)
 	other = make_opportunity()
 	[log] = alert_logs(only_outsider.name, reference_name=other.name)
@@ -165,7 +190,9 @@ def test_update_field_saves_once_without_re_entry():
 	assert len(alert_logs(rule.name, reference_name=opportunity.name)) == 2
 
 
-@pytest.mark.parametrize("fieldname", ["forecast_amount", "base_amount", "base_forecast_amount", "status", "closed_on"])
+@pytest.mark.parametrize(
+	"fieldname", ["forecast_amount", "base_amount", "base_forecast_amount", "status", "closed_on"]
+)
 def test_update_field_refuses_derived_fields(fieldname):
 	with pytest.raises(ForbiddenUpdateFieldError):
 		make_rule(actions=[{"action_type": "Update Field", "update_field": fieldname, "update_value": "1"}])
@@ -173,9 +200,13 @@ def test_update_field_refuses_derived_fields(fieldname):
 
 def test_update_field_value_must_fit():
 	with pytest.raises(frappe.ValidationError):
-		make_rule(actions=[{"action_type": "Update Field", "update_field": "probability", "update_value": "high"}])
+		make_rule(
+			actions=[{"action_type": "Update Field", "update_field": "probability", "update_value": "high"}]
+		)
 	with pytest.raises(frappe.ValidationError):
-		make_rule(actions=[{"action_type": "Update Field", "update_field": "sales_stage", "update_value": "Nope"}])
+		make_rule(
+			actions=[{"action_type": "Update Field", "update_field": "sales_stage", "update_value": "Nope"}]
+		)
 
 
 def test_action_needs_recipients_and_a_subject():

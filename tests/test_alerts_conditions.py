@@ -27,7 +27,9 @@ RECORD = {
 
 
 def check(fieldname, operator, value="", value2="", values=RECORD, before=None):
-	return cond.evaluate_condition(cond.Condition(fieldname, operator, value, value2), values, before, "Opportunity")
+	return cond.evaluate_condition(
+		cond.Condition(fieldname, operator, value, value2), values, before, "Opportunity"
+	)
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,13 @@ from frappe.email.queue import flush
 from frappe.utils import fmt_money
 
 from opportunity_suite.services.alerts.example import EXAMPLE_RULE
-from tests.alerts_fixtures import _clear_email_account_cache, alert_logs, make_email_account, smtp_server  # noqa: F401
+from tests.alerts_fixtures import alert_logs, clear_email_account_cache, make_email_account, smtp_sink
 from tests.factories import make_opportunity, make_user
+
+
+@pytest.fixture
+def smtp_server():
+	yield from smtp_sink()
 
 
 @pytest.fixture
@@ -51,7 +56,7 @@ def _cleanup(made):
 	for name in made["User"]:
 		frappe.delete_doc("User", name, force=True)
 	frappe.db.commit()
-	_clear_email_account_cache()
+	clear_email_account_cache()
 
 
 def test_hot_deal_reaches_the_sales_managers_through_a_real_smtp_server(hot_deal_setup):

@@ -16,7 +16,12 @@ def test_allowed_doctypes_come_from_the_apps_module():
 	module_doctypes = frappe.get_all(
 		"DocType", filters={"module": "Opportunity Suite", "istable": 0, "issingle": 0}, pluck="name"
 	)
-	assert set(allowed) == set(module_doctypes) - {"Alert Rule", "Alert Log", "Opportunity Stage", "Opportunity Import"}
+	assert set(allowed) == set(module_doctypes) - {
+		"Alert Rule",
+		"Alert Log",
+		"Opportunity Stage",
+		"Opportunity Import",
+	}
 	for name in ("Alert Rule", "Alert Log", "Opportunity Settings", "Alert Rule Condition", "User", "ToDo"):
 		assert name not in allowed
 
@@ -24,7 +29,10 @@ def test_allowed_doctypes_come_from_the_apps_module():
 @pytest.mark.parametrize("doctype", ["User", "ToDo", "Alert Log", "Opportunity Settings"])
 def test_rule_on_another_doctype_is_refused(doctype):
 	with pytest.raises(DocTypeNotAllowedError):
-		make_rule(document_type=doctype, actions=[{"action_type": "Email", "recipient_addresses": "a@b.co", "subject": "x"}])
+		make_rule(
+			document_type=doctype,
+			actions=[{"action_type": "Email", "recipient_addresses": "a@b.co", "subject": "x"}],
+		)
 
 
 def test_sales_manager_may_write_rules_sales_user_may_not():
@@ -47,6 +55,8 @@ def test_example_rule_ships_disabled_and_is_created_once():
 	rule = frappe.get_doc("Alert Rule", EXAMPLE_RULE)
 	assert not rule.enabled
 	assert rule.trigger == "On First Save"
-	assert [(c.fieldname, c.operator, c.value) for c in rule.conditions] == [("amount", "Greater Than", "10000")]
+	assert [(c.fieldname, c.operator, c.value) for c in rule.conditions] == [
+		("amount", "Greater Than", "10000")
+	]
 	[action] = rule.actions
 	assert (action.action_type, action.recipient_roles) == ("Email", "Sales Manager")

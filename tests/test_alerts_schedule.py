@@ -80,5 +80,6 @@ def test_scheduled_rule_waits_for_its_first_due_time():
 def test_scheduler_hook_calls_the_entry_point():
 	events = frappe.get_hooks("scheduler_events")
 	assert any(
-		"opportunity_suite.services.alerts.run_scheduled_rules" in methods for methods in events["cron"].values()
+		"opportunity_suite.services.alerts.run_scheduled_rules" in methods
+		for methods in events["cron"].values()
 	)

@@ -40,11 +40,18 @@ from tests.factories import make_opportunity
 )
 def test_template_reaching_beyond_the_record_is_refused_at_save(template):
 	with pytest.raises(TemplateRefusedError):
-		make_rule(actions=[{"action_type": "Notification", "recipient_users": "Administrator", "subject": template}])
+		make_rule(
+			actions=[{"action_type": "Notification", "recipient_users": "Administrator", "subject": template}]
+		)
 	with pytest.raises(TemplateRefusedError):
 		make_rule(
 			actions=[
-				{"action_type": "Email", "recipient_addresses": "a@example.com", "subject": "x", "message": template}
+				{
+					"action_type": "Email",
+					"recipient_addresses": "a@example.com",
+					"subject": "x",
+					"message": template,
+				}
 			]
 		)
 
@@ -74,5 +81,5 @@ def test_context_is_the_record_fields_only():
 	assert set(context) - {"doc"} <= {f.fieldname for f in templates.readable_fields("Opportunity")}
 	assert "_assign" not in context
 	# the sandbox itself refuses attribute walks even on a template never checked
-	with pytest.raises(Exception, match="unsafe|not safely|access"):
+	with pytest.raises(Exception, match=r"unsafe|not safely|access"):
 		templates.render("{{ doc._values.__class__ }}", context)

@@ -89,7 +89,9 @@ def _split_list(raw: str) -> list[str]:
 	return [part.strip() for part in (raw or "").replace("\n", ",").split(",") if part.strip()]
 
 
-SELECT_CHECKED_OPERATORS = frozenset({"Equals", "Not Equals", "In", "Not In", "Has Changed To", "Has Changed From"})
+SELECT_CHECKED_OPERATORS = frozenset(
+	{"Equals", "Not Equals", "In", "Not In", "Has Changed To", "Has Changed From"}
+)
 
 
 def _invalid_value(field: FieldInfo, raw: str):
@@ -99,7 +101,9 @@ def _invalid_value(field: FieldInfo, raw: str):
 		"datetime": _("a date as YYYY-MM-DD (optionally with HH:MM:SS), or today"),
 	}[field.kind]
 	frappe.throw(
-		_("{0} is not a valid value for {1}: expected {2}.").format(frappe.bold(raw or "?"), _(field.label), expected),
+		_("{0} is not a valid value for {1}: expected {2}.").format(
+			frappe.bold(raw or "?"), _(field.label), expected
+		),
 		exc=InvalidConditionValueError,
 		title=_("Invalid Value"),
 	)
@@ -210,16 +214,16 @@ def _equals(field: FieldInfo, actual, expected) -> bool:
 	return actual == expected
 
 
-def evaluate_condition(
-	condition: Condition, values: Mapping, before: Mapping | None, doctype: str
-) -> bool:
+def evaluate_condition(condition: Condition, values: Mapping, before: Mapping | None, doctype: str) -> bool:
 	"""True when the condition holds for the record `values` (before the save: `before`, None when the
 	record is new: then every non-empty value "has changed" from empty)."""
 	spec = get_operator(condition.operator)
 	field = get_field(doctype, condition.fieldname)
 	if field is None or field.kind not in ALL_KINDS:
 		frappe.throw(
-			_("Field {0} does not exist on {1} (any more).").format(frappe.bold(condition.fieldname), _(doctype)),
+			_("Field {0} does not exist on {1} (any more).").format(
+				frappe.bold(condition.fieldname), _(doctype)
+			),
 			exc=UnknownFieldError,
 			title=_("Unknown Field"),
 		)
@@ -310,7 +314,9 @@ def validate_condition(doctype: str, condition: Condition, scheduled: bool):
 	field = require_field(doctype, condition.fieldname)
 	if field.kind not in ALL_KINDS:
 		frappe.throw(
-			_("Conditions can't use {0} ({1} fields are not supported).").format(_(field.label), field.fieldtype),
+			_("Conditions can't use {0} ({1} fields are not supported).").format(
+				_(field.label), field.fieldtype
+			),
 			exc=InvalidConditionValueError,
 			title=_("Unsupported Field"),
 		)
@@ -325,9 +331,9 @@ def validate_condition(doctype: str, condition: Condition, scheduled: bool):
 		)
 	if spec.is_change and scheduled:
 		frappe.throw(
-			_("Operator {0} compares a record before and after a save, so a scheduled rule can't use it.").format(
-				frappe.bold(condition.operator)
-			),
+			_(
+				"Operator {0} compares a record before and after a save, so a scheduled rule can't use it."
+			).format(frappe.bold(condition.operator)),
 			exc=InvalidConditionValueError,
 			title=_("Invalid Operator"),
 		)
@@ -373,5 +379,3 @@ def conditions_from_rows(rows: Iterable) -> list[Condition]:
 		)
 		for row in rows
 	]
-
-

@@ -10,7 +10,12 @@ from frappe.utils import cint, flt, get_datetime, getdate, now_datetime
 
 from opportunity_suite.services.alerts import actions as actions_
 from opportunity_suite.services.alerts import conditions as cond
-from opportunity_suite.services.alerts.fields import BOOKKEEPING_FIELDS, DERIVED_FIELDS, NUMBER_TYPES, TABLE_TYPES
+from opportunity_suite.services.alerts.fields import (
+	BOOKKEEPING_FIELDS,
+	DERIVED_FIELDS,
+	NUMBER_TYPES,
+	TABLE_TYPES,
+)
 from opportunity_suite.services.alerts.rules import clear_rules_cache, get_rules
 
 MAX_FAILURES = 3
@@ -137,24 +142,40 @@ def _same(df, a, b) -> bool:
 
 
 def _rows(rows) -> list[tuple]:
-	skip = BOOKKEEPING_FIELDS | {"name", "parent", "parentfield", "parenttype", "owner", "creation", "docstatus"}
+	skip = BOOKKEEPING_FIELDS | {
+		"name",
+		"parent",
+		"parentfield",
+		"parenttype",
+		"owner",
+		"creation",
+		"docstatus",
+	}
 	result = []
 	for row in rows or []:
 		values = row.as_dict() if hasattr(row, "as_dict") else dict(row)
-		result.append(tuple(sorted((k, str(v)) for k, v in values.items() if k not in skip and v not in (None, ""))))
+		result.append(
+			tuple(sorted((k, str(v)) for k, v in values.items() if k not in skip and v not in (None, "")))
+		)
 	return result
 
 
 def _run_rule(rule: dict, doc, before, event: str, due_period: str | None = None) -> bool:
-	"""Evaluate and (when true and not yet remembered) fire one rule; True when it fired."""
-	savepoint = "alert_rule_" + frappe.generate_hash(length=8)
+	"""Evaluate and (when true and not yet remembered) fire one rule; True when it fired. Evaluating
+	writes nothing; firing runs inside a savepoint so that a failure leaves no half-done alert."""
 	messages = len(frappe.local.message_log or [])
-	frappe.db.savepoint(savepoint)
 	try:
 		if not cond.evaluate(rule["conditions"], rule["condition_match"], doc, before, doc.doctype):
 			return False
 		if rule["trigger"] == "Until First True" and has_fired(rule["name"], doc.doctype, doc.name):
 			return False
+	except Exception as e:
+		del frappe.local.message_log[messages:]
+		record_failure(rule, doc, e, due_period=due_period)
+		return False
+	savepoint = "alert_rule_" + frappe.generate_hash(length=8)
+	frappe.db.savepoint(savepoint)
+	try:
 		outcome = actions_.run_actions(rule, doc)
 		if outcome.updates:
 			apply_updates(doc, outcome.updates)
@@ -201,7 +222,9 @@ def apply_updates(doc, updates: dict):
 	doc.modified = fresh.modified
 
 
-def write_log(rule: dict, doc, outcome_label: str, outcome=None, error: str = "", due_period: str | None = None):
+def write_log(
+	rule: dict, doc, outcome_label: str, outcome=None, error: str = "", due_period: str | None = None
+):
 	values = {
 		"doctype": "Alert Log",
 		"alert_rule": rule["name"],

@@ -13,7 +13,9 @@ NOT_WATCHABLE = frozenset({"Alert Rule", "Alert Log", "Opportunity Stage", "Oppo
 # values that follow from other fields: never targets of "Update Field", never a "modification"
 DERIVED_FIELDS = frozenset({"forecast_amount", "base_amount", "base_forecast_amount", "status", "closed_on"})
 # bookkeeping that changes on every save: never a "modification"
-BOOKKEEPING_FIELDS = frozenset({"modified", "modified_by", "idx", "_assign", "_comments", "_liked_by", "_seen"})
+BOOKKEEPING_FIELDS = frozenset(
+	{"modified", "modified_by", "idx", "_assign", "_comments", "_liked_by", "_seen"}
+)
 
 NUMBER_TYPES = frozenset({"Int", "Float", "Currency", "Percent", "Check", "Rating", "Duration"})
 TEXT_TYPES = frozenset(
@@ -90,7 +92,7 @@ def get_field(doctype: str, fieldname: str) -> FieldInfo | None:
 		options = "User" if fieldname in ("owner", "modified_by") else ""
 		return FieldInfo(fieldname, STANDARD_FIELDS[fieldname], fieldname, options, 0, True)
 	df = frappe.get_meta(doctype).get_field(fieldname)
-	if not df or df.fieldtype in frappe.model.no_value_fields and df.fieldtype not in TABLE_TYPES:
+	if not df or (df.fieldtype in frappe.model.no_value_fields and df.fieldtype not in TABLE_TYPES):
 		return None
 	return FieldInfo(
 		df.fieldname,

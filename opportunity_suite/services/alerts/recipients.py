@@ -50,7 +50,9 @@ def resolve_field_path(doctype: str, path: str) -> tuple:
 	link = get_field(doctype, first)
 	if link is None:
 		_throw(
-			_("Recipient field {0}: {1} has no field {2}.").format(frappe.bold(path), _(doctype), frappe.bold(first))
+			_("Recipient field {0}: {1} has no field {2}.").format(
+				frappe.bold(path), _(doctype), frappe.bold(first)
+			)
 		)
 	if not second:
 		if link.fieldtype == "Link" and link.options == "User":
@@ -65,7 +67,9 @@ def resolve_field_path(doctype: str, path: str) -> tuple:
 			)
 		)
 	if link.fieldtype != "Link" or not link.options:
-		_throw(_("Recipient field {0}: {1} is not a link field.").format(frappe.bold(path), frappe.bold(first)))
+		_throw(
+			_("Recipient field {0}: {1} is not a link field.").format(frappe.bold(path), frappe.bold(first))
+		)
 	target = get_field(link.options, second)
 	if target is None:
 		_throw(
@@ -73,9 +77,11 @@ def resolve_field_path(doctype: str, path: str) -> tuple:
 				frappe.bold(path), _(link.options), frappe.bold(second)
 			)
 		)
-	if not (target.fieldtype == "Data" and target.options == "Email") and not (
-		target.fieldtype == "Link" and target.options == "User"
-	) and target.fieldname not in ("owner",):
+	if (
+		not (target.fieldtype == "Data" and target.options == "Email")
+		and not (target.fieldtype == "Link" and target.options == "User")
+		and target.fieldname not in ("owner",)
+	):
 		_throw(
 			_("Recipient field {0} must end in an email field or a link to a User.").format(frappe.bold(path))
 		)
@@ -152,7 +158,9 @@ def resolve(row, doc) -> Recipients:
 
 	plain_addresses = []
 	for address in _unique(addresses):
-		owner = frappe.db.get_value("User", {"name": address}) or frappe.db.get_value("User", {"email": address})
+		owner = frappe.db.get_value("User", {"name": address}) or frappe.db.get_value(
+			"User", {"email": address}
+		)
 		if owner:
 			users.append(owner)
 		elif split_emails(address) and validate_email_address(address):

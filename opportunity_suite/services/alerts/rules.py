@@ -69,7 +69,9 @@ def load_rules(doctype: str | None = None, scheduled: bool = False) -> list[dict
 	)
 	by_rule = {rule.name: dict(rule, conditions=[], actions=[]) for rule in rules}
 	for row in conditions:
-		by_rule[row.parent]["conditions"].append(cond.Condition(row.fieldname, row.operator, row.value, row.value2))
+		by_rule[row.parent]["conditions"].append(
+			cond.Condition(row.fieldname, row.operator, row.value, row.value2)
+		)
 	for row in actions:
 		by_rule[row.parent]["actions"].append({f: row.get(f) for f in ACTION_FIELDS})
 	return list(by_rule.values())
@@ -113,7 +115,9 @@ def validate_rule(rule):
 		validate_schedule(rule)
 	for row in rule.get("conditions") or []:
 		row.fieldname = (row.fieldname or "").strip()
-		cond.validate_condition(doctype, cond.Condition(row.fieldname, row.operator, row.value, row.value2), scheduled)
+		cond.validate_condition(
+			doctype, cond.Condition(row.fieldname, row.operator, row.value, row.value2), scheduled
+		)
 	actions = rule.get("actions") or []
 	if not actions:
 		_throw(_("An alert rule needs at least one action."))
@@ -139,11 +143,15 @@ def update_target(doctype: str, fieldname: str):
 	field = require_field(doctype, fieldname)
 	if field.fieldname in DERIVED_FIELDS or field.read_only or field.kind not in cond.ALL_KINDS:
 		_throw(
-			_("{0} can't be updated by an alert rule: it is computed or read-only.").format(frappe.bold(field.label)),
+			_("{0} can't be updated by an alert rule: it is computed or read-only.").format(
+				frappe.bold(field.label)
+			),
 			exc=ForbiddenUpdateFieldError,
 		)
 	if field.fieldname in ("name", "owner", "creation", "modified", "modified_by", "docstatus"):
-		_throw(_("{0} can't be updated by an alert rule.").format(field.fieldname), exc=ForbiddenUpdateFieldError)
+		_throw(
+			_("{0} can't be updated by an alert rule.").format(field.fieldname), exc=ForbiddenUpdateFieldError
+		)
 	return field
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import frappe
 from frappe import _
-from frappe.utils import flt, fmt_money, formatdate, format_datetime
+from frappe.utils import flt, fmt_money, format_datetime, formatdate
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -165,7 +165,9 @@ def environment() -> SandboxedEnvironment:
 
 def _refuse(template: str, reason: str):
 	frappe.throw(
-		_("The template {0} is refused: {1}").format(frappe.bold(frappe.utils.escape_html(template[:80])), reason),
+		_("The template {0} is refused: {1}").format(
+			frappe.bold(frappe.utils.escape_html(template[:80])), reason
+		),
 		exc=TemplateRefusedError,
 		title=_("Template Refused"),
 	)
@@ -206,9 +208,9 @@ class _Checker:
 		elif isinstance(node, nodes.Getitem):
 			if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
 				self._check_attribute(node.arg.value)
-			elif not (isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, int)) and not isinstance(
-				node.arg, nodes.Slice
-			):
+			elif not (
+				isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, int)
+			) and not isinstance(node.arg, nodes.Slice):
 				self.refuse(_("only fixed field names or positions may be used in [ ]."))
 		elif isinstance(node, nodes.Filter):
 			if node.name not in SAFE_FILTERS:
