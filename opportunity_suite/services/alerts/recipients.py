@@ -77,11 +77,9 @@ def resolve_field_path(doctype: str, path: str) -> tuple:
 				frappe.bold(path), _(link.options), frappe.bold(second)
 			)
 		)
-	if (
-		not (target.fieldtype == "Data" and target.options == "Email")
-		and not (target.fieldtype == "Link" and target.options == "User")
-		and target.fieldname not in ("owner",)
-	):
+	is_email = target.fieldtype == "Data" and target.options == "Email"
+	is_user = target.fieldtype == "Link" and target.options == "User"
+	if not (is_email or is_user):
 		_throw(
 			_("Recipient field {0} must end in an email field or a link to a User.").format(frappe.bold(path))
 		)

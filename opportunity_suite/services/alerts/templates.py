@@ -266,10 +266,8 @@ def check_template(template: str | None, doctype: str):
 # ---------------------------------------------------------------- rendering
 
 
-def _plain(value, field: FieldInfo | None):
-	if value is None:
-		return ""
-	return value
+def _plain(value):
+	return "" if value is None else value
 
 
 def record_context(doc) -> dict:
@@ -282,10 +280,10 @@ def record_context(doc) -> dict:
 			if field.options:
 				child = [f.fieldname for f in readable_fields(field.options)]
 				for row in doc.get(name) or []:
-					rows.append(RecordView({f: _plain(row.get(f), None) for f in child}))
+					rows.append(RecordView({f: _plain(row.get(f)) for f in child}))
 			values[name] = rows
 		else:
-			values[name] = _plain(doc.get(name), field)
+			values[name] = _plain(doc.get(name))
 	return {**values, "doc": RecordView(values)}
 
 
