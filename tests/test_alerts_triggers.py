@@ -136,3 +136,22 @@ def test_rolled_back_rule_leaves_no_trace_in_the_cache():
 	assert rule.name in [r["name"] for r in get_rules("Opportunity")]
 	frappe.db.rollback()
 	assert rule.name not in [r["name"] for r in get_rules("Opportunity")]
+
+
+def test_no_rule_fires_during_install_patch_or_migrate():
+	rule = make_rule(trigger="Every Save")
+	for flag in ("in_install", "in_patch", "in_migrate"):
+		frappe.flags[flag] = True
+		try:
+			opportunity = make_opportunity()
+			opportunity.save()
+		finally:
+			frappe.flags[flag] = False
+		assert fired(rule, opportunity) == 0
+
+
+def test_doc_events_cover_the_apps_record_doctypes():
+	events = frappe.get_hooks("doc_events")
+	for doctype in ("Opportunity", "Lead", "Organization", "Quote", "Sales Order", "Project"):
+		assert "opportunity_suite.events.alerts.after_insert" in events[doctype]["after_insert"]
+		assert "opportunity_suite.events.alerts.on_update" in events[doctype]["on_update"]
