@@ -156,6 +156,9 @@ def test_deleted_field_at_run_time_is_an_error():
 		(("amount", "Contains", "1"), InvalidConditionValueError, "doesn't apply"),
 		(("status", "Equals", "Pending"), InvalidConditionValueError, "not one of the options"),
 		(("status", "In", ""), InvalidConditionValueError, "list of values"),
+		(("sales_stage", "Equals", "No Such Stage"), InvalidConditionValueError, "does not exist"),
+		(("sales_stage", "In", "Prospecting, Nope"), InvalidConditionValueError, "does not exist"),
+		(("probability_is_manual", "Equals", "2"), InvalidConditionValueError, "checkbox"),
 	],
 )
 def test_rule_with_an_impossible_condition_is_refused_at_save(condition, error, words):

@@ -79,3 +79,15 @@ def test_a_success_resets_the_failure_streak_and_re_enabling_starts_afresh():
 	rule.enabled = 1
 	rule.save()
 	assert rule.consecutive_failures == 0
+
+
+def test_template_written_past_validation_is_refused_at_run_time():
+	rule = make_rule()
+	frappe.db.set_value(
+		"Alert Rule Action", rule.actions[0].name, "subject", "{{ frappe.db.sql('select 1') }}"
+	)
+	clear_rules_cache()
+	opportunity = make_opportunity()
+	[failure] = alert_logs(rule.name, outcome="Failed", reference_name=opportunity.name)
+	assert "refused" in failure.error
+	assert not frappe.get_all("Notification Log", filters={"document_name": opportunity.name})

@@ -31,8 +31,8 @@ def run_actions(rule: dict, doc) -> Outcome:
 			continue
 		if context is None:
 			context = templates.record_context(doc)
-		subject = templates.render(action["subject"], context)
-		message = templates.render(action["message"], context)
+		subject = templates.render(action["subject"], context, doc.doctype)
+		message = templates.render(action["message"], context, doc.doctype)
 		to = rcpt.resolve(action, doc)
 		if kind == "Email":
 			outcome.email_queues += send_email(doc, to, subject, message)

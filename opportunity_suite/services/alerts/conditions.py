@@ -350,7 +350,7 @@ def validate_condition(doctype: str, condition: Condition, scheduled: bool):
 				title=_("Missing Value"),
 			)
 		for part in parts:
-			parse_value(field, part, condition.operator)
+			_check_fits(field, part, condition.operator)
 	elif spec.needs_value:
 		if str(condition.value or "").strip() == "" and field.kind != "text":
 			frappe.throw(
@@ -358,7 +358,7 @@ def validate_condition(doctype: str, condition: Condition, scheduled: bool):
 				exc=InvalidConditionValueError,
 				title=_("Missing Value"),
 			)
-		parse_value(field, condition.value, condition.operator)
+		_check_fits(field, condition.value, condition.operator)
 		if spec.needs_value2:
 			if str(condition.value2 or "").strip() == "":
 				frappe.throw(
@@ -367,6 +367,29 @@ def validate_condition(doctype: str, condition: Condition, scheduled: bool):
 					title=_("Missing Value"),
 				)
 			parse_value(field, condition.value2, condition.operator)
+
+
+def _check_fits(field: FieldInfo, raw, operator: str):
+	"""parse_value, and at save also: a Check is 0 or 1, a Link names an existing record."""
+	value = parse_value(field, raw, operator)
+	if field.fieldtype == "Check" and value not in (0, 1):
+		frappe.throw(
+			_("{0} is a checkbox: use 1 (checked) or 0.").format(_(field.label)),
+			exc=InvalidConditionValueError,
+			title=_("Invalid Value"),
+		)
+	if (
+		field.fieldtype == "Link"
+		and field.options
+		and value
+		and operator in SELECT_CHECKED_OPERATORS
+		and not frappe.db.exists(field.options, value)
+	):
+		frappe.throw(
+			_("{0} {1} does not exist.").format(_(field.options), frappe.bold(value)),
+			exc=InvalidConditionValueError,
+			title=_("Invalid Value"),
+		)
 
 
 def conditions_from_rows(rows: Iterable) -> list[Condition]:

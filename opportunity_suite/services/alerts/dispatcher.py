@@ -85,7 +85,7 @@ def run_rules_for_document(doc, event: str):
 					continue
 			if in_import and (rule["name"], *key) in _import_fired():
 				continue
-			fired = _run_rule(rule, doc, before if event == "update" else None, event)
+			fired = run_rule(rule, doc, before)
 			if fired and in_import:
 				_import_fired().add((rule["name"], *key))
 	finally:
@@ -160,17 +160,17 @@ def _rows(rows) -> list[tuple]:
 	return result
 
 
-def _run_rule(rule: dict, doc, before, event: str, due_period: str | None = None) -> bool:
+def run_rule(rule: dict, doc, before, due_period: str | None = None) -> bool:
 	"""Evaluate and (when true and not yet remembered) fire one rule; True when it fired. Evaluating
 	writes nothing; firing runs inside a savepoint so that a failure leaves no half-done alert."""
-	messages = len(frappe.local.message_log or [])
+	messages = len(getattr(frappe.local, "message_log", None) or [])
 	try:
 		if not cond.evaluate(rule["conditions"], rule["condition_match"], doc, before, doc.doctype):
 			return False
 		if rule["trigger"] == "Until First True" and has_fired(rule["name"], doc.doctype, doc.name):
 			return False
 	except Exception as e:
-		del frappe.local.message_log[messages:]
+		_forget_messages(messages)
 		record_failure(rule, doc, e, due_period=due_period)
 		return False
 	savepoint = "alert_rule_" + frappe.generate_hash(length=8)
@@ -182,12 +182,19 @@ def _run_rule(rule: dict, doc, before, event: str, due_period: str | None = None
 		write_log(rule, doc, FIRED, outcome=outcome, due_period=due_period)
 		if cint(rule.get("consecutive_failures")):
 			_reset_failures(rule["name"])
+		frappe.db.release_savepoint(savepoint)
 		return True
 	except Exception as e:
 		frappe.db.rollback(save_point=savepoint)
-		del frappe.local.message_log[messages:]
+		_forget_messages(messages)
 		record_failure(rule, doc, e, due_period=due_period)
 		return False
+
+
+def _forget_messages(keep: int):
+	"""Drop the messages a failed rule left for the user (frappe.throw queues one): the save succeeded."""
+	if getattr(frappe.local, "message_log", None):
+		del frappe.local.message_log[keep:]
 
 
 def has_fired(rule: str, doctype: str, name: str) -> bool:

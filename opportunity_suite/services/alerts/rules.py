@@ -10,6 +10,7 @@ from opportunity_suite.services.alerts.fields import DERIVED_FIELDS, assert_doct
 from opportunity_suite.services.alerts.recipients import validate_recipient_settings
 
 CACHE_KEY = "opportunity_suite:alert_rules"
+CACHE_SECONDS = 600
 SCHEDULED = "On Schedule"
 TRIGGERS = ("On First Save", "Until First True", "Every Save", "Every Modification", SCHEDULED)
 ACTION_TYPES = ("Email", "Notification", "ToDo", "Update Field")
@@ -78,20 +79,38 @@ def load_rules(doctype: str | None = None, scheduled: bool = False) -> list[dict
 
 
 def get_rules(doctype: str) -> list[dict]:
-	"""The enabled save-triggered rules of a DocType, cached (per request in memory, across in Redis)."""
-	return frappe.cache.hget(CACHE_KEY, doctype, generator=lambda: load_rules(doctype))
+	"""The enabled save-triggered rules of a DocType, cached (per request in memory, across in Redis).
+	A transaction that changed a rule reads them from the database until it ends: rules not committed
+	never reach the shared cache."""
+	if getattr(frappe.local, "opportunity_suite_rules_changed", False):
+		return load_rules(doctype)
+	return frappe.cache.hget(CACHE_KEY, doctype, generator=lambda: _load_for_cache(doctype))
+
+
+def _load_for_cache(doctype: str) -> list[dict]:
+	rules = load_rules(doctype)
+	# a bound on staleness should a process die between a rule change and its transaction's end
+	frappe.cache.hset(CACHE_KEY, doctype, rules)
+	frappe.cache.expire(frappe.cache.make_key(CACHE_KEY), CACHE_SECONDS)
+	return rules
 
 
 def clear_rules_cache():
 	frappe.cache.delete_value(CACHE_KEY)
 
 
-def clear_rules_cache_on_change():
-	"""Clear now, and again when the transaction ends: a rollback must not leave a rule that never was
-	in the cache, and a commit must not leave a stale one cached by another request meanwhile."""
+def _transaction_ended():
+	frappe.local.opportunity_suite_rules_changed = False
 	clear_rules_cache()
-	frappe.db.after_commit.add(clear_rules_cache)
-	frappe.db.after_rollback.add(clear_rules_cache)
+
+
+def clear_rules_cache_on_change():
+	"""A rule changed in this transaction: clear the cache now and when the transaction ends (a commit
+	must not leave a stale copy cached by another request meanwhile)."""
+	frappe.local.opportunity_suite_rules_changed = True
+	clear_rules_cache()
+	frappe.db.after_commit.add(_transaction_ended)
+	frappe.db.after_rollback.add(_transaction_ended)
 
 
 # ---------------------------------------------------------------- validation at save

@@ -10,7 +10,7 @@ import frappe
 from frappe.utils import cint, get_datetime, get_time, now_datetime
 
 from opportunity_suite.services.alerts import conditions as cond
-from opportunity_suite.services.alerts.dispatcher import FIRED, _run_rule, record_failure
+from opportunity_suite.services.alerts.dispatcher import FIRED, record_failure, run_rule
 from opportunity_suite.services.alerts.rules import WEEKDAYS, load_rules
 
 BATCH_SIZE = 500
@@ -110,7 +110,7 @@ def run_scheduled_rule(rule: dict, key: str) -> int:
 				return count
 			if not matches:
 				continue
-			if _run_rule(rule, frappe.get_doc(doctype, row.name), None, "schedule", due_period=key):
+			if run_rule(rule, frappe.get_doc(doctype, row.name), None, due_period=key):
 				count += 1
 			if not cint(frappe.db.get_value("Alert Rule", rule["name"], "enabled")):
 				return count  # switched off by its failures
