@@ -12,9 +12,26 @@ after_install = "opportunity_suite.install.after_install"
 after_migrate = "opportunity_suite.install.after_migrate"
 before_tests = "opportunity_suite.install.before_tests"
 
-# Frappe's Contact links to Organizations and Leads only (see services/contacts.py)
+_ALERTS = {
+	"after_insert": "opportunity_suite.events.alerts.after_insert",
+	"on_update": "opportunity_suite.events.alerts.on_update",
+}
 doc_events = {
+	# Frappe's Contact links to Organizations and Leads only (see services/contacts.py)
 	"Contact": {"validate": "opportunity_suite.services.contacts.validate_contact_links"},
+	# Alert rules (services/alerts) watch the app's DocTypes
+	"Opportunity": dict(_ALERTS),
+	"Lead": dict(_ALERTS),
+	"Organization": dict(_ALERTS),
+	"Quote": dict(_ALERTS),
+	"Sales Order": dict(_ALERTS),
+	"Project": dict(_ALERTS),
+}
+
+scheduler_events = {
+	"cron": {
+		"*/5 * * * *": ["opportunity_suite.services.alerts.run_scheduled_rules"],
+	},
 }
 
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the

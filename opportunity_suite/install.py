@@ -89,6 +89,7 @@ def ensure_default_currency():
 
 def ensure_defaults():
 	"""The app's default records, created when missing (idempotent): at install and after every migrate."""
+	from opportunity_suite.services.alerts.example import ensure_example_rule
 	from opportunity_suite.services.contacts import ensure_default_address_template
 	from opportunity_suite.services.stages import ensure_default_stages
 
@@ -96,6 +97,7 @@ def ensure_defaults():
 	ensure_global_search_doctypes()
 	ensure_default_currency()
 	ensure_default_address_template()
+	ensure_example_rule()
 
 
 def after_install():

@@ -1,0 +1,35 @@
+"""Errors of the alert service: every one is a ValidationError with a message for the rule's author."""
+
+import frappe
+
+
+class AlertRuleError(frappe.ValidationError):
+	"""A rule that cannot be saved or run as it stands."""
+
+
+class UnknownFieldError(AlertRuleError):
+	pass
+
+
+class UnknownOperatorError(AlertRuleError):
+	pass
+
+
+class InvalidConditionValueError(AlertRuleError):
+	pass
+
+
+class TemplateRefusedError(AlertRuleError):
+	pass
+
+
+class RecipientError(AlertRuleError):
+	pass
+
+
+class ForbiddenUpdateFieldError(AlertRuleError):
+	pass
+
+
+class DocTypeNotAllowedError(AlertRuleError):
+	pass
