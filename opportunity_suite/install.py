@@ -68,18 +68,22 @@ def before_install():
 
 def after_install():
 	from opportunity_suite.services.contacts import ensure_default_address_template
+	from opportunity_suite.services.project_mapping import ensure_default_mapping
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
 	ensure_default_address_template()
+	ensure_default_mapping()
 
 
 def after_migrate():
 	from opportunity_suite.services.contacts import ensure_default_address_template
+	from opportunity_suite.services.project_mapping import ensure_default_mapping
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
 	ensure_default_address_template()
+	ensure_default_mapping()
 
 
 def before_tests():

@@ -1,0 +1,50 @@
+"""Convert to Project from the opportunity's form in the desk (committed data, cleaned up afterwards)."""
+
+import re
+
+import frappe
+import pytest
+
+from tests.conversion_fixtures import make_quote
+from tests.factories import make_opportunity
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_convert_from_the_form_and_land_on_the_project(desk):
+	opp = make_opportunity()
+	quote = make_quote(opp.name)
+	frappe.db.commit()
+	project = None
+	try:
+		desk.goto(f"/app/opportunity/{opp.name}")
+		button = desk.locator(".page-actions button", has_text="Convert to Project")
+		button.wait_for()
+		button.click()
+		desk.locator(".modal.show .btn-primary", has_text="Yes").click()
+		link = desk.locator(".form-dashboard a.converted-project")
+		link.wait_for()
+		project = link.inner_text().strip()
+		assert project.startswith("PROJ-")
+		assert desk.locator(".page-actions button", has_text="Convert to Project").count() == 0
+		link.click()
+		desk.wait_for_url(re.compile(rf"/app/project/{project}$"))
+		desk.locator(".frappe-control[data-fieldname='opportunity'] a", has_text=opp.name).first.wait_for()
+		frappe.db.rollback()
+		assert frappe.db.get_value("Opportunity", opp.name, "project") == project
+		assert frappe.db.get_value("Quote", quote.name, "project") == project
+	finally:
+		frappe.db.rollback()
+		project = project or frappe.db.get_value("Project", {"opportunity": opp.name})
+		frappe.db.set_value("Opportunity", opp.name, "project", None, update_modified=False)
+		frappe.delete_doc("Quote", quote.name, force=True, ignore_permissions=True, delete_permanently=True)
+		if project:
+			frappe.db.delete("Comment", {"reference_doctype": "Project", "reference_name": project})
+			frappe.delete_doc(
+				"Project", project, force=True, ignore_permissions=True, delete_permanently=True
+			)
+		frappe.db.delete("Comment", {"reference_doctype": "Opportunity", "reference_name": opp.name})
+		frappe.delete_doc(
+			"Opportunity", opp.name, force=True, ignore_permissions=True, delete_permanently=True
+		)
+		frappe.db.commit()
