@@ -5,12 +5,13 @@ import re
 import frappe
 import pytest
 
-from tests.conversion_fixtures import make_quote
+from tests.conversion_fixtures import make_quote, own_assets  # noqa: F401 (fixture)
 from tests.factories import make_opportunity
 
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.usefixtures("own_assets")
 def test_convert_from_the_form_and_land_on_the_project(desk):
 	opp = make_opportunity()
 	quote = make_quote(opp.name)
@@ -22,14 +23,20 @@ def test_convert_from_the_form_and_land_on_the_project(desk):
 		button.wait_for()
 		button.click()
 		desk.locator(".modal.show .btn-primary", has_text="Yes").click()
-		link = desk.locator(".form-dashboard a.converted-project")
+		link = desk.locator("a.converted-project")
 		link.wait_for()
 		project = link.inner_text().strip()
 		assert project.startswith("PROJ-")
 		assert desk.locator(".page-actions button", has_text="Convert to Project").count() == 0
 		link.click()
 		desk.wait_for_url(re.compile(rf"/app/project/{project}$"))
-		desk.locator(".frappe-control[data-fieldname='opportunity'] a", has_text=opp.name).first.wait_for()
+		# where it came from: the opportunity link field, and the connection back
+		opportunity_field = desk.locator("#page-Project .frappe-control[data-fieldname='opportunity'] input")
+		opportunity_field.wait_for()
+		assert opportunity_field.input_value() == opp.opportunity_name
+		connection = desk.locator("#page-Project .document-link[data-doctype='Opportunity'] .count")
+		connection.wait_for()
+		assert connection.inner_text().strip() == "1"
 		frappe.db.rollback()
 		assert frappe.db.get_value("Opportunity", opp.name, "project") == project
 		assert frappe.db.get_value("Quote", quote.name, "project") == project
