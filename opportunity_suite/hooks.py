@@ -25,4 +25,5 @@ doctype_js = {
 	"Sales Order": "public/js/line_items.js",
 	"Organization": "public/js/duplicates.js",
 	"Lead": "public/js/duplicates.js",
+	"Contact": "public/js/contact.js",
 }

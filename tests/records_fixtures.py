@@ -70,15 +70,32 @@ def make_committed_users(**roles_by_key: str) -> dict[str, str]:
 	return users
 
 
+def delete_committed(doctype: str, names) -> None:
+	"""Delete committed records for good, with the traces Frappe leaves of a deletion (a "Deleted"
+	comment, a Deleted Document row). The caller commits."""
+	names = [name for name in names if name]
+	for name in names:
+		if frappe.db.exists(doctype, name):
+			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True, delete_permanently=True)
+	if names:
+		frappe.db.delete("Comment", {"reference_doctype": doctype, "reference_name": ("in", names)})
+		deleted = [f"{frappe._(doctype)} {name}" for name in names]  # Frappe's "Deleted" comment's subject
+		frappe.db.delete(
+			"Comment", {"comment_type": "Deleted", "reference_doctype": doctype, "subject": ("in", deleted)}
+		)
+		frappe.db.delete("Deleted Document", {"deleted_doctype": doctype, "deleted_name": ("in", names)})
+
+
 def delete_committed_users(users: dict[str, str]):
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
-	for user in users.values():
-		# Frappe made a Contact for each user, and keeps it (unlinked) when the user goes
-		contacts = frappe.get_all("Contact", filters={"email_id": user}, pluck="name")
-		frappe.delete_doc("User", user, force=True, ignore_permissions=True, delete_permanently=True)
-		for contact in contacts:
-			frappe.delete_doc("Contact", contact, force=True, ignore_permissions=True, delete_permanently=True)
+	names = list(users.values())
+	# Frappe made a Contact for each user, and keeps it (unlinked) when the user goes
+	contacts = frappe.get_all("Contact", filters={"email_id": ("in", names)}, pluck="name")
+	delete_committed("User", names)
+	delete_committed("Contact", contacts)
+	# the user's Notification Settings go with it, and leave their own traces
+	delete_committed("Notification Settings", names)
 	frappe.db.commit()
 
 

@@ -7,7 +7,7 @@ import pytest
 from opportunity_suite.api.duplicates import get_duplicates
 from opportunity_suite.services.duplicates import DuplicateError
 from tests.factories import make_user, unique
-from tests.records_fixtures import make_lead, make_organization, rest_client
+from tests.records_fixtures import delete_committed, make_lead, make_organization, rest_client
 
 
 def test_organization_with_the_same_name_is_refused_trimmed_and_in_any_case():
@@ -87,10 +87,7 @@ def test_rest_refuses_a_duplicate_unless_asked_for_a_new_record(web_server):
 		assert made[1] != made[0]
 	finally:
 		frappe.db.rollback()
-		for org in made:
-			frappe.delete_doc(
-				"Organization", org, force=True, ignore_permissions=True, delete_permanently=True
-			)
+		delete_committed("Organization", made)
 		frappe.db.commit()
 
 

@@ -13,7 +13,7 @@ from opportunity_suite.services.lead_conversion import (
 	convert_lead,
 )
 from tests.factories import make_user, unique
-from tests.records_fixtures import make_contact, make_lead, make_organization, rest_client
+from tests.records_fixtures import delete_committed, make_contact, make_lead, make_organization, rest_client
 
 
 def contact_of(opportunity) -> frappe._dict:
@@ -192,12 +192,6 @@ def _convert_in_own_connection(lead: str, barrier: threading.Barrier, results: l
 		frappe.destroy()
 
 
-def _delete_committed(doctype: str, names):
-	for name in names:
-		if name and frappe.db.exists(doctype, name):
-			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True, delete_permanently=True)
-
-
 @pytest.mark.slow
 def test_two_conversions_at_once_give_one_opportunity():
 	company = unique("Race")
@@ -260,10 +254,10 @@ def _cleanup_conversion(lead: str, company: str):
 		filters={"link_doctype": "Lead", "link_name": lead, "parenttype": "Contact"},
 		pluck="parent",
 	)
-	_delete_committed("Lead", [lead])
-	_delete_committed("Opportunity", opportunities)
-	_delete_committed("Contact", contacts)
-	_delete_committed(
+	delete_committed("Lead", [lead])
+	delete_committed("Opportunity", opportunities)
+	delete_committed("Contact", contacts)
+	delete_committed(
 		"Organization", frappe.get_all("Organization", filters={"organization_name": company}, pluck="name")
 	)
 	frappe.db.commit()

@@ -7,7 +7,7 @@ import frappe
 import pytest
 
 from tests.factories import make_opportunity, unique
-from tests.records_fixtures import make_lead, make_organization, make_product
+from tests.records_fixtures import delete_committed, make_lead, make_organization, make_product
 
 
 @pytest.fixture
@@ -21,12 +21,6 @@ def own_assets():
 	frappe.cache.set_value("assets_json", manifest, shared=True)
 	yield
 	frappe.cache.delete_value("assets_json", shared=True)
-
-
-def _delete(doctype: str, names):
-	for name in names:
-		if name and frappe.db.exists(doctype, name):
-			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True, delete_permanently=True)
 
 
 @pytest.mark.browser
@@ -61,10 +55,10 @@ def test_convert_lead_from_its_form_lands_on_the_opportunity(own_assets, desk):
 			filters={"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"},
 			pluck="parent",
 		)
-		_delete("Lead", [lead.name])
-		_delete("Opportunity", opportunities)
-		_delete("Contact", contacts)
-		_delete(
+		delete_committed("Lead", [lead.name])
+		delete_committed("Opportunity", opportunities)
+		delete_committed("Contact", contacts)
+		delete_committed(
 			"Organization",
 			frappe.get_all("Organization", filters={"organization_name": company}, pluck="name"),
 		)
@@ -98,7 +92,7 @@ def test_duplicate_organization_dialog_links_the_existing_one_and_saves_anyway(o
 		assert len(names) == 2 and names[0] == existing.name
 	finally:
 		frappe.db.rollback()
-		_delete(
+		delete_committed(
 			"Organization",
 			frappe.get_all(
 				"Organization", filters={"organization_name": existing.organization_name}, pluck="name"
@@ -131,6 +125,6 @@ def test_product_line_takes_the_unit_price_and_sets_the_amount_in_the_form(own_a
 		assert frappe.db.get_value("Opportunity", opp.name, "amount") == 375
 	finally:
 		frappe.db.rollback()
-		_delete("Opportunity", [opp.name])
-		_delete("Product", [product.name])
+		delete_committed("Opportunity", [opp.name])
+		delete_committed("Product", [product.name])
 		frappe.db.commit()

@@ -1,6 +1,10 @@
 // Lead form: Convert Lead (organization + contact + opportunity in one transaction) and a link to the
 // opportunity it became. Duplicate warning on the email: public/js/duplicates.js.
 frappe.ui.form.on("Lead", {
+	setup(frm) {
+		// the connections' "+ Opportunity" converts the lead rather than making an unrelated opportunity
+		frm.make_methods = { Opportunity: () => frm.trigger("convert_lead") };
+	},
 	refresh(frm) {
 		if (frm.is_new()) return;
 		if (frm.doc.opportunity) {
