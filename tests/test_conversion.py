@@ -237,17 +237,31 @@ def test_a_sales_user_may_convert_over_the_api():
 	assert frappe.db.get_value("Opportunity", opp.name, "project") == project
 
 
-@pytest.fixture
-def opportunity_editor():
-	"""A user whose only role may read and write opportunities, but not create projects."""
+def make_role(permissions: dict[str, tuple[str, ...]]) -> str:
+	"""A new role with the given rights (doctype -> ptypes beyond read), next to the standard ones."""
 	role = frappe.get_doc(
-		{"doctype": "Role", "role_name": f"OS Editor {frappe.generate_hash(length=6)}"}
+		{"doctype": "Role", "role_name": f"OS Role {frappe.generate_hash(length=6)}"}
 	).insert()
-	add_permission("Opportunity", role.name)
-	update_permission_property("Opportunity", role.name, 0, "write", 1)
-	yield make_user(role.name)
+	for doctype, ptypes in permissions.items():
+		add_permission(doctype, role.name)
+		for ptype in ptypes:
+			update_permission_property(doctype, role.name, 0, ptype, 1)
+	return role.name
+
+
+@pytest.fixture
+def clear_permission_cache():
+	"""Custom DocPerms made in a test are rolled back with it; Frappe's cached meta must go too."""
+	yield
 	frappe.db.rollback()
-	frappe.clear_cache(doctype="Opportunity")
+	for doctype in ("Opportunity", "Project", "Quote", "Sales Order"):
+		frappe.clear_cache(doctype=doctype)
+
+
+@pytest.fixture
+def opportunity_editor(clear_permission_cache):
+	"""A user whose only role may read and write opportunities, but not create projects."""
+	return make_user(make_role({"Opportunity": ("write",)}))
 
 
 def test_a_user_without_project_create_rights_is_refused(opportunity_editor):
@@ -263,6 +277,19 @@ def test_a_user_without_project_create_rights_is_refused(opportunity_editor):
 	assert not frappe.db.get_value("Opportunity", opp.name, "project")
 	assert not frappe.db.get_value("Project", {"opportunity": opp.name})
 	assert not frappe.db.get_value("Quote", quote.name, "project")
+
+
+def test_write_rights_on_quotes_are_needed_only_when_there_are_quotes(clear_permission_cache):
+	user = make_user(make_role({"Opportunity": ("write",), "Project": ("create", "write")}))
+	with_quote, without = make_opportunity(), make_opportunity()
+	quote = make_quote(with_quote.name)
+	frappe.set_user(user)
+	with pytest.raises(frappe.PermissionError, match="write access to Quote"):
+		api_convert_to_project(with_quote.name)
+	assert api_convert_to_project(without.name)
+	frappe.set_user("Administrator")
+	assert not frappe.db.get_value("Quote", quote.name, "project")
+	assert not frappe.db.get_value("Opportunity", with_quote.name, "project")
 
 
 def test_a_user_who_cannot_read_the_opportunity_is_refused():

@@ -55,3 +55,23 @@ def test_convert_from_the_form_and_land_on_the_project(desk):
 			"Opportunity", opp.name, force=True, ignore_permissions=True, delete_permanently=True
 		)
 		frappe.db.commit()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.usefixtures("own_assets")
+def test_project_mapping_form_offers_each_sides_fields(desk):
+	desk.goto("/app/project-mapping")
+	rows = desk.locator(
+		"#page-Project\\ Mapping .frappe-control[data-fieldname='mappings'] .grid-body .grid-row"
+	)
+	rows.first.wait_for()
+	assert rows.count() == 6
+	# open the second row's opportunity field: its picker lists the Opportunity's fields with their types
+	rows.nth(1).locator(".static-area", has_text="description").first.click()
+	picker = rows.nth(1).locator(".frappe-control[data-fieldname='opportunity_field'] select")
+	picker.wait_for()
+	labels = picker.locator("option").all_inner_texts()
+	assert "Amount (amount, Currency)" in labels
+	assert "Expected Close Date (expected_close_date, Date)" in labels
+	assert not any("(contacts," in label for label in labels)  # a table is not mappable
