@@ -7,7 +7,8 @@
 2. The project is built with `get_mapped_doc` from the Project Mapping rows. get_mapped_doc copies every
    same-named field by itself (and fills a Link to Opportunity), so every project field no row targets is
    in `field_no_map`: a removed row leaves its project field empty (or at its DocType default). An empty
-   required project field takes FALLBACK_DEFAULTS or the conversion refuses naming it.
+   status or start date takes FALLBACK_DEFAULTS (Open, today); any other empty required project field
+   stops the conversion with a message naming it.
 3. The opportunity's records are linked to the project too, whoever owns them and whether or not the
    converting user may read them (the caller checked the user's rights first): quotes and sales orders get
    `project`; events get a second Event Participants row; to-dos and files are duplicated for the project
@@ -163,7 +164,7 @@ def build_project(opportunity: str) -> Document:
 			# a number, date or link copied into a text field is stored as its text
 			if value not in (None, "") and meta.get_field(target_field).fieldtype in TEXT_TARGETS:
 				target.set(target_field, cstr(value))
-		fill_required(target, dict((t, s) for s, t in rows))
+		fill_required(target, {target_field: source_field for source_field, target_field in rows})
 
 	return get_mapped_doc(
 		SOURCE,
@@ -176,8 +177,8 @@ def build_project(opportunity: str) -> Document:
 
 
 def fill_required(project: Document, source_of: dict[str, str]):
-	"""Empty project fields with a fallback default take it; any other empty required field stops the
-	conversion with a message naming it (and the opportunity field mapped into it, if one is)."""
+	"""Empty project fields with a fallback default (status, start date) take it; any other empty required
+	field stops the conversion with a message naming it (and the opportunity field mapped into it, if any)."""
 	for df in project.meta.fields:
 		if df.fieldtype in no_value_fields or project.get(df.fieldname) not in (None, ""):
 			continue
