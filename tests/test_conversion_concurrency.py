@@ -12,6 +12,7 @@ from opportunity_suite.api.conversion import convert_to_project
 from opportunity_suite.services.conversion import AlreadyConvertedError
 from tests.conversion_fixtures import add_comment, make_quote, make_todo
 from tests.factories import make_opportunity
+from tests.records_fixtures import rest_client
 
 SITE = os.environ.get("OS_TEST_SITE", "test.opportunity.localhost")
 SITES_PATH = str(
@@ -98,3 +99,37 @@ def test_two_conversions_at_once_give_one_project():
 	finally:
 		_cleanup(opp.name)
 	assert not frappe.db.exists("Opportunity", opp.name)
+
+
+@pytest.mark.slow
+def test_two_rest_requests_at_once_give_one_project_and_a_409(web_server):
+	opp = make_opportunity()
+	quote = make_quote(opp.name)
+	frappe.db.commit()
+	path = "/api/method/opportunity_suite.api.conversion.convert_to_project"
+	clients = [rest_client(web_server), rest_client(web_server)]
+	barrier = threading.Barrier(2)
+	answers = []
+
+	def post(call):
+		barrier.wait(timeout=30)
+		answers.append(call(path, {"opportunity": opp.name}))
+
+	try:
+		status, body = clients[0](f"{path}?opportunity={opp.name}", method="GET")
+		assert status in (403, 405), body
+		threads = [threading.Thread(target=post, args=(call,)) for call in clients]
+		for thread in threads:
+			thread.start()
+		for thread in threads:
+			thread.join(timeout=120)
+		assert sorted(status for status, _ in answers) == [200, 409], answers
+		project = next(body["message"] for status, body in answers if status == 200)
+		refusal = next(body for status, body in answers if status == 409)
+		assert refusal["exc_type"] == "AlreadyConvertedError"
+		assert f"already converted to {project}" in refusal["exception"]
+		frappe.db.rollback()
+		assert frappe.get_all("Project", filters={"opportunity": opp.name}, pluck="name") == [project]
+		assert frappe.db.get_value("Quote", quote.name, "project") == project
+	finally:
+		_cleanup(opp.name)
