@@ -147,33 +147,64 @@ def test_project_links_back_to_its_opportunity():
 	assert frappe.get_all("Opportunity", filters={"project": project}, pluck="name") == [opp.name]
 
 
+def project_side() -> dict[str, int]:
+	"""How many records anywhere point at a project (a failed conversion must not change any count)."""
+	return {
+		"Project": frappe.db.count("Project"),
+		"ToDo": frappe.db.count("ToDo", {"reference_type": "Project"}),
+		"Comment": frappe.db.count("Comment", {"reference_doctype": "Project"}),
+		"File": frappe.db.count("File", {"attached_to_doctype": "Project"}),
+		"Event Participants": frappe.db.count("Event Participants", {"reference_doctype": "Project"}),
+		"Quote": frappe.db.count("Quote", {"project": ("is", "set")}),
+		"Sales Order": frappe.db.count("Sales Order", {"project": ("is", "set")}),
+	}
+
+
+def assert_nothing_converted(r, before: dict[str, int]):
+	assert project_side() == before
+	assert not frappe.db.get_value("Project", {"opportunity": r.opp.name})
+	for event in r.events:
+		assert participants(event) == [("Opportunity", r.opp.name)]
+	assert frappe.db.get_value("Opportunity", r.opp.name, ["project", "converted_on"]) == (None, None)
+	# the outer transaction (the test's own records) is intact
+	assert frappe.db.count("Quote", {"opportunity": r.opp.name}) == len(r.quotes)
+	assert frappe.db.count("ToDo", {"reference_type": "Opportunity", "reference_name": r.opp.name}) == 3
+
+
 def test_a_failure_part_way_rolls_everything_back_and_keeps_the_outer_transaction(rich_opportunity):
 	r = rich_opportunity
 	# the last file's stored copy is gone: copying its File row fails after the project was inserted and
 	# the quotes, events and to-dos were already linked
 	broken = frappe.get_doc("File", r.files[1])
 	os.remove(broken.get_full_path())
-	projects_before = frappe.db.count("Project")
+	before = project_side()
 	with pytest.raises(Exception) as error:
 		convert_to_project(r.opp.name)
 	assert "No such file" in str(error.value) or "does not exist" in str(error.value)
+	assert_nothing_converted(r, before)
 
-	assert frappe.db.count("Project") == projects_before
-	assert not frappe.db.get_value("Project", {"opportunity": r.opp.name})
-	assert not any(frappe.db.get_value("Quote", name, "project") for name in r.quotes)
-	assert not any(frappe.db.get_value("Sales Order", name, "project") for name in r.orders)
-	for event in r.events:
-		assert participants(event) == [("Opportunity", r.opp.name)]
-	for doctype, field in (("ToDo", "reference_type"), ("Comment", "reference_doctype")):
-		leftovers = frappe.get_all(doctype, filters={field: "Project", "creation": (">=", r.opp.creation)})
-		assert leftovers == [], (doctype, leftovers)
-	assert not frappe.get_all(
-		"File", filters={"attached_to_doctype": "Project", "creation": (">=", r.opp.creation)}
+
+def test_a_failure_at_the_last_step_rolls_everything_back(rich_opportunity):
+	r = rich_opportunity
+	# a Lost opportunity whose lost reason was wiped behind the form's back: saving it, the conversion's
+	# last step, fails after every record was linked and copied
+	frappe.db.set_value(
+		"Opportunity", r.opp.name, {"sales_stage": "Closed Lost", "status": "Lost", "lost_reason": None}
 	)
-	assert frappe.db.get_value("Opportunity", r.opp.name, ["project", "converted_on"]) == (None, None)
-	# the outer transaction (the test's own records) is intact
-	assert frappe.db.exists("Opportunity", r.opp.name)
-	assert len(r.quotes) == frappe.db.count("Quote", {"opportunity": r.opp.name})
+	before = project_side()
+	with pytest.raises(frappe.MandatoryError, match="Lost Reason"):
+		convert_to_project(r.opp.name)
+	assert_nothing_converted(r, before)
+
+
+def test_a_project_validation_error_caused_by_data_rolls_back(rich_opportunity):
+	r = rich_opportunity
+	# the primary contact was deleted behind the form's back: the project's Contact link is invalid
+	frappe.db.set_value("Opportunity", r.opp.name, "contact", "No Such Contact")
+	before = project_side()
+	with pytest.raises(frappe.LinkValidationError):
+		convert_to_project(r.opp.name)
+	assert_nothing_converted(r, before)
 
 
 def test_converting_twice_gives_one_project():
