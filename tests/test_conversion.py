@@ -9,6 +9,7 @@ from opportunity_suite.api.conversion import convert_to_project as api_convert_t
 from opportunity_suite.opportunity_suite.doctype.project.project_dashboard import get_data
 from opportunity_suite.services.conversion import (
 	AlreadyConvertedError,
+	ConversionError,
 	NotWonError,
 	convert_to_project,
 )
@@ -228,6 +229,24 @@ def test_a_project_made_by_hand_for_the_opportunity_counts_as_converted():
 	assert not frappe.db.get_value("Quote", quote.name, "project")
 	assert frappe.get_all("Project", filters={"opportunity": opp.name}, pluck="name") == [by_hand.name]
 	assert can_convert(opp.name)["project"] == by_hand.name
+
+
+def test_the_conversion_fields_are_not_set_by_hand():
+	opp = make_opportunity()
+	other_project = frappe.get_doc({"doctype": "Project", "project_name": "Elsewhere"}).insert()
+	opp.project = other_project.name
+	with pytest.raises(ConversionError, match="set by Convert to Project only"):
+		opp.save()
+	with pytest.raises(ConversionError, match="set by Convert to Project only"):
+		make_opportunity(converted_on=frappe.utils.now_datetime())
+	project = convert_to_project(opp.name)
+	converted = frappe.get_doc("Opportunity", opp.name)
+	converted.next_step = "Hand over"
+	converted.save()  # other edits of a converted opportunity are fine
+	converted.project = None
+	with pytest.raises(ConversionError):
+		converted.save()
+	assert frappe.db.get_value("Opportunity", opp.name, "project") == project
 
 
 def test_won_only_setting_restricts_conversion():

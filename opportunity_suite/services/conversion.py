@@ -26,7 +26,7 @@ from frappe.model import no_value_fields
 from frappe.model.document import Document
 from frappe.model.mapper import get_mapped_doc
 from frappe.query_builder.functions import Max
-from frappe.utils import cstr, now_datetime, today
+from frappe.utils import cstr, get_datetime, now_datetime, today
 
 from opportunity_suite.services.project_mapping import TEXT_TARGETS, get_mapping_rows
 
@@ -361,10 +361,31 @@ def copy_comments(opportunity: str, project: str, project_owner: str):
 		update_comment_in_doc(comment)  # the project's `_comments` summary, as insert would
 
 
+CONVERSION_FIELDS = ("project", "converted_on")
+
+
+def protect_conversion_fields(doc: Document):
+	"""The opportunity's `project` and `converted_on` are the conversion's to set (they are read-only in the
+	form, but a REST or import caller could send them): any other change is refused."""
+	if doc.flags.converting_to_project:
+		return
+	before = doc.get_doc_before_save()
+	for fieldname in CONVERSION_FIELDS:
+		old, new = before.get(fieldname) if before else None, doc.get(fieldname)
+		if fieldname == "converted_on":
+			old, new = (get_datetime(value) if value else None for value in (old, new))
+		if (old or None) != (new or None):
+			frappe.throw(
+				_("{0} is set by Convert to Project only.").format(_(doc.meta.get_label(fieldname))),
+				exc=ConversionError,
+			)
+
+
 def mark_converted(opportunity: str, project: str):
 	doc = frappe.get_doc(SOURCE, opportunity)
 	doc.project = project
 	doc.converted_on = now_datetime()
+	doc.flags.converting_to_project = True
 	doc.save(ignore_permissions=True)
 
 
