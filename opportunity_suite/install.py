@@ -91,12 +91,14 @@ def ensure_defaults():
 	"""The app's default records, created when missing (idempotent): at install and after every migrate."""
 	from opportunity_suite.services.alerts.example import ensure_example_rule
 	from opportunity_suite.services.contacts import ensure_default_address_template
+	from opportunity_suite.services.project_mapping import ensure_default_mapping
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
 	ensure_global_search_doctypes()
 	ensure_default_currency()
 	ensure_default_address_template()
+	ensure_default_mapping()
 	ensure_example_rule()
 
 

@@ -1,10 +1,49 @@
-// Opportunity form: stage → default probability (unless set by hand), disabled stages hidden.
+// Opportunity form: stage → default probability (unless set by hand), disabled stages hidden; Convert to
+// Project (shown to users who may convert; once converted, the project's link takes its place).
 frappe.ui.form.on("Opportunity", {
 	setup(frm) {
 		frm.set_query("sales_stage", () => ({ filters: { disabled: 0 } }));
 	},
 	refresh(frm) {
 		frm.trigger("toggle_exchange_rate");
+		frm.trigger("show_conversion");
+	},
+	async show_conversion(frm) {
+		if (frm.is_new()) return;
+		const name = frm.doc.name;
+		const { message: state } = await frappe.call({
+			method: "opportunity_suite.api.conversion.can_convert",
+			type: "GET",
+			args: { opportunity: name },
+		});
+		if (!state || frm.doc.name !== name) return;
+		if (state.project) {
+			const link = `<a href="/app/project/${encodeURIComponent(state.project)}" class="converted-project">${frappe.utils.escape_html(state.project)}</a>`;
+			frm.dashboard.set_headline(__("Converted to project {0}", [link]), "green");
+			frm.add_custom_button(__("Project {0}", [state.project]), () => frappe.set_route("Form", "Project", state.project));
+		} else if (state.can_convert) {
+			frm.add_custom_button(__("Convert to Project"), () => frm.trigger("convert_to_project")).addClass("btn-primary");
+		}
+	},
+	convert_to_project(frm) {
+		frappe.confirm(
+			__("Convert {0} into a project? Its quotes, sales orders, events, to-dos, files and comments go with it.", [
+				frappe.utils.escape_html(frm.doc.opportunity_name || frm.doc.name),
+			]),
+			async () => {
+				if (frm.is_dirty()) await frm.save();
+				const { message: project } = await frappe.call({
+					method: "opportunity_suite.api.conversion.convert_to_project",
+					type: "POST",
+					args: { opportunity: frm.doc.name },
+					freeze: true,
+					freeze_message: __("Converting..."),
+				});
+				if (!project) return;
+				frappe.show_alert({ message: __("Converted to project {0}", [project]), indicator: "green" });
+				await frm.reload_doc();
+			}
+		);
 	},
 	currency(frm) {
 		frm.trigger("toggle_exchange_rate");

@@ -3,6 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import flt
 
+from opportunity_suite.services.conversion import protect_conversion_fields
 from opportunity_suite.services.forecast import compute_amounts
 from opportunity_suite.services.items import apply_opportunity_lines
 from opportunity_suite.services.stages import apply_stage
@@ -17,3 +18,4 @@ class Opportunity(Document):
 		apply_stage(self, self.get_doc_before_save())
 		apply_opportunity_lines(self, self.get_doc_before_save())
 		compute_amounts(self)
+		protect_conversion_fields(self)

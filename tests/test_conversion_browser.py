@@ -1,0 +1,77 @@
+"""Convert to Project from the opportunity's form in the desk (committed data, cleaned up afterwards)."""
+
+import re
+
+import frappe
+import pytest
+
+from tests.conversion_fixtures import make_quote, own_assets  # noqa: F401 (fixture)
+from tests.factories import make_opportunity
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.usefixtures("own_assets")
+def test_convert_from_the_form_and_land_on_the_project(desk):
+	opp = make_opportunity()
+	quote = make_quote(opp.name)
+	frappe.db.commit()
+	project = None
+	try:
+		desk.goto(f"/app/opportunity/{opp.name}")
+		button = desk.locator(".page-actions button", has_text="Convert to Project")
+		button.wait_for()
+		button.click()
+		desk.locator(".modal.show .btn-primary", has_text="Yes").click()
+		link = desk.locator("a.converted-project")
+		link.wait_for()
+		project = link.inner_text().strip()
+		assert project.startswith("PROJ-")
+		assert desk.locator(".page-actions button", has_text="Convert to Project").count() == 0
+		link.click()
+		desk.wait_for_url(re.compile(rf"/app/project/{project}$"))
+		# where it came from: the opportunity link field, and the connection back
+		opportunity_field = desk.locator("#page-Project .frappe-control[data-fieldname='opportunity'] input")
+		opportunity_field.wait_for()
+		assert opportunity_field.input_value() == opp.opportunity_name
+		connection = desk.locator("#page-Project .document-link[data-doctype='Opportunity'] .count")
+		connection.wait_for()
+		assert connection.inner_text().strip() == "1"
+		frappe.db.rollback()
+		assert frappe.db.get_value("Opportunity", opp.name, "project") == project
+		assert frappe.db.get_value("Quote", quote.name, "project") == project
+	finally:
+		frappe.db.rollback()
+		project = project or frappe.db.get_value("Project", {"opportunity": opp.name})
+		frappe.db.set_value("Opportunity", opp.name, "project", None, update_modified=False)
+		frappe.delete_doc("Quote", quote.name, force=True, ignore_permissions=True, delete_permanently=True)
+		if project:
+			frappe.db.delete("Comment", {"reference_doctype": "Project", "reference_name": project})
+			frappe.delete_doc(
+				"Project", project, force=True, ignore_permissions=True, delete_permanently=True
+			)
+		frappe.db.delete("Comment", {"reference_doctype": "Opportunity", "reference_name": opp.name})
+		frappe.delete_doc(
+			"Opportunity", opp.name, force=True, ignore_permissions=True, delete_permanently=True
+		)
+		frappe.db.commit()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.usefixtures("own_assets")
+def test_project_mapping_form_offers_each_sides_fields(desk):
+	desk.goto("/app/project-mapping")
+	rows = desk.locator(
+		"#page-Project\\ Mapping .frappe-control[data-fieldname='mappings'] .grid-body .grid-row"
+	)
+	rows.first.wait_for()
+	assert rows.count() == 6
+	# open the second row's opportunity field: its picker lists the Opportunity's fields with their types
+	rows.nth(1).locator(".static-area", has_text="description").first.click()
+	picker = rows.nth(1).locator(".frappe-control[data-fieldname='opportunity_field'] select")
+	picker.wait_for()
+	labels = picker.locator("option").all_inner_texts()
+	assert "Amount (amount, Currency)" in labels
+	assert "Expected Close Date (expected_close_date, Date)" in labels
+	assert not any("(contacts," in label for label in labels)  # a table is not mappable
