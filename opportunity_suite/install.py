@@ -87,12 +87,19 @@ def ensure_default_currency():
 		frappe.db.set_single_value("Opportunity Settings", "default_currency", site_currency)
 
 
+def ensure_desk_records():
+	from opportunity_suite.services.desk import ensure_desk_records
+
+	ensure_desk_records()
+
+
 def after_install():
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
 	ensure_global_search_doctypes()
 	ensure_default_currency()
+	ensure_desk_records()
 
 
 def after_migrate():
@@ -101,6 +108,7 @@ def after_migrate():
 	ensure_default_stages()
 	ensure_global_search_doctypes()
 	ensure_default_currency()
+	ensure_desk_records()
 
 
 def before_tests():

@@ -3,6 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import flt
 
+from opportunity_suite.services.assignment import sync_from_opportunity
 from opportunity_suite.services.forecast import compute_amounts
 from opportunity_suite.services.stages import apply_stage
 
@@ -15,3 +16,6 @@ class Opportunity(Document):
 			frappe.throw(_("Probability must be between 0 and 100."), title=_("Invalid Probability"))
 		apply_stage(self, self.get_doc_before_save())
 		compute_amounts(self)
+
+	def on_update(self):
+		sync_from_opportunity(self)
