@@ -91,3 +91,16 @@ def test_a_todo_made_by_hand_counts_as_an_assignment():
 	assert frappe.db.get_value("Opportunity", opp.name, "assigned_to") == user
 	todo.delete()
 	assert frappe.db.get_value("Opportunity", opp.name, "assigned_to") == "Administrator"
+
+
+def test_the_saved_document_can_be_saved_again_without_a_reload():
+	"""The assignment made after insert must not leave the in-memory document stale."""
+	user = make_user("Sales User")
+	opp = make_opportunity(assigned_to=user)
+	opp.amount = 10
+	opp.save()
+	opp.assigned_to = "Administrator"
+	opp.save()
+	opp.amount = 20
+	opp.save()
+	assert _assign(opp.name) == ["Administrator"]

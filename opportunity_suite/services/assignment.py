@@ -50,6 +50,14 @@ def sync_from_opportunity(doc):
 				{"assign_to": [doc.assigned_to], "doctype": DOCTYPE, "name": doc.name},
 				ignore_permissions=True,
 			)
+			# assign_to.add re-writes assigned_to with frappe.db.set_value, which moves `modified` on: put
+			# back the saved document's timestamp, or its next save (form, REST) would be refused as stale
+			frappe.db.set_value(
+				DOCTYPE,
+				doc.name,
+				{"modified": doc.modified, "modified_by": doc.modified_by},
+				update_modified=False,
+			)
 		if previous and previous != doc.assigned_to and previous in assignees:
 			_cancel_assignment(doc.name, previous)
 	finally:
@@ -87,7 +95,7 @@ def sync_from_todo(todo, deleted: bool = False):
 	else:
 		return
 	if wanted != current:
-		frappe.db.set_value(DOCTYPE, todo.reference_name, "assigned_to", wanted)
+		frappe.db.set_value(DOCTYPE, todo.reference_name, "assigned_to", wanted, update_modified=False)
 
 
 def restore_after_unassign(names: list[str], before: dict[str, str | None]):
@@ -98,7 +106,7 @@ def restore_after_unassign(names: list[str], before: dict[str, str | None]):
 		previous = before.get(name)
 		wanted = previous if previous in remaining else (remaining[-1] if remaining else None)
 		if frappe.db.get_value(DOCTYPE, name, "assigned_to") != wanted:
-			frappe.db.set_value(DOCTYPE, name, "assigned_to", wanted)
+			frappe.db.set_value(DOCTYPE, name, "assigned_to", wanted, update_modified=False)
 
 
 def assigned_to_of(names: list[str]) -> dict[str, str | None]:
