@@ -103,3 +103,142 @@ def test_quick_create_from_the_search_bar(desk, committed):
 	opp = _latest(name)
 	committed.track(opp.name)
 	assert (opp.sales_stage, opp.probability, opp.forecast_amount) == ("Qualification", 20, 140)
+
+
+@pytest.fixture
+def campaign():
+	"""A unique campaign: the route filter that keeps a test's list to its own records."""
+	return frappe.generate_hash(length=10)
+
+
+def test_filter_and_save_a_filter(desk, committed, campaign):
+	mine = committed(campaign=campaign, amount=100)
+	theirs = committed(campaign=campaign, amount=200, assigned_to="Guest")
+	filter_name = unique("My campaign")
+	try:
+		desk.goto(f"/app/opportunity?campaign={campaign}")
+		desk.locator(f".list-row-container [data-name='{mine.name}']").first.wait_for()
+		assert desk.locator(".list-row-container").count() == 2
+		save_input = desk.locator(".list-filters input:visible").first
+		save_input.fill(filter_name)
+		save_input.press("Enter")
+		desk.locator(".filter-pill", has_text=filter_name).first.wait_for()
+		frappe.db.rollback()
+		saved = frappe.get_doc("List Filter", {"filter_name": filter_name})
+		assert (saved.reference_doctype, saved.for_user) == ("Opportunity", "Administrator")
+		assert ["Opportunity", "campaign", "=", campaign] in [f[:4] for f in frappe.parse_json(saved.filters)]
+
+		# the shipped "My open opportunities" filter means the current user
+		desk.locator(".filter-pill .filter-name", has_text="My open opportunities").first.click()
+		desk.wait_for_function(
+			"() => cur_list.filter_area.get().some(f => f[1] === 'assigned_to' && f[3] === frappe.session.user)"
+		)
+		desk.locator(".filter-pill .filter-name", has_text=filter_name).first.click()
+		desk.wait_for_function("() => cur_list.filter_area.get().some(f => f[1] === 'campaign')")
+		desk.locator(f".list-row-container [data-name='{theirs.name}']").first.wait_for()
+	finally:
+		frappe.db.rollback()
+		frappe.db.delete("List Filter", {"filter_name": filter_name})
+		frappe.db.commit()
+
+
+def test_bulk_add_a_comment_to_three_records(desk, committed, campaign):
+	opps = [committed(campaign=campaign) for _ in range(3)]
+	desk.goto(f"/app/opportunity?campaign={campaign}")
+	for opp in opps:
+		desk.locator(f".list-row-container:has([data-name='{opp.name}']) .list-row-checkbox").first.check()
+	desk.locator(".actions-btn-group button").first.click()
+	desk.locator(".actions-btn-group .dropdown-item", has_text="Add Comment").first.click()
+	dialog = desk.locator(".modal.show .modal-dialog")
+	dialog.locator(".ql-editor[contenteditable='true']").fill("Sent the <b>price list</b> to all three")
+	dialog.locator(".btn-primary", has_text="Add Comment").click()
+	desk.locator(".alert-message, .desk-alert", has_text="Comment added to 3").first.wait_for()
+	frappe.db.rollback()
+	for opp in opps:
+		comments = frappe.get_all(
+			"Comment",
+			filters={"reference_doctype": "Opportunity", "reference_name": opp.name, "comment_type": "Comment"},
+			fields=["content", "comment_email"],
+		)
+		assert len(comments) == 1 and comments[0].comment_email == "Administrator"
+		assert "price list" in comments[0].content and "<b>" not in comments[0].content  # typed, not HTML
+	desk.goto(f"/app/opportunity/{opps[0].name}")
+	desk.locator(".timeline-content", has_text="price list").first.wait_for()
+
+
+def test_move_a_kanban_card_and_see_probability_and_forecast_change(desk, committed, campaign):
+	opp = committed(campaign=campaign, amount=1000, sales_stage="Prospecting")
+	desk.goto(f"/app/opportunity/view/kanban/{BOARD_NAME}?campaign={campaign}")
+	card = desk.locator(f".kanban-card-wrapper[data-name='{opp.name}']")
+	card.wait_for()
+	target = desk.locator(".kanban-column[data-column-value='Qualification'] .kanban-cards")
+	source_box, target_box = card.bounding_box(), target.bounding_box()
+	desk.mouse.move(source_box["x"] + 20, source_box["y"] + 15)
+	desk.mouse.down()
+	steps = 15
+	for i in range(1, steps + 1):
+		desk.mouse.move(
+			source_box["x"] + 20 + (target_box["x"] + 40 - source_box["x"] - 20) * i / steps,
+			source_box["y"] + 15 + (target_box["y"] + 30 - source_box["y"] - 15) * i / steps,
+		)
+		desk.wait_for_timeout(40)
+	desk.mouse.up()
+	desk.locator(f".kanban-column[data-column-value='Qualification'] .kanban-card-wrapper[data-name='{opp.name}']").wait_for()
+	for _ in range(60):  # the move is saved by a request of its own
+		frappe.db.rollback()
+		if frappe.db.get_value("Opportunity", opp.name, "sales_stage") == "Qualification":
+			break
+		desk.wait_for_timeout(250)
+	opp.reload()
+	assert (opp.sales_stage, opp.probability, opp.forecast_amount) == ("Qualification", 20, 200)
+	desk.reload()
+	moved = desk.locator(f".kanban-column[data-column-value='Qualification'] .kanban-card-wrapper[data-name='{opp.name}']")
+	moved.wait_for()
+	text = moved.inner_text()
+	assert "20" in text and "200.00" in text
+
+
+def test_open_the_forecast_report_and_its_chart(desk, committed):
+	close = add_days(today(), 35)
+	committed(amount=4000, sales_stage="Negotiation/Review", expected_close_date=close)
+	desk.goto("/app/query-report/Opportunity Forecast")
+	desk.locator(".chart-container svg").first.wait_for()
+	desk.locator(".dt-row .dt-cell__content", has_text="Negotiation/Review").first.wait_for()
+	assert desk.locator(".report-summary", has_text="Weighted Pipeline").first.is_visible()
+	desk.locator("select[data-fieldname='period']").select_option("Quarter")
+	desk.locator(".dt-row .dt-cell__content", has_text="-Q").first.wait_for()
+
+
+def _export(desk, export_all: bool = False) -> list[list[str]]:
+	desk.locator(".page-actions .menu-btn-group button").first.click()
+	desk.locator(".menu-btn-group .dropdown-item", has_text="Export").first.click()
+	dialog = desk.locator(".modal.show .modal-dialog")
+	dialog.locator("select[data-fieldname='file_format']").select_option("CSV")
+	if export_all:
+		dialog.locator("input[data-fieldname='export_all_rows']").check()
+	with desk.expect_download() as download:
+		dialog.locator(".btn-primary", has_text="Download").click()
+	text = open(download.value.path(), encoding="utf-8-sig").read()
+	dialog.wait_for(state="hidden")
+	return list(csv.reader(io.StringIO(text)))
+
+
+def test_export_selected_rows_current_page_and_all_from_report_view(desk, committed, campaign):
+	opps = [committed(campaign=campaign, amount=i + 1) for i in range(25)]
+	desk.goto(f"/app/opportunity/view/report?campaign={campaign}")
+	desk.locator(".dt-row-0").first.wait_for()
+
+	checkboxes = desk.locator(".dt-scrollable .dt-row input[type='checkbox']")
+	for i in range(3):
+		checkboxes.nth(i).check()
+	selected = _export(desk)
+	names = {o.name for o in opps}
+	assert len(selected) == 1 + 3 and {r[1] for r in selected[1:]} <= names
+
+	for i in range(3):
+		checkboxes.nth(i).uncheck()
+	page = _export(desk)
+	assert len(page) == 1 + 20
+
+	everything = _export(desk, export_all=True)
+	assert len(everything) == 1 + 25 and {r[1] for r in everything[1:]} == names
