@@ -143,7 +143,49 @@ def ensure_saved_reports():
 		report.insert(ignore_permissions=True)
 
 
+SEARCHABLE_LINKS = ("organization", "contact")  # once the records branch adds them to Opportunity
+
+
+def ensure_search_by_links():
+	"""Global search and the list's search find an opportunity by its organization and contact once the
+	fields exist (Property Setters, so a DocType JSON that already sets them makes this a no-op)."""
+	from frappe.custom.doctype.property_setter.property_setter import make_property_setter
+
+	meta = frappe.get_meta(DOCTYPE)
+	changed = False
+	search_fields = [f.strip() for f in (meta.search_fields or "").split(",") if f.strip()]
+	for fieldname in SEARCHABLE_LINKS:
+		df = meta.get_field(fieldname)
+		if not df:
+			continue
+		if not df.in_global_search:
+			make_property_setter(
+				DOCTYPE, fieldname, "in_global_search", 1, "Check", validate_fields_for_doctype=False
+			)
+			changed = True
+		if fieldname not in search_fields:
+			search_fields.append(fieldname)
+			make_property_setter(
+				DOCTYPE,
+				None,
+				"search_fields",
+				",".join(search_fields),
+				"Data",
+				for_doctype=True,
+				validate_fields_for_doctype=False,
+			)
+	if changed:
+		frappe.enqueue(
+			"frappe.utils.global_search.rebuild_for_doctype",
+			doctype=DOCTYPE,
+			job_id="opportunity_suite:rebuild_global_search",
+			deduplicate=True,
+			enqueue_after_commit=True,
+		)
+
+
 def ensure_list_views():
 	ensure_list_view_settings()
+	ensure_search_by_links()
 	ensure_saved_filters()
 	ensure_saved_reports()
