@@ -31,6 +31,7 @@ def organization_field():
 		frappe.db.set_value("List View Settings", "Opportunity", listview)
 		frappe.db.commit()
 		frappe.db.sql_ddl("alter table `tabOpportunity` drop column `organization`")
+		frappe.cache.hdel("table_columns", "tabOpportunity")
 		frappe.clear_cache(doctype="Opportunity")
 
 
