@@ -29,7 +29,10 @@ def test_new_opportunity_is_assigned_to_its_assigned_to_user():
 	user = make_user("Sales User")
 	opp = make_opportunity(assigned_to=user)
 	assert _assign(opp.name) == [user]
-	assert frappe.db.exists("ToDo", {"reference_type": "Opportunity", "reference_name": opp.name, "allocated_to": user, "status": "Open"})
+	assert frappe.db.exists(
+		"ToDo",
+		{"reference_type": "Opportunity", "reference_name": opp.name, "allocated_to": user, "status": "Open"},
+	)
 
 
 def test_changing_assigned_to_moves_the_assignment():
@@ -63,7 +66,9 @@ def test_removing_another_assignee_keeps_assigned_to():
 	opp = make_opportunity(assigned_to=first)
 	assign_to.add({"assign_to": [second], "doctype": "Opportunity", "name": opp.name})
 	frappe.db.set_value("Opportunity", opp.name, "assigned_to", first)
-	_call("frappe.desk.form.assign_to.remove_multiple", doctype="Opportunity", names=frappe.as_json([opp.name]))
+	_call(
+		"frappe.desk.form.assign_to.remove_multiple", doctype="Opportunity", names=frappe.as_json([opp.name])
+	)
 	assert frappe.db.get_value("Opportunity", opp.name, "assigned_to") is None
 	assign_to.add({"assign_to": [second], "doctype": "Opportunity", "name": opp.name})
 	assign_to.add({"assign_to": [first], "doctype": "Opportunity", "name": opp.name})
@@ -75,7 +80,11 @@ def test_bulk_assign_sets_assigned_to_on_every_record():
 	user = make_user("Sales User")
 	opps = [make_opportunity() for _ in range(3)]
 	assign_to.add_multiple(
-		{"doctype": "Opportunity", "name": json.dumps([o.name for o in opps]), "assign_to": json.dumps([user])}
+		{
+			"doctype": "Opportunity",
+			"name": json.dumps([o.name for o in opps]),
+			"assign_to": json.dumps([user]),
+		}
 	)
 	for opp in opps:
 		assert frappe.db.get_value("Opportunity", opp.name, "assigned_to") == user
@@ -86,7 +95,13 @@ def test_a_todo_made_by_hand_counts_as_an_assignment():
 	user = make_user("Sales User")
 	opp = make_opportunity()
 	todo = frappe.get_doc(
-		{"doctype": "ToDo", "allocated_to": user, "reference_type": "Opportunity", "reference_name": opp.name, "description": "call"}
+		{
+			"doctype": "ToDo",
+			"allocated_to": user,
+			"reference_type": "Opportunity",
+			"reference_name": opp.name,
+			"description": "call",
+		}
 	).insert()
 	assert frappe.db.get_value("Opportunity", opp.name, "assigned_to") == user
 	todo.delete()

@@ -77,7 +77,12 @@ def test_create_in_the_full_form(desk, committed):
 	desk.locator(".indicator-pill", has_text="Value Proposition").first.wait_for()
 	opp = _latest(name)
 	committed.track(opp.name)
-	assert (opp.amount, opp.probability, opp.forecast_amount, opp.next_step) == (5000, 30, 1500, "Send the proposal")
+	assert (opp.amount, opp.probability, opp.forecast_amount, opp.next_step) == (
+		5000,
+		30,
+		1500,
+		"Send the proposal",
+	)
 	forecast = desk.locator(".frappe-control[data-fieldname='forecast_amount'] .control-value")
 	assert "1,500.00" in forecast.inner_text()
 
@@ -88,7 +93,9 @@ def test_quick_create_from_the_search_bar(desk, committed):
 	search = desk.locator("#navbar-search")
 	search.click()
 	search.fill("New Opportunity")
-	desk.locator(".awesomplete li:visible").filter(has_text=re.compile(r"^\s*New Opportunity\s*$")).first.click()
+	desk.locator(".awesomplete li:visible").filter(
+		has_text=re.compile(r"^\s*New Opportunity\s*$")
+	).first.click()
 	dialog = desk.locator(".modal.show .modal-dialog")
 	dialog.wait_for()
 	dialog.locator("input[data-fieldname='opportunity_name']").fill(name)
@@ -157,7 +164,11 @@ def test_bulk_add_a_comment_to_three_records(desk, committed, campaign):
 	for opp in opps:
 		comments = frappe.get_all(
 			"Comment",
-			filters={"reference_doctype": "Opportunity", "reference_name": opp.name, "comment_type": "Comment"},
+			filters={
+				"reference_doctype": "Opportunity",
+				"reference_name": opp.name,
+				"comment_type": "Comment",
+			},
 			fields=["content", "comment_email"],
 		)
 		assert len(comments) == 1 and comments[0].comment_email == "Administrator"
@@ -183,7 +194,9 @@ def test_move_a_kanban_card_and_see_probability_and_forecast_change(desk, commit
 		)
 		desk.wait_for_timeout(40)
 	desk.mouse.up()
-	desk.locator(f".kanban-column[data-column-value='Qualification'] .kanban-card-wrapper[data-name='{opp.name}']").wait_for()
+	desk.locator(
+		f".kanban-column[data-column-value='Qualification'] .kanban-card-wrapper[data-name='{opp.name}']"
+	).wait_for()
 	for _ in range(60):  # the move is saved by a request of its own
 		frappe.db.rollback()
 		if frappe.db.get_value("Opportunity", opp.name, "sales_stage") == "Qualification":
@@ -192,7 +205,9 @@ def test_move_a_kanban_card_and_see_probability_and_forecast_change(desk, commit
 	opp.reload()
 	assert (opp.sales_stage, opp.probability, opp.forecast_amount) == ("Qualification", 20, 200)
 	desk.reload()
-	moved = desk.locator(f".kanban-column[data-column-value='Qualification'] .kanban-card-wrapper[data-name='{opp.name}']")
+	moved = desk.locator(
+		f".kanban-column[data-column-value='Qualification'] .kanban-card-wrapper[data-name='{opp.name}']"
+	)
 	moved.wait_for()
 	text = moved.inner_text()
 	assert "20" in text and "200.00" in text

@@ -35,7 +35,9 @@ def test_json_names_from_the_desk_are_accepted():
 
 def test_html_is_sanitised():
 	opp = make_opportunity()
-	add_comment([opp.name], '<p onclick="steal()">hi<script>alert(1)</script><img src=x onerror=alert(2)></p>')
+	add_comment(
+		[opp.name], '<p onclick="steal()">hi<script>alert(1)</script><img src=x onerror=alert(2)></p>'
+	)
 	(comment,) = _comments(opp.name)
 	assert "<script" not in comment.content and "onerror" not in comment.content
 	assert "onclick" not in comment.content and "hi" in comment.content

@@ -26,11 +26,15 @@ def custom_field():
 	"""A Data field "Budget Code" added through Customize Form (committed; removed afterwards)."""
 	label = unique("Budget Code").replace(" ", "")
 	form = _customize()
-	form.append("fields", {"label": label, "fieldtype": "Data", "is_custom_field": 1, "insert_after": "next_step"})
+	form.append(
+		"fields", {"label": label, "fieldtype": "Data", "is_custom_field": 1, "insert_after": "next_step"}
+	)
 	form.save_customization()
 	frappe.db.commit()
 	fieldname = frappe.db.get_value("Custom Field", {"dt": "Opportunity", "label": label}, "fieldname")
-	listview = frappe.db.get_value("List View Settings", "Opportunity", ["fields", "total_fields"], as_dict=True)
+	listview = frappe.db.get_value(
+		"List View Settings", "Opportunity", ["fields", "total_fields"], as_dict=True
+	)
 	try:
 		yield fieldname, label
 	finally:
@@ -80,7 +84,9 @@ def lead_source_option():
 		yield option
 	finally:
 		frappe.db.rollback()
-		frappe.db.delete("Property Setter", {"doc_type": "Opportunity", "field_name": "lead_source", "property": "options"})
+		frappe.db.delete(
+			"Property Setter", {"doc_type": "Opportunity", "field_name": "lead_source", "property": "options"}
+		)
 		frappe.db.commit()
 		frappe.clear_cache(doctype="Opportunity")
 
@@ -105,7 +111,12 @@ def test_a_picklist_option_added_as_a_property_setter_is_accepted(lead_source_op
 
 def test_a_new_stage_reaches_the_stage_picker_kanban_and_report():
 	stage = frappe.get_doc(
-		{"doctype": "Opportunity Stage", "stage_name": unique("Pilot"), "sequence": 55, "default_probability": 60}
+		{
+			"doctype": "Opportunity Stage",
+			"stage_name": unique("Pilot"),
+			"sequence": 55,
+			"default_probability": 60,
+		}
 	).insert()
 	# the form's stage picker (opportunity.js: set_query filters disabled = 0)
 	picked = [r["value"] for r in search_link("Opportunity Stage", stage.name, filters={"disabled": 0})]
@@ -116,7 +127,9 @@ def test_a_new_stage_reaches_the_stage_picker_kanban_and_report():
 	opp = make_opportunity(sales_stage=stage.name, amount=1000)
 	assert (opp.probability, opp.forecast_amount) == (60, 600)
 	assert frappe.get_list("Opportunity", filters={"sales_stage": stage.name}, pluck="name") == [opp.name]
-	rows = run_forecast({"sales_stage": stage.name, "from_date": opp.expected_close_date, "to_date": opp.expected_close_date})[1]
+	rows = run_forecast(
+		{"sales_stage": stage.name, "from_date": opp.expected_close_date, "to_date": opp.expected_close_date}
+	)[1]
 	assert [(r["sales_stage"], r["base_forecast_amount"]) for r in rows] == [(stage.name, 600)]
 
 	# renamed: opportunities and column follow; disabled: no longer offered, column archived
@@ -126,6 +139,8 @@ def test_a_new_stage_reaches_the_stage_picker_kanban_and_report():
 	frappe.db.set_value("Opportunity Stage", new_name, "disabled", 1)
 	stage = frappe.get_doc("Opportunity Stage", new_name)
 	stage.save()
-	assert new_name not in [r["value"] for r in search_link("Opportunity Stage", new_name, filters={"disabled": 0})]
+	assert new_name not in [
+		r["value"] for r in search_link("Opportunity Stage", new_name, filters={"disabled": 0})
+	]
 	columns = {c.column_name: c.status for c in frappe.get_doc("Kanban Board", BOARD_NAME).columns}
 	assert columns[new_name] == "Archived"

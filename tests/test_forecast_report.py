@@ -20,20 +20,37 @@ def pipeline():
 	default = frappe.db.get_single_value("Opportunity Settings", "default_currency")
 	second = "EUR" if default != "EUR" else "USD"
 	deals = [
-		make_opportunity(amount=1000, sales_stage="Prospecting", assigned_to=alice, expected_close_date=_month(1)),
-		make_opportunity(amount=2000, sales_stage="Prospecting", assigned_to=alice, expected_close_date=_month(1, 20)),
 		make_opportunity(
-			amount=500, currency=second, exchange_rate=1.1, sales_stage="Negotiation/Review",
-			assigned_to=bob, expected_close_date=_month(1),
+			amount=1000, sales_stage="Prospecting", assigned_to=alice, expected_close_date=_month(1)
 		),
-		make_opportunity(amount=400, sales_stage="Qualification", assigned_to=bob, expected_close_date=_month(4)),
-		make_opportunity(amount=999, sales_stage="Closed Won", assigned_to=bob, expected_close_date=_month(1)),
+		make_opportunity(
+			amount=2000, sales_stage="Prospecting", assigned_to=alice, expected_close_date=_month(1, 20)
+		),
+		make_opportunity(
+			amount=500,
+			currency=second,
+			exchange_rate=1.1,
+			sales_stage="Negotiation/Review",
+			assigned_to=bob,
+			expected_close_date=_month(1),
+		),
+		make_opportunity(
+			amount=400, sales_stage="Qualification", assigned_to=bob, expected_close_date=_month(4)
+		),
+		make_opportunity(
+			amount=999, sales_stage="Closed Won", assigned_to=bob, expected_close_date=_month(1)
+		),
 	]
 	return frappe._dict(alice=alice, bob=bob, deals=deals)
 
 
 def _filters(**values):
-	return {"from_date": _month(1, 1), "to_date": getdate(add_months(_month(6, 1), 1)), "status": "Open", **values}
+	return {
+		"from_date": _month(1, 1),
+		"to_date": getdate(add_months(_month(6, 1), 1)),
+		"status": "Open",
+		**values,
+	}
 
 
 def _rows(result, *users):
@@ -44,7 +61,14 @@ def test_monthly_sums_by_stage_and_assignee_in_the_default_currency(pipeline):
 	result = run(_filters(period="Month"))
 	rows = _rows(result, pipeline.alice, pipeline.bob)
 	first, fourth = str(_month(1))[:7], str(_month(4))[:7]
-	got = {(r["period"], r["sales_stage"], r["assigned_to"]): (r["opportunities"], r["base_amount"], r["base_forecast_amount"]) for r in rows}
+	got = {
+		(r["period"], r["sales_stage"], r["assigned_to"]): (
+			r["opportunities"],
+			r["base_amount"],
+			r["base_forecast_amount"],
+		)
+		for r in rows
+	}
 	assert got == {
 		(first, "Prospecting", pipeline.alice): (2, 3000, 300),  # 10 % of 1000 + 2000
 		(first, "Negotiation/Review", pipeline.bob): (1, 550, 440),  # 500 EUR × 1.1; 80 % of 550

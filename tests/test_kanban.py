@@ -26,7 +26,11 @@ def test_the_board_ships_on_sales_stage_with_a_column_per_stage_in_order():
 	stages = frappe.get_all("Opportunity Stage", order_by="sequence asc, name asc", pluck="name")
 	assert [c.column_name for c in board.columns] == stages
 	indicators = {c.column_name: c.indicator for c in board.columns}
-	assert (indicators["Closed Won"], indicators["Closed Lost"], indicators["Prospecting"]) == ("Green", "Red", "Blue")
+	assert (indicators["Closed Won"], indicators["Closed Lost"], indicators["Prospecting"]) == (
+		"Green",
+		"Red",
+		"Blue",
+	)
 	ensure_stage_board()  # idempotent
 	assert len(frappe.get_doc("Kanban Board", BOARD_NAME).columns) == len(stages)
 

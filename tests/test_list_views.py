@@ -26,7 +26,9 @@ def test_shipped_records_are_created_once():
 	list_views.ensure_list_views()
 	list_views.ensure_list_views()
 	assert frappe.db.count("List Filter", {"reference_doctype": "Opportunity"}) == before
-	assert frappe.db.count("Report", {"ref_doctype": "Opportunity", "report_type": "Report Builder"}) == reports
+	assert (
+		frappe.db.count("Report", {"ref_doctype": "Opportunity", "report_type": "Report Builder"}) == reports
+	)
 	names = set(frappe.get_all("List Filter", {"reference_doctype": "Opportunity"}, pluck="filter_name"))
 	assert set(list_views.SAVED_FILTERS) <= names
 	for report in list_views.SAVED_REPORTS:

@@ -16,10 +16,18 @@ from tests.factories import make_opportunity, unique
 def organization_field():
 	if frappe.get_meta("Opportunity").has_field("organization"):
 		pytest.skip("Opportunity already has its organization field")
-	listview = frappe.db.get_value("List View Settings", "Opportunity", ["fields", "total_fields"], as_dict=True)
+	listview = frappe.db.get_value(
+		"List View Settings", "Opportunity", ["fields", "total_fields"], as_dict=True
+	)
 	frappe.get_doc(
-		{"doctype": "Custom Field", "dt": "Opportunity", "fieldname": "organization", "label": "Organization",
-		 "fieldtype": "Data", "insert_after": "opportunity_name"}
+		{
+			"doctype": "Custom Field",
+			"dt": "Opportunity",
+			"fieldname": "organization",
+			"label": "Organization",
+			"fieldtype": "Data",
+			"insert_after": "opportunity_name",
+		}
 	).insert()
 	frappe.db.commit()
 	try:

@@ -8,10 +8,11 @@ from frappe.desk.doctype.bulk_update.bulk_update import submit_cancel_or_update_
 from frappe.desk.doctype.kanban_board.kanban_board import update_order_for_single_card
 from frappe.model.workflow import WorkflowPermissionError, WorkflowTransitionError, apply_workflow
 
-REFUSED = (WorkflowTransitionError, WorkflowPermissionError)
-
 from opportunity_suite.services.kanban import BOARD_NAME
 from tests.factories import make_opportunity, unique
+
+# Frappe refuses a state change without a transition with one of these
+REFUSED = (WorkflowTransitionError, WorkflowPermissionError)
 
 
 def _states(*names):
@@ -40,7 +41,13 @@ def _make_workflow(state_field: str, states: list[str], transitions: list[tuple[
 			"send_email_alert": 0,
 			"states": [{"state": s, "doc_status": "0", "allow_edit": "Sales User"} for s in states],
 			"transitions": [
-				{"state": a, "action": action, "next_state": b, "allowed": "Sales User", "allow_self_approval": 1}
+				{
+					"state": a,
+					"action": action,
+					"next_state": b,
+					"allowed": "Sales User",
+					"allow_self_approval": 1,
+				}
 				for a, action, b in transitions
 			],
 		}
@@ -93,7 +100,9 @@ STAGE_FLOW = ["Prospecting", "Qualification", "Needs Analysis"]
 
 def test_workflow_on_sales_stage_refuses_moves_without_a_transition(cleanup):
 	flow = _make_workflow(
-		"sales_stage", STAGE_FLOW, [("Prospecting", "Qualify", "Qualification"), ("Qualification", "Analyse", "Needs Analysis")]
+		"sales_stage",
+		STAGE_FLOW,
+		[("Prospecting", "Qualify", "Qualification"), ("Qualification", "Analyse", "Needs Analysis")],
 	)
 	cleanup["workflows"].append(flow.name)
 	frappe.db.commit()
@@ -108,20 +117,26 @@ def test_workflow_on_sales_stage_refuses_moves_without_a_transition(cleanup):
 	with pytest.raises(REFUSED):
 		update_order_for_single_card(BOARD_NAME, opp.name, "Prospecting", "Needs Analysis", 0, 0)
 	frappe.db.rollback(save_point="move")
-	assert frappe.db.get_value("Opportunity", opp.name, ["sales_stage", "probability", "forecast_amount"]) == (
+	assert frappe.db.get_value(
+		"Opportunity", opp.name, ["sales_stage", "probability", "forecast_amount"]
+	) == (
 		"Prospecting",
 		10,
 		100,
 	)
 
 	# bulk edit (Frappe's Bulk Update, which commits per record): refused, reported as failed, unchanged
-	failed = submit_cancel_or_update_docs("Opportunity", [opp.name], action="update", data={"sales_stage": "Needs Analysis"})
+	failed = submit_cancel_or_update_docs(
+		"Opportunity", [opp.name], action="update", data={"sales_stage": "Needs Analysis"}
+	)
 	assert failed == [opp.name]
 	assert frappe.db.get_value("Opportunity", opp.name, "sales_stage") == "Prospecting"
 
 	# the allowed transition, as a Kanban move: stage, probability and forecast follow
 	update_order_for_single_card(BOARD_NAME, opp.name, "Prospecting", "Qualification", 0, 0)
-	assert frappe.db.get_value("Opportunity", opp.name, ["sales_stage", "probability", "forecast_amount"]) == (
+	assert frappe.db.get_value(
+		"Opportunity", opp.name, ["sales_stage", "probability", "forecast_amount"]
+	) == (
 		"Qualification",
 		20,
 		200,

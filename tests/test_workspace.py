@@ -20,7 +20,7 @@ def test_workspace_has_its_shortcuts_cards_and_chart():
 		("DocType", "Opportunity", "Kanban"),
 		("Report", "Opportunity Forecast", ""),
 		("DocType", "Opportunity Settings", ""),
-	} <= {(t, l, v or "") for t, l, v in shortcuts}
+	} <= {(kind, target, view or "") for kind, target, view in shortcuts}
 	kanban = next(s for s in ws.shortcuts if s.doc_view == "Kanban")
 	assert frappe.db.exists("Kanban Board", kanban.kanban_board)
 	assert [c.number_card_name for c in ws.number_cards] == list(CARDS)
@@ -37,8 +37,12 @@ def _card(name):
 def test_number_cards_sum_the_default_currency_amounts():
 	before = {name: _card(name) for name in CARDS}
 	won_count = frappe.db.count("Opportunity", {"status": "Won"})
-	won_total = frappe.utils.flt(frappe.db.sql("select sum(base_amount) from tabOpportunity where status='Won'")[0][0])
-	other = "EUR" if frappe.db.get_single_value("Opportunity Settings", "default_currency") != "EUR" else "USD"
+	won_total = frappe.utils.flt(
+		frappe.db.sql("select sum(base_amount) from tabOpportunity where status='Won'")[0][0]
+	)
+	other = (
+		"EUR" if frappe.db.get_single_value("Opportunity Settings", "default_currency") != "EUR" else "USD"
+	)
 	make_opportunity(amount=1000, sales_stage="Qualification")  # 20 %
 	make_opportunity(amount=100, currency=other, exchange_rate=2, sales_stage="Negotiation/Review")  # 80 %
 	make_opportunity(amount=300, sales_stage="Closed Won")
@@ -51,7 +55,11 @@ def test_number_cards_sum_the_default_currency_amounts():
 
 def test_the_chart_is_the_forecast_reports_chart():
 	chart = frappe.get_doc("Dashboard Chart", "Weighted Pipeline by Month")
-	assert (chart.chart_type, chart.report_name, chart.use_report_chart) == ("Report", "Opportunity Forecast", 1)
+	assert (chart.chart_type, chart.report_name, chart.use_report_chart) == (
+		"Report",
+		"Opportunity Forecast",
+		1,
+	)
 	from frappe.desk.query_report import run
 
 	result = run(chart.report_name, filters=json.loads(chart.filters_json))

@@ -28,7 +28,12 @@ def open_assignees(name: str) -> list[str]:
 	"""Open assignees of an opportunity, oldest first."""
 	return frappe.get_all(
 		"ToDo",
-		filters={"reference_type": DOCTYPE, "reference_name": name, "status": "Open", "allocated_to": ("is", "set")},
+		filters={
+			"reference_type": DOCTYPE,
+			"reference_name": name,
+			"status": "Open",
+			"allocated_to": ("is", "set"),
+		},
 		pluck="allocated_to",
 		order_by="creation asc",
 	)
@@ -112,4 +117,6 @@ def restore_after_unassign(names: list[str], before: dict[str, str | None]):
 def assigned_to_of(names: list[str]) -> dict[str, str | None]:
 	if not names:
 		return {}
-	return dict(frappe.get_all(DOCTYPE, filters={"name": ("in", names)}, fields=["name", "assigned_to"], as_list=True))
+	return dict(
+		frappe.get_all(DOCTYPE, filters={"name": ("in", names)}, fields=["name", "assigned_to"], as_list=True)
+	)

@@ -57,7 +57,9 @@ def periods_between(from_date, to_date, period: str) -> list[str]:
 def query_totals(filters: frappe._dict) -> list[dict]:
 	"""Sums per (year, month or quarter, stage, assignee) over the opportunities the user may read."""
 	opp = frappe.qb.DocType(DOCTYPE)
-	part = Extract(DatePart.quarter if filters.period == "Quarter" else DatePart.month, opp.expected_close_date)
+	part = Extract(
+		DatePart.quarter if filters.period == "Quarter" else DatePart.month, opp.expected_close_date
+	)
 	query = (
 		frappe.qb.from_(opp)
 		.select(
@@ -111,24 +113,63 @@ def run(filters: dict | None = None):
 				"currency": currency,
 			}
 		)
-	rows.sort(key=lambda r: (r["period"], sequence.get(r["sales_stage"]) or 0, r["sales_stage"] or "", r["assigned_to"] or ""))
+	rows.sort(
+		key=lambda r: (
+			r["period"],
+			sequence.get(r["sales_stage"]) or 0,
+			r["sales_stage"] or "",
+			r["assigned_to"] or "",
+		)
+	)
 	return columns(filters), rows, None, chart(rows, filters), summary(rows, currency)
 
 
 def columns(filters) -> list[dict]:
 	return [
 		{"fieldname": "period", "label": _(filters.period), "fieldtype": "Data", "width": 100},
-		{"fieldname": "sales_stage", "label": _("Sales Stage"), "fieldtype": "Link", "options": "Opportunity Stage", "width": 180},
-		{"fieldname": "assigned_to", "label": _("Assigned To"), "fieldtype": "Link", "options": "User", "width": 200},
+		{
+			"fieldname": "sales_stage",
+			"label": _("Sales Stage"),
+			"fieldtype": "Link",
+			"options": "Opportunity Stage",
+			"width": 180,
+		},
+		{
+			"fieldname": "assigned_to",
+			"label": _("Assigned To"),
+			"fieldtype": "Link",
+			"options": "User",
+			"width": 200,
+		},
 		{"fieldname": "opportunities", "label": _("Opportunities"), "fieldtype": "Int", "width": 110},
-		{"fieldname": "base_amount", "label": _("Pipeline"), "fieldtype": "Currency", "options": "currency", "width": 150},
-		{"fieldname": "base_forecast_amount", "label": _("Weighted Pipeline"), "fieldtype": "Currency", "options": "currency", "width": 160},
-		{"fieldname": "currency", "label": _("Currency"), "fieldtype": "Link", "options": "Currency", "hidden": 1},
+		{
+			"fieldname": "base_amount",
+			"label": _("Pipeline"),
+			"fieldtype": "Currency",
+			"options": "currency",
+			"width": 150,
+		},
+		{
+			"fieldname": "base_forecast_amount",
+			"label": _("Weighted Pipeline"),
+			"fieldtype": "Currency",
+			"options": "currency",
+			"width": 160,
+		},
+		{
+			"fieldname": "currency",
+			"label": _("Currency"),
+			"fieldtype": "Link",
+			"options": "Currency",
+			"hidden": 1,
+		},
 	]
 
 
 def totals_by_period(rows: list[dict], filters) -> "OrderedDict[str, list[float]]":
-	totals = OrderedDict((key, [0.0, 0.0]) for key in periods_between(filters.from_date, filters.to_date, filters.period))
+	totals = OrderedDict(
+		(key, [0.0, 0.0]) for key in periods_between(filters.from_date, filters.to_date, filters.period)
+	)
 	for row in rows:
 		pair = totals.setdefault(row["period"], [0.0, 0.0])
 		pair[0] += row["base_amount"]
@@ -154,7 +195,24 @@ def chart(rows: list[dict], filters) -> dict:
 
 def summary(rows: list[dict], currency: str) -> list[dict]:
 	return [
-		{"label": _("Opportunities"), "value": sum(r["opportunities"] for r in rows), "datatype": "Int", "indicator": "Blue"},
-		{"label": _("Pipeline"), "value": sum(r["base_amount"] for r in rows), "datatype": "Currency", "currency": currency, "indicator": "Blue"},
-		{"label": _("Weighted Pipeline"), "value": sum(r["base_forecast_amount"] for r in rows), "datatype": "Currency", "currency": currency, "indicator": "Green"},
+		{
+			"label": _("Opportunities"),
+			"value": sum(r["opportunities"] for r in rows),
+			"datatype": "Int",
+			"indicator": "Blue",
+		},
+		{
+			"label": _("Pipeline"),
+			"value": sum(r["base_amount"] for r in rows),
+			"datatype": "Currency",
+			"currency": currency,
+			"indicator": "Blue",
+		},
+		{
+			"label": _("Weighted Pipeline"),
+			"value": sum(r["base_forecast_amount"] for r in rows),
+			"datatype": "Currency",
+			"currency": currency,
+			"indicator": "Green",
+		},
 	]

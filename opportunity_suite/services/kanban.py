@@ -83,4 +83,6 @@ def _set_columns(board, renamed: tuple[str, str] | None = None) -> bool:
 
 def _cards_in(stage: str) -> str:
 	"""The column's card order: the opportunities in the stage (Frappe's drag code expects a JSON list)."""
-	return frappe.as_json(frappe.get_all(DOCTYPE, filters={FIELD: stage}, pluck="name", order_by="modified desc"))
+	return frappe.as_json(
+		frappe.get_all(DOCTYPE, filters={FIELD: stage}, pluck="name", order_by="modified desc")
+	)

@@ -11,7 +11,14 @@ DOCTYPE = "Opportunity"
 CURRENT_USER = "__current_user__"
 
 # Opportunity list columns, in order; "status_field" is the stage indicator
-LIST_COLUMNS = ("status_field", "organization", "amount", "forecast_amount", "expected_close_date", "assigned_to")
+LIST_COLUMNS = (
+	"status_field",
+	"organization",
+	"amount",
+	"forecast_amount",
+	"expected_close_date",
+	"assigned_to",
+)
 
 HOT_PROBABILITY = 65  # "hot deals": open and at least this probable (Proposal/Price Quote onwards)
 
@@ -87,7 +94,9 @@ def _show_in_list_view(fieldname: str):
 	if df and not df.in_list_view:
 		from frappe.custom.doctype.property_setter.property_setter import make_property_setter
 
-		make_property_setter(DOCTYPE, fieldname, "in_list_view", 1, "Check", validate_fields_for_doctype=False)
+		make_property_setter(
+			DOCTYPE, fieldname, "in_list_view", 1, "Check", validate_fields_for_doctype=False
+		)
 
 
 def _valid_filters(filters: list[list]) -> list[list]:
