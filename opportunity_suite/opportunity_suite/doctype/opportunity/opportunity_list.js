@@ -26,9 +26,7 @@ const opportunity_list = {
 	setup_sidebar_filters(listview) {
 		const group_by = listview.list_sidebar && listview.list_sidebar.list_group_by;
 		if (!group_by || frappe.get_user_settings("Opportunity").group_by_fields) return;
-		const extra = ["sales_stage", "organization"].filter((f) =>
-			frappe.meta.has_field("Opportunity", f)
-		);
+		const extra = ["sales_stage", "organization"].filter((f) => frappe.meta.has_field("Opportunity", f));
 		group_by.group_by_fields = ["assigned_to", "owner", ...extra];
 		group_by.render_group_by_items();
 		group_by.setup_dropdown();
@@ -53,9 +51,7 @@ const opportunity_list = {
 		}
 		const dialog = new frappe.ui.Dialog({
 			title: __("Add a comment to {0} opportunities", [names.length]),
-			fields: [
-				{ fieldname: "comment", fieldtype: "Text Editor", label: __("Comment"), reqd: 1 },
-			],
+			fields: [{ fieldname: "comment", fieldtype: "Text Editor", label: __("Comment"), reqd: 1 }],
 			primary_action_label: __("Add Comment"),
 			primary_action({ comment }) {
 				frappe
@@ -70,7 +66,12 @@ const opportunity_list = {
 						let text = __("Comment added to {0} opportunities.", [message.added]);
 						if (message.skipped.length) {
 							const rows = message.skipped
-								.map((s) => `<li>${frappe.utils.escape_html(s.name)}: ${frappe.utils.escape_html(s.reason)}</li>`)
+								.map(
+									(s) =>
+										`<li>${frappe.utils.escape_html(s.name)}: ${frappe.utils.escape_html(
+											s.reason
+										)}</li>`
+								)
 								.join("");
 							text += `<br>${__("Skipped:")}<ul>${rows}</ul>`;
 							frappe.msgprint({ title: __("Add Comment"), message: text, indicator: "orange" });

@@ -23,7 +23,10 @@ frappe.query_reports["Opportunity Forecast"] = {
 			fieldname: "to_date",
 			label: __("Expected Close To"),
 			fieldtype: "Date",
-			default: frappe.datetime.add_days(frappe.datetime.add_months(frappe.datetime.month_start(), 12), -1),
+			default: frappe.datetime.add_days(
+				frappe.datetime.add_months(frappe.datetime.month_start(), 12),
+				-1
+			),
 			reqd: 1,
 		},
 		{
