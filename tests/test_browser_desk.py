@@ -46,6 +46,23 @@ def committed():
 	frappe.db.commit()
 
 
+def _screenshot(page, name: str):
+	"""An extra screenshot artifact (the desk fixture saves the page's last state itself)."""
+	from tests.conftest import ARTIFACTS
+
+	ARTIFACTS.mkdir(parents=True, exist_ok=True)
+	page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _wait_for_bars(page, within: str):
+	"""frappe-charts draws empty bars first and animates them to their values."""
+	page.wait_for_function(
+		"""(sel) => [...document.querySelectorAll(sel + ' svg.frappe-chart rect.bar')]
+			.some(r => parseFloat(r.getAttribute('height')) > 0)""",
+		arg=within,
+	)
+
+
 def _user_date(page, iso: str) -> str:
 	return page.evaluate("(d) => frappe.datetime.str_to_user(d)", iso)
 
@@ -217,8 +234,10 @@ def test_open_the_forecast_report_and_its_chart(desk, committed):
 	close = add_days(today(), 35)
 	committed(amount=4000, sales_stage="Negotiation/Review", expected_close_date=close)
 	desk.goto("/app/query-report/Opportunity Forecast")
-	desk.locator(".chart-container svg").first.wait_for()
+	desk.locator(".chart-container svg.frappe-chart").first.wait_for()
 	desk.locator(".dt-row .dt-cell__content", has_text="Negotiation/Review").first.wait_for()
+	_wait_for_bars(desk, ".chart-container")
+	_screenshot(desk, "opportunity_forecast_by_month")
 	assert desk.locator(".report-summary", has_text="Weighted Pipeline").first.is_visible()
 	desk.locator("select[data-fieldname='period']").select_option("Quarter")
 	desk.locator(".dt-row .dt-cell__content", has_text="-Q").first.wait_for()
@@ -257,3 +276,21 @@ def test_export_selected_rows_current_page_and_all_from_report_view(desk, commit
 
 	everything = _export(desk, export_all=True)
 	assert len(everything) == 1 + 25 and {r[1] for r in everything[1:]} == names
+
+
+def test_the_opportunities_workspace_shows_cards_chart_and_shortcuts(desk, committed):
+	committed(amount=3000, sales_stage="Negotiation/Review", expected_close_date=add_days(today(), 35))
+	desk.goto("/app/opportunities")
+	for label in ("Open Pipeline", "Weighted Pipeline", "Won This Quarter", "Average Deal Size"):
+		desk.locator(".number-widget-box", has_text=label).first.wait_for()
+	desk.locator(".widget.dashboard-widget-box", has_text="Weighted Pipeline by Month").locator(
+		"svg.frappe-chart"
+	).first.wait_for()
+	desk.wait_for_function(
+		"() => [...document.querySelectorAll('.number-widget-box')].every(b => !b.innerText.includes('Loading'))"
+	)
+	_wait_for_bars(desk, ".dashboard-widget-box")
+	_screenshot(desk, "workspace_opportunities")
+	desk.locator(".shortcut-widget-box", has_text="Pipeline Kanban").first.click()
+	desk.wait_for_url("**/view/kanban/**")
+	desk.locator(".kanban-column[data-column-value='Negotiation/Review']").wait_for()
