@@ -26,6 +26,11 @@ doc_events = {
 	"Quote": dict(_ALERTS),
 	"Sales Order": dict(_ALERTS),
 	"Project": dict(_ALERTS),
+	# Assigned To <-> Frappe's Assign To (services/assignment.py)
+	"ToDo": {
+		"on_update": "opportunity_suite.events.todo.on_update",
+		"after_delete": "opportunity_suite.events.todo.after_delete",
+	},
 }
 
 scheduler_events = {
@@ -61,4 +66,11 @@ global_search_doctypes = {
 			"Service",
 		)
 	]
+}
+
+# Frappe's unassign clears a field named assigned_to whoever is removed; ours puts back who is still assigned
+override_whitelisted_methods = {
+	"frappe.desk.form.assign_to.remove": "opportunity_suite.api.assignment.remove",
+	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",
+	"frappe.desk.form.assign_to.remove_multiple": "opportunity_suite.api.assignment.remove_multiple",
 }

@@ -1,7 +1,6 @@
 """Factories for the project conversion's tests: the mapping, and the records around an opportunity."""
 
 import frappe
-import pytest
 from frappe.model.document import Document
 from frappe.utils import add_to_date, now_datetime, today
 
@@ -118,14 +117,3 @@ def delete_custom_field(name: str):
 	if doctype:
 		frappe.clear_cache(doctype=doctype)
 
-
-@pytest.fixture
-def own_assets():
-	"""This bench's asset manifest under Frappe's Redis key shared by every bench (`assets_json`,
-	shared=True), so that the desk loads this bench's bundles when several benches share one Redis (as
-	tests/test_records_browser.py does); the key is dropped afterwards so every bench reloads its own."""
-	manifest = frappe.parse_json(frappe.read_file("assets/assets.json"))
-	manifest.update(frappe.parse_json(frappe.read_file("assets/assets-rtl.json") or "{}"))
-	frappe.cache.set_value("assets_json", manifest, shared=True)
-	yield
-	frappe.cache.delete_value("assets_json", shared=True)

@@ -5,13 +5,12 @@ import re
 import frappe
 import pytest
 
-from tests.conversion_fixtures import make_quote, own_assets  # noqa: F401 (fixture)
+from tests.conversion_fixtures import make_quote
 from tests.factories import make_opportunity
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.usefixtures("own_assets")
 def test_convert_from_the_form_and_land_on_the_project(desk):
 	opp = make_opportunity()
 	quote = make_quote(opp.name)
@@ -59,7 +58,6 @@ def test_convert_from_the_form_and_land_on_the_project(desk):
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.usefixtures("own_assets")
 def test_project_mapping_form_offers_each_sides_fields(desk):
 	desk.goto("/app/project-mapping")
 	rows = desk.locator(

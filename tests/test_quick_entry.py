@@ -45,3 +45,11 @@ def test_each_required_field_is_required(missing):
 	values.pop(missing)
 	with pytest.raises(frappe.MandatoryError):
 		frappe.get_doc(values).insert()
+
+
+def test_an_untouched_probability_of_zero_takes_the_stage_default():
+	"""The quick entry dialog sends 0 for a probability the user left empty."""
+	from tests.factories import make_opportunity
+
+	opp = make_opportunity(amount=700, sales_stage="Qualification", probability=0)
+	assert (opp.probability, opp.probability_is_manual, opp.forecast_amount) == (20, 0, 140)

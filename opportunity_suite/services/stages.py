@@ -73,8 +73,11 @@ def apply_stage(doc, before=None):
 
 	default = flt(stage.default_probability)
 	if before is None:
-		# a new record's 0 is the form's empty number, not a choice, unless marked as set by hand
-		probability_given = bool(doc.probability_is_manual) or flt(doc.probability) != 0
+		# a new record's 0 % counts as "not given" unless marked as set by hand: the desk's quick entry
+		# (no form script runs there) and many REST clients send 0 for a number the user left empty
+		probability_given = doc.probability not in (None, "") and (
+			flt(doc.probability) != 0 or doc.probability_is_manual
+		)
 	else:
 		probability_given = flt(doc.probability) != flt(before.probability)
 	manual_cleared = before is not None and before.probability_is_manual and not doc.probability_is_manual

@@ -7,6 +7,7 @@ frappe.ui.form.on("Opportunity", {
 	refresh(frm) {
 		frm.trigger("toggle_exchange_rate");
 		frm.trigger("show_conversion");
+		frm.trigger("follow_sidebar_assignments");
 	},
 	async show_conversion(frm) {
 		if (frm.is_new()) return;
@@ -45,6 +46,20 @@ frappe.ui.form.on("Opportunity", {
 			}
 		);
 	},
+	// Assign To in the sidebar changes assigned_to on the server (services/assignment.py): reload the
+	// form then, so that it shows the new value and its next save isn't refused as stale.
+	follow_sidebar_assignments(frm) {
+		const assign_to = frm.assign_to;
+		if (!assign_to || assign_to._opportunity_follows) return;
+		assign_to._opportunity_follows = true;
+		// render() runs after every add and remove
+		const render = assign_to.render.bind(assign_to);
+		assign_to.render = (assignments) => {
+			render(assignments);
+			if (assign_to._opportunity_rendered) reload_if_changed(frm);
+			assign_to._opportunity_rendered = true;
+		};
+	},
 	currency(frm) {
 		frm.trigger("toggle_exchange_rate");
 	},
@@ -72,3 +87,10 @@ frappe.ui.form.on("Opportunity", {
 		if (!frm.doc.probability_is_manual) frm.trigger("sales_stage");
 	},
 });
+
+function reload_if_changed(frm) {
+	if (frm.is_new() || frm.is_dirty()) return;
+	frappe.db.get_value("Opportunity", frm.doc.name, "modified").then(({ message }) => {
+		if (message && message.modified !== frm.doc.modified) frm.reload_doc();
+	});
+}

@@ -3,6 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import flt
 
+from opportunity_suite.services.assignment import sync_from_opportunity
 from opportunity_suite.services.conversion import protect_conversion_fields
 from opportunity_suite.services.forecast import compute_amounts
 from opportunity_suite.services.items import apply_opportunity_lines
@@ -19,3 +20,6 @@ class Opportunity(Document):
 		apply_opportunity_lines(self, self.get_doc_before_save())
 		compute_amounts(self)
 		protect_conversion_fields(self)
+
+	def on_update(self):
+		sync_from_opportunity(self)

@@ -1,7 +1,88 @@
+// Opportunity list: stage indicator coloured by stage type, sidebar filters, saved filters for "me",
+// and the app's bulk "Add Comment".
+const OPPORTUNITY_CURRENT_USER = "__current_user__"; // services/list_views.py CURRENT_USER
+const OPPORTUNITY_STAGE_COLOURS = { Open: "blue", Won: "green", Lost: "red" };
+
 frappe.listview_settings["Opportunity"] = {
-	add_fields: ["status", "sales_stage", "currency"],
+	add_fields: ["status", "sales_stage", "currency", "probability"],
 	get_indicator(doc) {
-		const colour = { Open: "blue", Won: "green", Lost: "red" }[doc.status] || "gray";
+		const colour = OPPORTUNITY_STAGE_COLOURS[doc.status] || "gray";
 		return [__(doc.sales_stage || doc.status), colour, "sales_stage,=," + doc.sales_stage];
+	},
+	onload(listview) {
+		opportunity_list.setup_sidebar_filters(listview);
+		opportunity_list.setup_saved_filters_for_me(listview);
+		if (frappe.model.can_read("Opportunity")) {
+			listview.page.add_actions_menu_item(__("Add Comment"), () =>
+				opportunity_list.bulk_add_comment(listview)
+			);
+		}
+	},
+};
+
+const opportunity_list = {
+	// sidebar: stage and organization (once the field exists) besides Assigned To and Created By,
+	// unless the user chose their own
+	setup_sidebar_filters(listview) {
+		const group_by = listview.list_sidebar && listview.list_sidebar.list_group_by;
+		if (!group_by || frappe.get_user_settings("Opportunity").group_by_fields) return;
+		const extra = ["sales_stage", "organization"].filter((f) => frappe.meta.has_field("Opportunity", f));
+		group_by.group_by_fields = ["assigned_to", "owner", ...extra];
+		group_by.render_group_by_items();
+		group_by.setup_dropdown();
+	},
+
+	// a shipped saved filter may say "the current user" (My open opportunities)
+	setup_saved_filters_for_me(listview) {
+		const list_filter = listview.list_sidebar && listview.list_sidebar.list_filter;
+		if (!list_filter) return;
+		const get_values = list_filter.get_filters_values.bind(list_filter);
+		list_filter.get_filters_values = (name) =>
+			get_values(name).map((f) =>
+				f.map((v) => (v === OPPORTUNITY_CURRENT_USER ? frappe.session.user : v))
+			);
+	},
+
+	bulk_add_comment(listview) {
+		const names = listview.get_checked_items(true);
+		if (!names.length) {
+			frappe.msgprint(__("Select the opportunities to comment on first."));
+			return;
+		}
+		const dialog = new frappe.ui.Dialog({
+			title: __("Add a comment to {0} opportunities", [names.length]),
+			fields: [{ fieldname: "comment", fieldtype: "Text Editor", label: __("Comment"), reqd: 1 }],
+			primary_action_label: __("Add Comment"),
+			primary_action({ comment }) {
+				frappe
+					.call({
+						method: "opportunity_suite.api.bulk.add_comment",
+						type: "POST",
+						args: { names, comment },
+						freeze: true,
+					})
+					.then(({ message }) => {
+						dialog.hide();
+						let text = __("Comment added to {0} opportunities.", [message.added]);
+						if (message.skipped.length) {
+							const rows = message.skipped
+								.map(
+									(s) =>
+										`<li>${frappe.utils.escape_html(s.name)}: ${frappe.utils.escape_html(
+											s.reason
+										)}</li>`
+								)
+								.join("");
+							text += `<br>${__("Skipped:")}<ul>${rows}</ul>`;
+							frappe.msgprint({ title: __("Add Comment"), message: text, indicator: "orange" });
+						} else {
+							frappe.show_alert({ message: text, indicator: "green" });
+						}
+						listview.clear_checked_items();
+						listview.refresh();
+					});
+			},
+		});
+		dialog.show();
 	},
 };

@@ -8,3 +8,26 @@ class OpportunityStage(Document):
 	def validate(self):
 		if not 0 <= flt(self.default_probability) <= 100:
 			frappe.throw(_("Default Probability must be between 0 and 100."))
+
+	# the shipped Kanban board's columns follow the stages (new, renamed, reordered, disabled, deleted)
+	def on_update(self):
+		if not _in_setup():
+			from opportunity_suite.services.kanban import sync_board_columns
+
+			sync_board_columns()
+
+	def after_rename(self, old, new, merge=False):
+		if not _in_setup():
+			from opportunity_suite.services.kanban import sync_board_columns
+
+			sync_board_columns(renamed=(old, new))
+
+	def after_delete(self):
+		if not _in_setup():
+			from opportunity_suite.services.kanban import sync_board_columns
+
+			sync_board_columns()
+
+
+def _in_setup() -> bool:
+	return bool(frappe.flags.in_install or frappe.flags.in_patch or frappe.flags.in_migrate)

@@ -1,0 +1,122 @@
+"""`assigned_to` and Frappe's Assign To (ToDo, `_assign`) agree both ways.
+
+- Saving an opportunity whose `assigned_to` changed assigns it to that user through Frappe
+  (frappe.desk.form.assign_to.add: a ToDo, `_assign`, the notification) and closes the previous
+  `assigned_to` user's open assignment.
+- An assignment made through Frappe (the form's sidebar, the list's bulk Assign To, an Assignment Rule,
+  a ToDo made by hand) sets `assigned_to` to the newest open assignee; when the `assigned_to` user's
+  assignment is closed or removed, `assigned_to` goes to the newest remaining assignee (or stays empty).
+
+A flag stops the two directions from feeding each other."""
+
+import frappe
+from frappe.desk.form import assign_to
+
+DOCTYPE = "Opportunity"
+SYNC_FLAG = "opportunity_suite_syncing_assignment"
+
+
+def _syncing() -> bool:
+	return bool(frappe.flags.get(SYNC_FLAG))
+
+
+def _in_setup() -> bool:
+	return bool(frappe.flags.in_install or frappe.flags.in_patch or frappe.flags.in_migrate)
+
+
+def open_assignees(name: str) -> list[str]:
+	"""Open assignees of an opportunity, oldest first."""
+	return frappe.get_all(
+		"ToDo",
+		filters={
+			"reference_type": DOCTYPE,
+			"reference_name": name,
+			"status": "Open",
+			"allocated_to": ("is", "set"),
+		},
+		pluck="allocated_to",
+		order_by="creation asc",
+	)
+
+
+def sync_from_opportunity(doc):
+	"""After an opportunity is saved: make Frappe's assignment follow `assigned_to`."""
+	if _syncing() or _in_setup():
+		return
+	before = doc.get_doc_before_save()
+	previous = before.assigned_to if before is not None else None
+	if not doc.assigned_to or (before is not None and doc.assigned_to == previous):
+		return
+	frappe.flags[SYNC_FLAG] = True
+	try:
+		assignees = open_assignees(doc.name)
+		if doc.assigned_to not in assignees:
+			assign_to.add(
+				{"assign_to": [doc.assigned_to], "doctype": DOCTYPE, "name": doc.name},
+				ignore_permissions=True,
+			)
+			# assign_to.add re-writes assigned_to with frappe.db.set_value, which moves `modified` on: put
+			# back the saved document's timestamp, or its next save (form, REST) would be refused as stale
+			frappe.db.set_value(
+				DOCTYPE,
+				doc.name,
+				{"modified": doc.modified, "modified_by": doc.modified_by},
+				update_modified=False,
+			)
+		if previous and previous != doc.assigned_to and previous in assignees:
+			_cancel_assignment(doc.name, previous)
+	finally:
+		frappe.flags[SYNC_FLAG] = False
+
+
+def _cancel_assignment(name: str, user: str):
+	"""Cancel `user`'s open assignment (not through assign_to.remove, which clears `assigned_to`)."""
+	for todo_name in frappe.get_all(
+		"ToDo",
+		filters={"reference_type": DOCTYPE, "reference_name": name, "allocated_to": user, "status": "Open"},
+		pluck="name",
+	):
+		todo = frappe.get_doc("ToDo", todo_name)
+		todo.status = "Cancelled"
+		todo.save(ignore_permissions=True)
+
+
+def sync_from_todo(todo, deleted: bool = False):
+	"""After a ToDo on an opportunity is made, reopened, closed, cancelled or deleted: make `assigned_to`
+	follow the assignments."""
+	if _syncing() or _in_setup() or todo.reference_type != DOCTYPE or not todo.reference_name:
+		return
+	is_new = todo.get_doc_before_save() is None
+	if not (deleted or is_new or todo.has_value_changed("status") or todo.has_value_changed("allocated_to")):
+		return
+	current = frappe.db.get_value(DOCTYPE, todo.reference_name, "assigned_to")
+	if current is None and not frappe.db.exists(DOCTYPE, todo.reference_name):
+		return
+	if todo.status == "Open" and todo.allocated_to and not deleted:
+		wanted = todo.allocated_to
+	elif todo.allocated_to == current:
+		remaining = open_assignees(todo.reference_name)
+		wanted = remaining[-1] if remaining else None
+	else:
+		return
+	if wanted != current:
+		frappe.db.set_value(DOCTYPE, todo.reference_name, "assigned_to", wanted, update_modified=False)
+
+
+def restore_after_unassign(names: list[str], before: dict[str, str | None]):
+	"""Frappe's unassign (assign_to.set_status) clears `assigned_to` whoever was removed: put back the
+	assignee that is still assigned, else the newest remaining one."""
+	for name in names:
+		remaining = open_assignees(name)
+		previous = before.get(name)
+		wanted = previous if previous in remaining else (remaining[-1] if remaining else None)
+		if frappe.db.get_value(DOCTYPE, name, "assigned_to") != wanted:
+			frappe.db.set_value(DOCTYPE, name, "assigned_to", wanted, update_modified=False)
+
+
+def assigned_to_of(names: list[str]) -> dict[str, str | None]:
+	if not names:
+		return {}
+	return dict(
+		frappe.get_all(DOCTYPE, filters={"name": ("in", names)}, fields=["name", "assigned_to"], as_list=True)
+	)

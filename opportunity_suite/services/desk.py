@@ -1,0 +1,14 @@
+"""What the app ships into the desk around Opportunity, created idempotently after install and migrate:
+list columns, saved filters and report views, the Kanban board by stage."""
+
+import frappe
+
+
+def ensure_desk_records():
+	from opportunity_suite.services.kanban import ensure_stage_board
+	from opportunity_suite.services.list_views import ensure_list_views
+
+	if not frappe.db.table_exists("Opportunity"):
+		return
+	ensure_list_views()
+	ensure_stage_board()

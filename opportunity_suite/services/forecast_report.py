@@ -1,0 +1,218 @@
+"""The Opportunity Forecast report: sums of the default-currency amounts (base_amount,
+base_forecast_amount) grouped by period of expected close, stage and assignee, with a chart.
+
+Aggregated in the database with frappe.qb; the rows a user sees are the ones they may read (Frappe's
+match conditions: user permissions, sharing, permission query conditions)."""
+
+from collections import OrderedDict
+
+import frappe
+from frappe import _
+from frappe.model.db_query import DatabaseQuery
+from frappe.query_builder.functions import Count, Extract, Sum
+from frappe.query_builder.utils import PseudoColumn
+from frappe.utils import add_days, add_months, flt, get_first_day, getdate, today
+from pypika.enums import DatePart
+
+from opportunity_suite.services.forecast import get_settings
+
+DOCTYPE = "Opportunity"
+PERIODS = ("Month", "Quarter")
+
+
+class ReportFilterError(frappe.ValidationError):
+	pass
+
+
+def normalise_filters(filters: dict | None) -> frappe._dict:
+	filters = frappe._dict(filters or {})
+	filters.period = filters.get("period") or "Month"
+	if filters.period not in PERIODS:
+		frappe.throw(_("Period must be Month or Quarter."), exc=ReportFilterError)
+	start = get_first_day(today())
+	filters.from_date = getdate(filters.get("from_date") or start)
+	filters.to_date = getdate(filters.get("to_date") or add_days(add_months(start, 12), -1))
+	if filters.from_date > filters.to_date:
+		frappe.throw(_("Expected Close From must not be after Expected Close To."), exc=ReportFilterError)
+	return filters
+
+
+def period_key(year: int, part: int, period: str) -> str:
+	"""Sortable label: 2026-03 for a month, 2026-Q1 for a quarter."""
+	return f"{year}-Q{part}" if period == "Quarter" else f"{year}-{part:02d}"
+
+
+def periods_between(from_date, to_date, period: str) -> list[str]:
+	"""Every period from from_date to to_date, so that empty months or quarters show in the chart."""
+	keys, day = [], get_first_day(from_date)
+	while day <= to_date:
+		part = (day.month - 1) // 3 + 1 if period == "Quarter" else day.month
+		key = period_key(day.year, part, period)
+		if key not in keys:
+			keys.append(key)
+		day = add_months(day, 1)
+	return keys
+
+
+def query_totals(filters: frappe._dict) -> list[dict]:
+	"""Sums per (year, month or quarter, stage, assignee) over the opportunities the user may read."""
+	opp = frappe.qb.DocType(DOCTYPE)
+	part = Extract(
+		DatePart.quarter if filters.period == "Quarter" else DatePart.month, opp.expected_close_date
+	)
+	query = (
+		frappe.qb.from_(opp)
+		.select(
+			Extract(DatePart.year, opp.expected_close_date).as_("year"),
+			part.as_("part"),
+			opp.sales_stage,
+			opp.assigned_to,
+			Count(opp.name).as_("opportunities"),
+			Sum(opp.base_amount).as_("base_amount"),
+			Sum(opp.base_forecast_amount).as_("base_forecast_amount"),
+		)
+		.where(opp.expected_close_date[filters.from_date : filters.to_date])
+		.groupby(Extract(DatePart.year, opp.expected_close_date), part, opp.sales_stage, opp.assigned_to)
+	)
+	if filters.get("status"):
+		query = query.where(opp.status == filters.status)
+	for field in ("assigned_to", "sales_stage", "organization"):
+		if filters.get(field) and frappe.get_meta(DOCTYPE).has_field(field):
+			query = query.where(opp[field] == filters.get(field))
+	for condition in permission_conditions():
+		query = query.where(PseudoColumn(f"({condition})"))
+	return query.run(as_dict=True)
+
+
+def permission_conditions() -> list[str]:
+	"""Frappe's own read conditions for the session user, as get_list would apply them: match conditions
+	(user permissions, permission query conditions) and, for a user who may read only what was shared with
+	them, the share condition. Raises PermissionError when the user may read nothing."""
+	query = DatabaseQuery(DOCTYPE)
+	match = query.build_match_conditions(as_condition=True)
+	conditions = [c for c in query.conditions if c]
+	if match:
+		conditions.append(match)
+	return [c.replace("%", "%%") for c in conditions]
+
+
+def run(filters: dict | None = None):
+	filters = normalise_filters(filters)
+	currency = get_settings().default_currency
+	sequence = dict(frappe.get_all("Opportunity Stage", fields=["name", "sequence"], as_list=True))
+	rows = []
+	for row in query_totals(filters):
+		rows.append(
+			{
+				"period": period_key(int(row.year), int(row.part), filters.period),
+				"sales_stage": row.sales_stage,
+				"assigned_to": row.assigned_to,
+				"opportunities": row.opportunities,
+				"base_amount": flt(row.base_amount),
+				"base_forecast_amount": flt(row.base_forecast_amount),
+				"currency": currency,
+			}
+		)
+	rows.sort(
+		key=lambda r: (
+			r["period"],
+			sequence.get(r["sales_stage"]) or 0,
+			r["sales_stage"] or "",
+			r["assigned_to"] or "",
+		)
+	)
+	return columns(filters), rows, None, chart(rows, filters), summary(rows, currency)
+
+
+def columns(filters) -> list[dict]:
+	return [
+		{"fieldname": "period", "label": _(filters.period), "fieldtype": "Data", "width": 100},
+		{
+			"fieldname": "sales_stage",
+			"label": _("Sales Stage"),
+			"fieldtype": "Link",
+			"options": "Opportunity Stage",
+			"width": 180,
+		},
+		{
+			"fieldname": "assigned_to",
+			"label": _("Assigned To"),
+			"fieldtype": "Link",
+			"options": "User",
+			"width": 200,
+		},
+		{"fieldname": "opportunities", "label": _("Opportunities"), "fieldtype": "Int", "width": 110},
+		{
+			"fieldname": "base_amount",
+			"label": _("Pipeline"),
+			"fieldtype": "Currency",
+			"options": "currency",
+			"width": 150,
+		},
+		{
+			"fieldname": "base_forecast_amount",
+			"label": _("Weighted Pipeline"),
+			"fieldtype": "Currency",
+			"options": "currency",
+			"width": 160,
+		},
+		{
+			"fieldname": "currency",
+			"label": _("Currency"),
+			"fieldtype": "Link",
+			"options": "Currency",
+			"hidden": 1,
+		},
+	]
+
+
+def totals_by_period(rows: list[dict], filters) -> "OrderedDict[str, list[float]]":
+	totals = OrderedDict(
+		(key, [0.0, 0.0]) for key in periods_between(filters.from_date, filters.to_date, filters.period)
+	)
+	for row in rows:
+		pair = totals.setdefault(row["period"], [0.0, 0.0])
+		pair[0] += row["base_amount"]
+		pair[1] += row["base_forecast_amount"]
+	return totals
+
+
+def chart(rows: list[dict], filters) -> dict:
+	totals = totals_by_period(rows, filters)
+	return {
+		"data": {
+			"labels": list(totals),
+			"datasets": [
+				{"name": _("Pipeline"), "values": [v[0] for v in totals.values()]},
+				{"name": _("Weighted Pipeline"), "values": [v[1] for v in totals.values()]},
+			],
+		},
+		"type": "bar",
+		"fieldtype": "Currency",
+		"colors": ["#a3c4f3", "#2490ef"],
+	}
+
+
+def summary(rows: list[dict], currency: str) -> list[dict]:
+	return [
+		{
+			"label": _("Opportunities"),
+			"value": sum(r["opportunities"] for r in rows),
+			"datatype": "Int",
+			"indicator": "Blue",
+		},
+		{
+			"label": _("Pipeline"),
+			"value": sum(r["base_amount"] for r in rows),
+			"datatype": "Currency",
+			"currency": currency,
+			"indicator": "Blue",
+		},
+		{
+			"label": _("Weighted Pipeline"),
+			"value": sum(r["base_forecast_amount"] for r in rows),
+			"datatype": "Currency",
+			"currency": currency,
+			"indicator": "Green",
+		},
+	]

@@ -1,0 +1,120 @@
+"""Opportunity Forecast report: sums in the default currency checked against hand-computed ones."""
+
+import frappe
+import pytest
+from frappe.desk.query_report import run as run_report
+from frappe.utils import add_months, get_first_day, getdate, today
+
+from opportunity_suite.services.forecast_report import ReportFilterError, run
+from tests.factories import make_opportunity, make_user
+
+
+def _month(offset: int, day: int = 10):
+	return getdate(add_months(get_first_day(today()), offset)).replace(day=day)
+
+
+@pytest.fixture
+def pipeline():
+	"""Two users' deals in two months, one in a second currency (EUR at 1.1 in USD)."""
+	alice, bob = make_user("Sales User"), make_user("Sales User")
+	default = frappe.db.get_single_value("Opportunity Settings", "default_currency")
+	second = "EUR" if default != "EUR" else "USD"
+	deals = [
+		make_opportunity(
+			amount=1000, sales_stage="Prospecting", assigned_to=alice, expected_close_date=_month(1)
+		),
+		make_opportunity(
+			amount=2000, sales_stage="Prospecting", assigned_to=alice, expected_close_date=_month(1, 20)
+		),
+		make_opportunity(
+			amount=500,
+			currency=second,
+			exchange_rate=1.1,
+			sales_stage="Negotiation/Review",
+			assigned_to=bob,
+			expected_close_date=_month(1),
+		),
+		make_opportunity(
+			amount=400, sales_stage="Qualification", assigned_to=bob, expected_close_date=_month(4)
+		),
+		make_opportunity(
+			amount=999, sales_stage="Closed Won", assigned_to=bob, expected_close_date=_month(1)
+		),
+	]
+	return frappe._dict(alice=alice, bob=bob, deals=deals)
+
+
+def _filters(**values):
+	return {
+		"from_date": _month(1, 1),
+		"to_date": getdate(add_months(_month(6, 1), 1)),
+		"status": "Open",
+		**values,
+	}
+
+
+def _rows(result, *users):
+	return [r for r in result[1] if r.get("assigned_to") in users]
+
+
+def test_monthly_sums_by_stage_and_assignee_in_the_default_currency(pipeline):
+	result = run(_filters(period="Month"))
+	rows = _rows(result, pipeline.alice, pipeline.bob)
+	first, fourth = str(_month(1))[:7], str(_month(4))[:7]
+	got = {
+		(r["period"], r["sales_stage"], r["assigned_to"]): (
+			r["opportunities"],
+			r["base_amount"],
+			r["base_forecast_amount"],
+		)
+		for r in rows
+	}
+	assert got == {
+		(first, "Prospecting", pipeline.alice): (2, 3000, 300),  # 10 % of 1000 + 2000
+		(first, "Negotiation/Review", pipeline.bob): (1, 550, 440),  # 500 EUR × 1.1; 80 % of 550
+		(fourth, "Qualification", pipeline.bob): (1, 400, 80),  # 20 %
+	}
+	chart = result[3]
+	assert chart["data"]["labels"][0] == first and len(chart["data"]["labels"]) == 7
+	assert chart["data"]["datasets"][1]["values"][0] >= 740  # 300 + 440 (+ other tests' data)
+
+
+def test_quarterly_totals_and_assignee_filter(pipeline):
+	result = run(_filters(period="Quarter", assigned_to=pipeline.bob))
+	rows = result[1]
+	assert {r["assigned_to"] for r in rows} == {pipeline.bob}
+	assert sum(r["base_amount"] for r in rows) == 950  # 550 + 400, Won excluded by status Open
+	assert sum(r["base_forecast_amount"] for r in rows) == 520  # 440 + 80
+	assert all("-Q" in r["period"] for r in rows)
+	summary = {s["label"]: s["value"] for s in result[4]}
+	assert summary["Weighted Pipeline"] == 520
+
+
+def test_won_deals_when_status_is_cleared(pipeline):
+	rows = run(_filters(status="", assigned_to=pipeline.bob, period="Month"))[1]
+	assert sum(r["base_amount"] for r in rows) == 950 + 999
+
+
+def test_the_desk_runs_it_with_a_total_row(pipeline):
+	result = run_report("Opportunity Forecast", filters=_filters(period="Month", assigned_to=pipeline.alice))
+	total = result["result"][-1]
+	assert total[4] == 3000 and total[5] == 300
+	assert result["chart"]["type"] == "bar"
+
+
+def test_a_user_sees_only_what_they_may_read(pipeline):
+	outsider = make_user("Blogger")
+	frappe.share.add("Opportunity", pipeline.deals[3].name, outsider, read=1)
+	frappe.set_user(outsider)
+	rows = run(_filters(period="Month"))[1]
+	assert [(r["assigned_to"], r["base_amount"]) for r in rows] == [(pipeline.bob, 400)]
+	frappe.set_user("Guest")
+	with pytest.raises(frappe.PermissionError):
+		run(_filters(period="Month"))
+
+
+def test_bad_filters_are_refused():
+	with pytest.raises(ReportFilterError):
+		run({"period": "Week"})
+	with pytest.raises(ReportFilterError):
+		run({"from_date": "2026-05-01", "to_date": "2026-04-01"})

@@ -1,0 +1,67 @@
+"""The Opportunities workspace: shortcuts, number cards and the weighted pipeline chart."""
+
+import json
+
+import frappe
+from frappe.desk.doctype.number_card.number_card import get_result
+
+from tests.factories import make_opportunity
+
+CARDS = ("Open Pipeline", "Weighted Pipeline", "Won This Quarter", "Average Deal Size")
+
+
+def test_workspace_has_its_shortcuts_cards_and_chart():
+	ws = frappe.get_doc("Workspace", "Opportunities")
+	assert ws.public and ws.module == "Opportunity Suite"
+	shortcuts = {(s.type, s.link_to, s.doc_view) for s in ws.shortcuts}
+	assert {
+		("DocType", "Opportunity", "New"),
+		("DocType", "Opportunity", "List"),
+		("DocType", "Opportunity", "Kanban"),
+		("Report", "Opportunity Forecast", ""),
+		("DocType", "Opportunity Settings", ""),
+	} <= {(kind, target, view or "") for kind, target, view in shortcuts}
+	kanban = next(s for s in ws.shortcuts if s.doc_view == "Kanban")
+	assert frappe.db.exists("Kanban Board", kanban.kanban_board)
+	assert [c.number_card_name for c in ws.number_cards] == list(CARDS)
+	assert [c.chart_name for c in ws.charts] == ["Weighted Pipeline by Month"]
+	blocks = json.loads(ws.content)
+	assert {b["data"].get("number_card_name") for b in blocks if b["type"] == "number_card"} == set(CARDS)
+
+
+def _card(name):
+	card = frappe.get_doc("Number Card", name)
+	return frappe.utils.flt(get_result(card.as_dict(), card.filters_json))
+
+
+def test_number_cards_sum_the_default_currency_amounts():
+	before = {name: _card(name) for name in CARDS}
+	won_count = frappe.db.count("Opportunity", {"status": "Won"})
+	won_total = frappe.utils.flt(
+		frappe.db.sql("select sum(base_amount) from tabOpportunity where status='Won'")[0][0]
+	)
+	other = (
+		"EUR" if frappe.db.get_single_value("Opportunity Settings", "default_currency") != "EUR" else "USD"
+	)
+	make_opportunity(amount=1000, sales_stage="Qualification")  # 20 %
+	make_opportunity(amount=100, currency=other, exchange_rate=2, sales_stage="Negotiation/Review")  # 80 %
+	make_opportunity(amount=300, sales_stage="Closed Won")
+	after = {name: _card(name) for name in CARDS}
+	assert after["Open Pipeline"] - before["Open Pipeline"] == 1200  # 1000 + 100 × 2
+	assert after["Weighted Pipeline"] - before["Weighted Pipeline"] == 360  # 200 + 160
+	assert after["Won This Quarter"] - before["Won This Quarter"] == 300  # closed today
+	assert round(after["Average Deal Size"], 2) == round((won_total + 300) / (won_count + 1), 2)
+
+
+def test_the_chart_is_the_forecast_reports_chart():
+	chart = frappe.get_doc("Dashboard Chart", "Weighted Pipeline by Month")
+	assert (chart.chart_type, chart.report_name, chart.use_report_chart) == (
+		"Report",
+		"Opportunity Forecast",
+		1,
+	)
+	from frappe.desk.query_report import run
+
+	result = run(chart.report_name, filters=json.loads(chart.filters_json))
+	assert result["chart"]["data"]["datasets"][1]["name"] == "Weighted Pipeline"
+	assert len(result["chart"]["data"]["labels"]) == 12
