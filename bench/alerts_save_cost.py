@@ -12,6 +12,7 @@ the site is left as it was (if interrupted, run it again: it deletes its rules f
 expires by itself within 10 minutes)."""
 
 import os
+import random
 import statistics
 import sys
 import time
@@ -22,7 +23,8 @@ import frappe
 SAVES = int(os.environ.get("ALERTS_BENCH_SAVES", 1000))
 BENCH_DIR = Path(os.environ.get("OS_BENCH_DIR", Path.home() / "opportunity-suite-bench")).expanduser()
 SITE = os.environ.get("OS_TEST_SITE", "test.opportunity.localhost")
-ROUNDS = 10
+ROUNDS = 50
+HOOK_CALLS = int(os.environ.get("ALERTS_BENCH_HOOK_CALLS", 10_000))
 FIRING_SAVES = int(os.environ.get("ALERTS_BENCH_FIRING_SAVES", 100))
 SCENARIOS = [  # label, alert hook on, kind of rules, enabled rules, saves
 	("no alert hook", False, "false", 0, SAVES),
@@ -90,6 +92,7 @@ def make_rules():
 					],
 				}
 			).insert()
+	frappe.db.commit()
 
 
 def enable_rules(kind: str, count: int):
@@ -113,6 +116,20 @@ def time_saves(doc, saves: int) -> list[float]:
 		doc.save()
 		timings.append(time.perf_counter() - start)
 	return timings
+
+
+def hook_cost(doc, rules: int):
+	"""Median time of the doc_events handler alone over HOOK_CALLS calls (in blocks of 100)."""
+	from opportunity_suite.events.alerts import on_update
+
+	on_update(doc)  # fills the rule cache
+	blocks = []
+	for _block in range(HOOK_CALLS // 100):
+		start = time.perf_counter()
+		for _call in range(100):
+			on_update(doc)
+		blocks.append((time.perf_counter() - start) / 100)
+	print(f"  {rules:>3} rules: median {statistics.median(blocks) * 1e6:8.1f} µs per save", flush=True)
 
 
 def report(label: str, timings: list[float], baseline: float | None):
@@ -141,9 +158,11 @@ def run():
 		print(f"One Opportunity saved repeatedly, site {SITE}, Frappe {frappe.__version__}", flush=True)
 		time_saves(doc, 50)  # warm-up: caches, meta, prepared statements
 		timings = {label: [] for label, *_rest in SCENARIOS}
-		# interleaved rounds: the machine's load and the growing transaction weigh on every scenario alike
+		# interleaved rounds in shuffled order: the machine's load and the growing transaction weigh on
+		# every scenario alike
+		shuffler = random.Random(5)
 		for _round in range(ROUNDS):
-			for label, hook, kind, count, saves in SCENARIOS:
+			for label, hook, kind, count, saves in shuffler.sample(SCENARIOS, len(SCENARIOS)):
 				enable_rules(kind, count)
 				set_alert_hook(hook)
 				timings[label] += time_saves(doc, saves // ROUNDS)
@@ -152,6 +171,12 @@ def run():
 			median = report(label, timings[label], baseline)
 			if baseline is None:
 				baseline = median
+		print("The alert hook alone (on_update of a saved opportunity, no database write):", flush=True)
+		set_alert_hook(True)
+		doc.load_doc_before_save()
+		for count in (0, 10, 100):
+			enable_rules("false", count)
+			hook_cost(doc, count)
 	finally:
 		frappe.db.rollback()  # the opportunity, its saves, logs and notifications
 		set_alert_hook(True)

@@ -214,11 +214,13 @@ def _equals(field: FieldInfo, actual, expected) -> bool:
 	return actual == expected
 
 
-def evaluate_condition(condition: Condition, values: Mapping, before: Mapping | None, doctype: str) -> bool:
+def evaluate_condition(
+	condition: Condition, values: Mapping, before: Mapping | None, doctype: str, meta=None
+) -> bool:
 	"""True when the condition holds for the record `values` (before the save: `before`, None when the
 	record is new: then every non-empty value "has changed" from empty)."""
 	spec = get_operator(condition.operator)
-	field = get_field(doctype, condition.fieldname)
+	field = get_field(doctype, condition.fieldname, meta)
 	if field is None or field.kind not in ALL_KINDS:
 		frappe.throw(
 			_("Field {0} does not exist on {1} (any more).").format(
@@ -291,6 +293,7 @@ def evaluate(
 	values: Mapping,
 	before: Mapping | None,
 	doctype: str,
+	meta=None,
 ) -> bool:
 	"""All (default) or Any of the conditions; no conditions at all: True. Every operator is checked
 	before any is evaluated, so an unknown one fails even where All/Any would stop early."""
@@ -301,7 +304,8 @@ def evaluate(
 		frappe.throw(_("Match must be All or Any, not {0}.").format(match), exc=UnknownOperatorError)
 	if not conditions:
 		return True
-	results = (evaluate_condition(c, values, before, doctype) for c in conditions)
+	meta = meta or frappe.get_meta(doctype)
+	results = (evaluate_condition(c, values, before, doctype, meta) for c in conditions)
 	return any(results) if match == "Any" else all(results)
 
 

@@ -165,7 +165,7 @@ def run_rule(rule: dict, doc, before, due_period: str | None = None) -> bool:
 	writes nothing; firing runs inside a savepoint so that a failure leaves no half-done alert."""
 	messages = len(getattr(frappe.local, "message_log", None) or [])
 	try:
-		if not cond.evaluate(rule["conditions"], rule["condition_match"], doc, before, doc.doctype):
+		if not cond.evaluate(rule["conditions"], rule["condition_match"], doc, before, doc.doctype, doc.meta):
 			return False
 		if rule["trigger"] == "Until First True" and has_fired(rule["name"], doc.doctype, doc.name):
 			return False

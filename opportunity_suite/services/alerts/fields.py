@@ -85,13 +85,14 @@ class FieldInfo:
 		return [o for o in (self.options or "").split("\n") if o]
 
 
-def get_field(doctype: str, fieldname: str) -> FieldInfo | None:
-	"""The field of `doctype` (custom fields included) or a standard column; None when it doesn't exist."""
+def get_field(doctype: str, fieldname: str, meta=None) -> FieldInfo | None:
+	"""The field of `doctype` (custom fields included) or a standard column; None when it doesn't exist.
+	`meta`: the DocType's meta when the caller has it (a document's `doc.meta`), saving a cache lookup."""
 	fieldname = (fieldname or "").strip()
 	if fieldname in STANDARD_FIELDS:
 		options = "User" if fieldname in ("owner", "modified_by") else ""
 		return FieldInfo(fieldname, STANDARD_FIELDS[fieldname], fieldname, options, 0, True)
-	df = frappe.get_meta(doctype).get_field(fieldname)
+	df = (meta or frappe.get_meta(doctype)).get_field(fieldname)
 	if not df or (df.fieldtype in frappe.model.no_value_fields and df.fieldtype not in TABLE_TYPES):
 		return None
 	return FieldInfo(

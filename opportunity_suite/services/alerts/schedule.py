@@ -81,6 +81,7 @@ def _already_fired(rule: str, key: str) -> set[str]:
 def run_scheduled_rule(rule: dict, key: str) -> int:
 	"""Fire `rule` for each matching record not yet fired in the due period `key`."""
 	doctype = rule["document_type"]
+	meta = frappe.get_meta(doctype)
 	done = _already_fired(rule["name"], key)
 	fields = ["name", *dict.fromkeys(c.fieldname for c in rule["conditions"])]
 	count = 0
@@ -104,7 +105,7 @@ def run_scheduled_rule(rule: dict, key: str) -> int:
 			if row.name in done:
 				continue
 			try:
-				matches = cond.evaluate(rule["conditions"], rule["condition_match"], row, None, doctype)
+				matches = cond.evaluate(rule["conditions"], rule["condition_match"], row, None, doctype, meta)
 			except Exception as e:
 				record_failure(rule, frappe.get_doc(doctype, row.name), e, due_period=key)
 				return count
