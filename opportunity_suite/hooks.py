@@ -11,3 +11,11 @@ before_install = "opportunity_suite.install.before_install"
 after_install = "opportunity_suite.install.after_install"
 after_migrate = "opportunity_suite.install.after_migrate"
 before_tests = "opportunity_suite.install.before_tests"
+
+# Frappe's four export paths, wrapped to neutralise spreadsheet formulas in the app's data
+override_whitelisted_methods = {
+	"frappe.desk.reportview.export_query": "opportunity_suite.api.exporting.export_query",
+	"frappe.desk.query_report.export_query": "opportunity_suite.api.exporting.export_report",
+	"frappe.core.doctype.data_import.data_import.download_template": "opportunity_suite.api.exporting.download_template",
+	"frappe.core.doctype.data_export.exporter.export_data": "opportunity_suite.api.exporting.export_data",
+}
