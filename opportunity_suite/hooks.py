@@ -19,3 +19,8 @@ override_whitelisted_methods = {
 	"frappe.core.doctype.data_import.data_import.download_template": "opportunity_suite.api.exporting.download_template",
 	"frappe.core.doctype.data_export.exporter.export_data": "opportunity_suite.api.exporting.export_data",
 }
+
+# Opportunity Import's watchdog: resume runs left Running by a killed worker
+scheduler_events = {
+	"all": ["opportunity_suite.services.importing.jobs.resume_stalled_imports"],
+}

@@ -1,0 +1,109 @@
+"""Helpers for Opportunity Import tests: files built in the test, an import run inline (the job function
+itself, which commits per batch), and a cleanup that removes everything a run committed."""
+
+import csv
+import io
+import json
+
+import frappe
+import pytest
+from frappe.utils.file_manager import save_file
+
+from opportunity_suite.services.importing import jobs
+from tests.factories import unique
+
+IMPORT = "Opportunity Import"
+
+
+def csv_bytes(rows: list[list], delimiter: str = ",", encoding: str = "utf-8", line_end: str = "\r\n", bom: bool = False) -> bytes:
+	out = io.StringIO()
+	csv.writer(out, delimiter=delimiter, lineterminator=line_end).writerows(rows)
+	data = out.getvalue().encode(encoding)
+	return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def xlsx_bytes(sheets: dict[str, list[list]]) -> bytes:
+	import openpyxl
+
+	workbook = openpyxl.Workbook()
+	workbook.remove(workbook.active)
+	for title, rows in sheets.items():
+		sheet = workbook.create_sheet(title)
+		for row in rows:
+			sheet.append(row)
+	out = io.BytesIO()
+	workbook.save(out)
+	return out.getvalue()
+
+
+def make_import(content: bytes, extension: str = "csv", **settings):
+	doc = frappe.get_doc({"doctype": IMPORT, "import_file": "/private/files/placeholder.csv", **settings})
+	doc.flags.ignore_validate = True
+	doc.insert()
+	file = save_file(
+		f"{unique('import').replace(' ', '_')}.{extension}", content, IMPORT, doc.name, is_private=1
+	)
+	doc.import_file = file.file_url
+	doc.flags.ignore_validate = False
+	doc.save()
+	return doc
+
+
+def prepare(doc, ignore: tuple[str, ...] = (), **column_fields) -> dict:
+	result = jobs.prepare(doc)
+	for column in doc.columns:
+		if column.header in ignore:
+			column.ignore = 1
+		if column.header in column_fields:
+			column.fieldname = column_fields[column.header]
+	doc.save()
+	return result
+
+
+def run(doc, batch_size: int | None = None):
+	"""Start the import and run its job here (frappe.enqueue doesn't run jobs under tests)."""
+	jobs.start(doc)
+	token = frappe.db.get_value(IMPORT, doc.name, "run_token")
+	frappe.db.commit()
+	jobs.run_import_job(doc.name, token, batch_size=batch_size)
+	doc.reload()
+	return doc
+
+
+def created(doc) -> list[str]:
+	names = []
+	for batch in frappe.get_all("Opportunity Import Batch", {"import_run": doc.name}, ["created_records"], order_by="first_row"):
+		names.extend(json.loads(batch.created_records or "{}").get("Opportunity", []))
+	return names
+
+
+def assert_accounted(doc):
+	doc.reload()
+	assert doc.created_count + doc.updated_count + doc.skipped_count + doc.failed_count == doc.rows_read
+
+
+@pytest.fixture
+def cleanup():
+	"""Track what tests commit; delete it afterwards."""
+	made = {"imports": [], "Opportunity": [], "Contact": [], "Organization": [], "Opportunity Import Template": [], "User": []}
+	yield made
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	for name in made["imports"]:
+		for batch in frappe.get_all("Opportunity Import Batch", {"import_run": name}, ["created_records"]):
+			records = json.loads(batch.created_records or "{}")
+			for doctype in ("Opportunity", "Contact", "Organization"):
+				made[doctype].extend(records.get(doctype, []))
+		frappe.db.delete("Opportunity Import Batch", {"import_run": name})
+		for file in frappe.get_all("File", {"attached_to_doctype": IMPORT, "attached_to_name": name}, pluck="name"):
+			frappe.delete_doc("File", file, force=True, ignore_permissions=True)
+		frappe.db.delete(IMPORT, {"name": name})
+		frappe.db.delete("Opportunity Import Column", {"parent": name})
+	for name in set(made["Opportunity"]):
+		frappe.db.delete("Opportunity", {"name": name})
+		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": name})
+	for doctype in ("Contact", "Organization", "Opportunity Import Template", "User"):
+		for name in set(made[doctype]):
+			if frappe.db.exists(doctype, name):
+				frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
+	frappe.db.commit()
