@@ -7,13 +7,16 @@ changed, its failed rows) and the run's counts. A killed worker therefore loses 
 flight, which the resumed run redoes: no row is written twice or lost. A row that fails is recorded
 with its reason and never costs the rest of its batch."""
 
+import datetime
 import json
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 import frappe
 from frappe import _
 from frappe.utils import cstr, now_datetime
+from pymysql.converters import escape_string
 
 from opportunity_suite.services.forecast import compute_amounts
 from opportunity_suite.services.importing import mapping, values
@@ -72,6 +75,7 @@ class ImportRun:
 			self.column_map = {}
 		else:
 			self.column_map = mapping.validate_columns([c.as_dict() for c in doc.columns], self.headers)
+		self.converters = [(index, f, self.converter(f)) for index, f in self.column_map.items()]
 		self.defaults = self._parse_defaults()
 		self.policy = doc.duplicate_policy or "None"
 		if self.policy not in POLICIES:
@@ -149,35 +153,49 @@ class ImportRun:
 
 	# -------------------------------------------------------- values
 
-	def convert(self, fieldname: str, value):
+	def converter(self, fieldname: str):
+		"""The function turning one cell into `fieldname`'s value (CellError when it can't)."""
 		df = self.fields[fieldname]
 		fieldtype = df.fieldtype
+		number_format, date_format = self.number_format, self.date_format
 		if fieldtype == "Currency":
-			return values.to_currency(value, self.number_format)
+			return lambda v: values.to_currency(v, number_format)
 		if fieldtype == "Float":
-			return values.to_float(value, self.number_format)
+			return lambda v: values.to_float(v, number_format)
 		if fieldtype == "Int":
-			return values.to_int(value, self.number_format)
+			return lambda v: values.to_int(v, number_format)
 		if fieldtype == "Percent":
-			return values.to_percent(value, self.number_format)
+			return lambda v: values.to_percent(v, number_format)
 		if fieldtype == "Check":
-			return values.to_check(value)
+			return values.to_check
 		if fieldtype in ("Date", "Datetime"):
-			return values.to_date(value, self.date_format)
+			return lambda v: values.to_date(v, date_format)
 		if fieldtype == "Select":
-			return values.to_select(value, (df.options or "").split("\n"))
-		result = values.text(value) or None
-		if result and fieldtype in ("Data", "Link", "Dynamic Link") and len(result) > (df.length or 140):
-			raise values.CellError(_("is longer than {0} characters").format(df.length or 140))
-		return result
+			options = (df.options or "").split("\n")
+			return lambda v: values.to_select(v, options)
+		limit = (df.length or 140) if fieldtype in ("Data", "Link", "Dynamic Link") else None
+
+		def to_text(v):
+			result = values.text(v) or None
+			if limit and result and len(result) > limit:
+				raise values.CellError(_("is longer than {0} characters").format(limit))
+			return result
+
+		return to_text
+
+	def convert(self, fieldname: str, value):
+		return self.converter(fieldname)(value)
 
 	def row_values(self, row: list) -> dict:
 		"""The row's cells as field values; RowError listing every cell that doesn't parse."""
 		out, errors = {}, []
-		for index, fieldname in self.column_map.items():
-			cell = row[index] if index < len(row) else None
+		width = len(row)
+		for index, fieldname, convert in self.converters:
+			cell = row[index] if index < width else None
+			if cell is None or cell == "":
+				continue
 			try:
-				converted = self.convert(fieldname, cell)
+				converted = convert(cell)
 			except values.CellError as e:
 				errors.append(_("{0}: {1}").format(self.headers[index], e))
 				continue
@@ -616,7 +634,7 @@ class BatchWriter:
 			for doc, group in zip(docs, origins, strict=True):
 				frappe.db.savepoint("opportunity_import_row")
 				try:
-					frappe.db.bulk_insert(DOCTYPE, fields, [[doc.get(f) for f in fields]])
+					insert_rows(DOCTYPE, fields, [[doc.get(f) for f in fields]])
 					kept.append(doc)
 					kept_origins.append(group)
 				except Exception as e:
@@ -625,7 +643,7 @@ class BatchWriter:
 						self.fail(g_row_no, g_row, _("Could not be saved: {0}").format(e))
 			docs, origins = kept, kept_origins
 		else:
-			frappe.db.bulk_insert(DOCTYPE, fields, ([doc.get(f) for f in fields] for doc in docs))
+			insert_rows(DOCTYPE, fields, [[doc.get(f) for f in fields] for doc in docs])
 		self.add_global_search(docs)
 		for group in origins:
 			self.result.created += 1
@@ -636,7 +654,7 @@ class BatchWriter:
 	def add_global_search(self, docs):
 		if frappe.local.conf.get("disable_global_search") or not docs:
 			return
-		from frappe.utils.global_search import get_formatted_value, sync_values
+		from frappe.utils.global_search import get_formatted_value
 
 		fields = self.run.global_search_fields
 		entries = []
@@ -647,7 +665,7 @@ class BatchWriter:
 					(DOCTYPE, doc.name, " ||| ".join(content), 0, cstr(doc.opportunity_name)[:140], "")
 				)
 		if entries:
-			sync_values(entries)
+			upsert_global_search(entries)
 
 	def apply_updates(self, updates: dict[str, list]):
 		if not updates:
@@ -717,6 +735,60 @@ def _plain(value):
 	if value is None or isinstance(value, str | int | float):
 		return value
 	return cstr(value)
+
+
+def sql_literal(value) -> str:
+	"""A value as an SQL literal, escaped exactly as the driver (pymysql) escapes a bound parameter."""
+	kind = type(value)
+	if value is None:
+		return "NULL"
+	if kind is str:
+		return "'" + escape_string(value) + "'"
+	if kind is int or kind is float:
+		return repr(value)
+	if kind is bool:
+		return "1" if value else "0"
+	if kind is datetime.date:
+		return "'" + value.isoformat() + "'"
+	if kind is datetime.datetime:
+		return "'" + value.isoformat(" ") + "'"
+	if kind is Decimal:
+		return str(value)
+	return frappe.db._conn.literal(value)
+
+
+def _execute_values(statement_head: str, rows: list, tail: str = ""):
+	"""Multi-row INSERT built from driver-escaped literals, a statement per 1,000 rows.
+
+	Why not `frappe.db.bulk_insert`: it renders every value through pypika, about 1 ms per 28-column row
+	here, more than everything else an import does; pymysql's executemany costs half of that again in
+	generic escaping. Escaping by type with the driver's own `escape_string` is several times faster.
+	Column names come from the DocType's meta, values only through `sql_literal`. The statement goes to
+	the transaction's cursor directly: `frappe.db.sql` runs several regexes over the whole text."""
+	frappe.db.sql("SELECT 1")  # the connection and the transaction are up
+	cursor = frappe.db._cursor
+	for start in range(0, len(rows), 1000):
+		chunk = rows[start : start + 1000]
+		body = ",".join("(" + ",".join(map(sql_literal, row)) + ")" for row in chunk)
+		cursor.execute(statement_head + body + tail)
+
+
+def insert_rows(doctype: str, fields: list[str], rows: list[list]):
+	"""A batch of new rows of `doctype` in one multi-row INSERT per 1,000 rows."""
+	if rows:
+		columns = ", ".join(f"`{f}`" for f in fields)
+		_execute_values(f"INSERT INTO `tab{doctype}` ({columns}) VALUES ", rows)
+
+
+def upsert_global_search(entries: list[tuple]):
+	"""Global-search rows (doctype, name, content, published, title, route), written as Frappe's
+	`sync_values` writes them: insert, or update on the unique (doctype, name)."""
+	_execute_values(
+		"INSERT INTO `__global_search` (`doctype`, `name`, `content`, `published`, `title`, `route`) VALUES ",
+		entries,
+		" ON DUPLICATE KEY UPDATE `content` = VALUES(`content`), `published` = VALUES(`published`), "
+		"`title` = VALUES(`title`), `route` = VALUES(`route`)",
+	)
 
 
 def reserve_names(prefix: str, digits: int, count: int) -> list[str]:
