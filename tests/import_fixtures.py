@@ -17,7 +17,9 @@ IMPORT = "Opportunity Import"
 
 def csv_bytes(rows: list[list], delimiter: str = ",", encoding: str = "utf-8", line_end: str = "\r\n", bom: bool = False) -> bytes:
 	out = io.StringIO()
-	csv.writer(out, delimiter=delimiter, lineterminator=line_end).writerows(rows)
+	# Python's writer quotes a field only for the line end it writes: quote everything for CR files
+	quoting = csv.QUOTE_ALL if line_end == "\r" else csv.QUOTE_MINIMAL
+	csv.writer(out, delimiter=delimiter, lineterminator=line_end, quoting=quoting).writerows(rows)
 	data = out.getvalue().encode(encoding)
 	return (b"\xef\xbb\xbf" + data) if bom else data
 

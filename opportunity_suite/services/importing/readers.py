@@ -97,7 +97,7 @@ def check_decodes(path: str, encoding: str):
 					_(
 						"The file is not valid {0}: the byte 0x{1} on line {2} (byte {3}) does not decode. "
 						"Choose the file's encoding (suggested: {4}) and start again."
-					).format(encoding, "%02X" % e.object[e.start], line, bad + 1, detect_encoding(path)),
+					).format(encoding.replace("utf-8-sig", "UTF-8"), "%02X" % e.object[e.start], line, bad + 1, detect_encoding(path)),
 					exc=ImportFileError,
 					title=_("Encoding error"),
 				)
@@ -115,15 +115,31 @@ def check_decodes(path: str, encoding: str):
 
 
 def detect_delimiter(path: str, encoding: str) -> str:
+	"""The candidate (, ; | tab) found most often in the header record, outside quotes: headers rarely
+	contain a delimiter, data cells often do. Falls back to csv.Sniffer, then to a comma."""
 	with open(path, encoding=encoding, errors="replace", newline="") as f:
 		sample = f.read(SNIFF_BYTES)
+	header, in_quotes = [], False
+	for char in sample:
+		if char == '"':
+			in_quotes = not in_quotes
+		elif char in "\r\n" and not in_quotes:
+			break
+		header.append(char)
+	counts = {d: 0 for d in ",;|\t"}
+	in_quotes = False
+	for char in header:
+		if char == '"':
+			in_quotes = not in_quotes
+		elif char in counts and not in_quotes:
+			counts[char] += 1
+	best = max(counts, key=counts.get)
+	if counts[best]:
+		return best
 	try:
 		return csv.Sniffer().sniff(sample, delimiters=",;|\t").delimiter
 	except csv.Error:
-		first = sample.splitlines()[0] if sample else ""
-		counts = {d: first.count(d) for d in ",;|\t"}
-		best = max(counts, key=counts.get)
-		return best if counts[best] else ","
+		return ","
 
 
 def csv_delimiter(choice: str | None, path: str, encoding: str) -> str:
