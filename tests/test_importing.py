@@ -456,7 +456,6 @@ def test_start_import_allowed_for_sales_manager(cleanup):
 def test_overwrite_needs_write_permission(cleanup):
 	from opportunity_suite.api.importing import start_import
 
-	frappe.db.set_value("Custom DocPerm", {"parent": "Opportunity"}, "name", None) if False else None
 	user = make_user("Sales Manager")
 	cleanup["User"].append(user)
 	doc = new_import(cleanup, csv_bytes([HEADER[:4], [unique("P"), "1", "Prospecting", "2026-12-31"]]), duplicate_policy="Overwrite", match_fields="opportunity_name")
@@ -485,3 +484,117 @@ def test_link_forbidden_by_user_permissions_fails_the_row(cleanup):
 	assert (doc.created_count, doc.failed_count) == (1, 1)
 	file = frappe.get_doc("File", {"file_url": doc.failed_rows_file})
 	assert "not permitted" in file.get_content().decode() if isinstance(file.get_content(), bytes) else "not permitted" in file.get_content()
+
+
+# ---------------------------------------------------------------- vCards
+
+VCF = (
+	"BEGIN:VCARD\r\n"
+	"VERSION:2.1\r\n"
+	"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;\r\n"
+	"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:J=C3=BCrgen M=C3=BCller {tag}\r\n"
+	"ORG;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{tag} Gr=C3=BCn AG\r\n"
+	"NOTE;ENCODING=QUOTED-PRINTABLE:first line=0D=0A=\r\nsecond line\r\n"
+	"TEL;WORK;VOICE:+49 30 1234567\r\n"
+	"TEL;CELL:+49 170 7654321\r\n"
+	"EMAIL;INTERNET;PREF:juergen.{mail}@example.com\r\n"
+	"PHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHR\r\n"
+	" ofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/2wBDAQkJCQwLDBgNDRgyIRwhMjIy\r\n"
+	"\r\n"
+	"END:VCARD\r\n"
+	"BEGIN:VCARD\n"
+	"VERSION:3.0\n"
+	"N:Rossi;Carla;;Dr.;\n"
+	"FN:Carla Rossi {tag}\n"
+	"ORG:{tag} Rossi\\, Bianchi & Co;Sales\n"
+	"TITLE:Head of\n"
+	"  Purchasing\n"
+	"item1.TEL;TYPE=WORK:+39 02 555 0101\n"
+	"item1.X-ABLabel:Office\n"
+	"item2.EMAIL;TYPE=INTERNET:carla.{mail}@example.it\n"
+	"EMAIL;TYPE=HOME:carla.home.{mail}@example.it\n"
+	"NOTE:Prefers email\\; calls after 3pm\\nNo Fridays\n"
+	"END:VCARD\n"
+	"BEGIN:VCARD\r\n"
+	"VERSION:4.0\r\n"
+	"FN:Noah Becker {tag}\r\n"
+	"N:Becker;Noah;;;\r\n"
+	"TEL;VALUE=uri;TYPE=\"voice,cell\":tel:+1-555-555-0199\r\n"
+	"EMAIL;PREF=1:noah.{mail}@example.com\r\n"
+	"END:VCARD\r\n"
+)
+
+
+def test_vcard_parsing_versions_folding_qp_escapes_groups():
+	from opportunity_suite.services.importing.vcard import COLUMNS, iter_cards
+
+	cards = [dict(zip(COLUMNS, row)) for row in iter_cards(iter(VCF.format(tag="T", mail="m").splitlines(keepends=True)))]
+	assert len(cards) == 3
+	a, b, c = cards
+	assert (a["First Name"], a["Last Name"], a["Full Name"], a["Organization"]) == ("Jürgen", "Müller", "Jürgen Müller T", "T Grün AG")
+	assert a["Note"] == "first line\r\nsecond line"
+	assert (a["Phone"], a["Mobile"], a["Email"]) == ("+49 30 1234567", "+49 170 7654321", "juergen.m@example.com")
+	assert (b["Organization"], b["Department"], b["Title"]) == ("T Rossi, Bianchi & Co", "Sales", "Head of Purchasing")
+	assert b["Note"] == "Prefers email; calls after 3pm\nNo Fridays"
+	assert (b["Phone"], b["Email"], b["Other Emails"]) == ("+39 02 555 0101", "carla.m@example.it", "carla.home.m@example.it")
+	assert (c["Mobile"], c["Email"], c["Organization"]) == ("+1-555-555-0199", "noah.m@example.com", "")
+	assert not any("9j/4AAQ" in str(v) for card in cards for v in card.values())
+
+
+def test_vcard_import_makes_contacts_and_opportunities(cleanup):
+	tag = frappe.generate_hash(length=6)
+	mail = frappe.generate_hash(length=6)
+	content = VCF.format(tag=tag, mail=mail).encode("utf-8")
+	doc = new_import(
+		cleanup,
+		content,
+		"vcf",
+		vcard_name_pattern="{organization} – {full_name}",
+		defaults='{"sales_stage": "Qualification", "amount": 5000, "expected_close_date": "2026-12-31"}',
+	)
+	prepare(doc)
+	assert doc.file_kind == "VCF" and not doc.columns
+	run(doc)
+	assert (doc.rows_read, doc.created_count, doc.failed_count) == (3, 3, 0), doc.error
+	batch = frappe.get_all("Opportunity Import Batch", {"import_run": doc.name}, ["created_records"])[0]
+	import json
+
+	records = json.loads(batch.created_records)
+	cleanup["Contact"].extend(records.get("Contact", []))
+	cleanup["Organization"].extend(records.get("Organization", []))
+	made = opportunities(doc, "amount", "sales_stage", "probability")
+	assert f"{tag} Grün AG – Jürgen Müller {tag}" in made
+	assert f"Noah Becker {tag}" in made  # no ORG: the pattern's empty part is dropped
+	assert all(o.amount == 5000 and o.sales_stage == "Qualification" and o.probability == 20 for o in made.values())
+	contact = frappe.get_doc("Contact", {"email_id": f"juergen.{mail}@example.com"})
+	assert (contact.first_name, contact.last_name, contact.company_name) == ("Jürgen", "Müller", f"{tag} Grün AG")
+	assert {p.phone for p in contact.phone_nos} == {"+49 30 1234567", "+49 170 7654321"}
+	assert len(records["Contact"]) == 3
+
+	# a second import of the same cards matches the contacts instead of making new ones
+	again = new_import(cleanup, content, "vcf", defaults='{"sales_stage": "Qualification", "expected_close_date": "2026-12-31"}')
+	prepare(again)
+	run(again)
+	again_records = json.loads(frappe.get_all("Opportunity Import Batch", {"import_run": again.name}, ["created_records"])[0].created_records)
+	assert not again_records.get("Contact")
+
+
+def test_vcard_organization_from_org(cleanup):
+	if not frappe.db.exists("DocType", "Organization") or not frappe.get_meta("Opportunity").has_field("organization"):
+		pytest.skip("Organization DocType / Opportunity.organization not on this branch yet (records issue)")
+	tag = frappe.generate_hash(length=6)
+	doc = new_import(cleanup, VCF.format(tag=tag, mail=tag).encode(), "vcf", defaults='{"sales_stage": "Qualification", "expected_close_date": "2026-12-31"}')
+	prepare(doc)
+	run(doc)
+	import json
+
+	records = json.loads(frappe.get_all("Opportunity Import Batch", {"import_run": doc.name}, ["created_records"])[0].created_records)
+	cleanup["Contact"].extend(records.get("Contact", []))
+	cleanup["Organization"].extend(records.get("Organization", []))
+	assert len(records["Organization"]) == 2
+	org = frappe.db.get_value("Organization", {"organization_name": f"{tag} Grün AG"}, "name")
+	assert org
+	made = opportunities(doc, "organization")
+	assert made[f"{tag} Grün AG – Jürgen Müller {tag}"].organization == org
+	contact = frappe.get_doc("Contact", {"email_id": f"juergen.{tag}@example.com"})
+	assert [(link.link_doctype, link.link_name) for link in contact.links] == [("Organization", org)]
