@@ -7,7 +7,6 @@ import json
 
 import frappe
 import pytest
-from frappe.utils.file_manager import save_file
 
 from opportunity_suite.services.importing import jobs
 from tests.factories import unique
@@ -39,16 +38,11 @@ def xlsx_bytes(sheets: dict[str, list[list]]) -> bytes:
 
 
 def make_import(content: bytes, extension: str = "csv", **settings):
-	doc = frappe.get_doc({"doctype": IMPORT, "import_file": "/private/files/placeholder.csv", **settings})
-	doc.flags.ignore_validate = True
-	doc.insert()
-	file = save_file(
-		f"{unique('import').replace(' ', '_')}.{extension}", content, IMPORT, doc.name, is_private=1
-	)
-	doc.import_file = file.file_url
-	doc.flags.ignore_validate = False
-	doc.save()
-	return doc
+	"""An Opportunity Import of a private file holding `content` (Frappe attaches the file to it)."""
+	file = frappe.get_doc(
+		{"doctype": "File", "file_name": f"{unique('import').replace(' ', '_')}.{extension}", "content": content, "is_private": 1}
+	).insert()
+	return frappe.get_doc({"doctype": IMPORT, "import_file": file.file_url, **settings}).insert()
 
 
 def prepare(doc, ignore: tuple[str, ...] = (), **column_fields) -> dict:
@@ -64,8 +58,7 @@ def prepare(doc, ignore: tuple[str, ...] = (), **column_fields) -> dict:
 
 def run(doc, batch_size: int | None = None):
 	"""Start the import and run its job here (frappe.enqueue doesn't run jobs under tests)."""
-	jobs.start(doc)
-	token = frappe.db.get_value(IMPORT, doc.name, "run_token")
+	token = jobs.start(doc, enqueue=False)
 	frappe.db.commit()
 	jobs.run_import_job(doc.name, token, batch_size=batch_size)
 	doc.reload()
@@ -97,7 +90,10 @@ def cleanup():
 			for doctype in ("Opportunity", "Contact", "Organization"):
 				made[doctype].extend(records.get(doctype, []))
 		frappe.db.delete("Opportunity Import Batch", {"import_run": name})
-		for file in frappe.get_all("File", {"attached_to_doctype": IMPORT, "attached_to_name": name}, pluck="name"):
+		files = frappe.get_all("File", {"attached_to_doctype": IMPORT, "attached_to_name": name}, pluck="name")
+		import_file = frappe.db.get_value(IMPORT, name, "import_file")
+		files += frappe.get_all("File", {"file_url": import_file}, pluck="name") if import_file else []
+		for file in set(files):
 			frappe.delete_doc("File", file, force=True, ignore_permissions=True)
 		frappe.db.delete(IMPORT, {"name": name})
 		frappe.db.delete("Opportunity Import Column", {"parent": name})

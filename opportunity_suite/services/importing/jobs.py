@@ -1,8 +1,9 @@
 """Background jobs of Opportunity Import: prepare, start, resume (button and scheduler watchdog).
 
-A run is one RQ job on the `long` queue with the job id `opportunity_import::<name>` (deduplicated, so it
-can't be queued twice) and a run token written on the import: a resumed run gets a new token, and a
-stale job that wakes up finds the token changed and stops before writing."""
+A run is one RQ job on the `long` queue with the job id `opportunity_import::<name>::<run token>`
+(deduplicated, so it can't be queued twice) and that run token written on the import: a resumed run gets
+a new token (and so a new job id: a stale job finishing late can't overwrite the new job's record in
+Redis), and a stale job that wakes up finds the token changed and stops before writing."""
 
 import os
 import socket
@@ -33,8 +34,11 @@ class ImportStateError(frappe.ValidationError):
 	pass
 
 
-def job_id(import_name: str) -> str:
-	return JOB_PREFIX + import_name
+def job_id(import_name: str, run_token: str | None = None) -> str:
+	"""The RQ job id of the import's current run (from its run token)."""
+	if run_token is None:
+		run_token = frappe.db.get_value(IMPORT_DOCTYPE, import_name, "run_token") or ""
+	return f"{JOB_PREFIX}{import_name}::{run_token[:12]}"
 
 
 # ---------------------------------------------------------------- prepare
@@ -95,33 +99,38 @@ def save_template(doc, template_name: str) -> str:
 # ---------------------------------------------------------------- start / resume
 
 
-def start(doc) -> str:
+def start(doc, enqueue: bool = True) -> str:
+	"""Check the file and the map, then queue the run. `enqueue=False` only marks it Queued with a fresh
+	run token (returned), for a caller that runs `run_import_job` itself."""
 	if doc.status not in ("Pending", "Failed"):
 		frappe.throw(_("This import has already run ({0}).").format(_(doc.status)), exc=ImportStateError)
 	if not doc.columns and doc.file_kind != "VCF":
 		prepare(doc)
 	run = ImportRun(doc.name)
 	run.prepare()  # check the file and the map now, so the user sees problems at once
-	return _enqueue(doc.name, reset=True)
+	return _enqueue(doc.name, reset=True, enqueue=enqueue)
 
 
-def _enqueue(import_name: str, reset: bool = False) -> str:
+def _enqueue(import_name: str, reset: bool = False, enqueue: bool = True) -> str:
 	token = frappe.generate_hash(length=16)
-	updates = {"status": "Queued", "run_token": token, "job_id": job_id(import_name), "error": None, "heartbeat": now_datetime()}
+	run_job_id = job_id(import_name, token)
+	updates = {"status": "Queued", "run_token": token, "job_id": run_job_id, "error": None, "heartbeat": now_datetime()}
 	if reset:
 		updates.update(checkpoint=0, total_rows=0, rows_read=0, created_count=0, updated_count=0, skipped_count=0, failed_count=0)
 	frappe.db.set_value(IMPORT_DOCTYPE, import_name, updates, update_modified=False)
+	if not enqueue:
+		return token
 	frappe.enqueue(
 		"opportunity_suite.services.importing.jobs.run_import_job",
 		queue="long",
 		timeout=4 * 3600,
-		job_id=job_id(import_name),
+		job_id=run_job_id,
 		deduplicate=True,
 		enqueue_after_commit=True,
 		import_name=import_name,
 		run_token=token,
 	)
-	return job_id(import_name)
+	return run_job_id
 
 
 def run_import_job(import_name: str, run_token: str | None = None, batch_size: int | None = None):
@@ -129,8 +138,9 @@ def run_import_job(import_name: str, run_token: str | None = None, batch_size: i
 	try:
 		run = ImportRun(import_name, run_token, **({"batch_size": batch_size} if batch_size else {}))
 		run.run()
-	except Superseded:
-		frappe.db.rollback()
+	except (Superseded, frappe.DoesNotExistError) as e:
+		frappe.db.rollback()  # taken over by a resumed run, or the import was deleted meanwhile
+		frappe.logger("opportunity_import").info(f"{import_name}: run {run_token} stopped: {e!r}", exc_info=True)
 	except Exception as e:
 		frappe.db.rollback()
 		message = frappe.utils.strip_html(str(e)) or repr(e)
