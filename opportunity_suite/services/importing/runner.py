@@ -217,10 +217,31 @@ class ImportRun:
 			self.doc.total_rows = total
 		checkpoint = self.doc.checkpoint or 1  # row 1 is the header
 		batch_no = frappe.db.count(BATCH_DOCTYPE, {"import_run": self.name})
-		for batch in self._batches(checkpoint):
-			batch_no += 1
-			self.write_batch(batch_no, batch)
+		if batch_no:
+			self._resync_last_batch_search()
+		self.search_writer = None if frappe.local.conf.get("disable_global_search") else GlobalSearchWriter()
+		try:
+			for batch in self._batches(checkpoint):
+				batch_no += 1
+				self.write_batch(batch_no, batch)
+		finally:
+			if self.search_writer:
+				self.search_writer.close()
 		self.finish()
+
+	search_writer = None
+
+	def _resync_last_batch_search(self):
+		"""A killed worker may have committed its last batch before that batch's global-search rows were
+		all written (they go through a second connection): write them again from the stored records."""
+		last = frappe.get_all(
+			BATCH_DOCTYPE, filters={"import_run": self.name}, fields=["created_records", "before_images"], order_by="last_row desc", limit=1
+		)[0]
+		names = json.loads(last.created_records or "{}").get(DOCTYPE, [])
+		names += [image["name"] for image in json.loads(last.before_images or "[]")]
+		if names:
+			docs = frappe.get_all(DOCTYPE, filters={"name": ("in", names)}, fields=["*"])
+			BatchWriter(self, []).add_global_search(docs)
 
 	def _claim(self):
 		"""Mark the run as ours (Running), unless a later resume took it over."""
@@ -268,6 +289,8 @@ class ImportRun:
 			frappe.clear_last_message()
 			result = BatchWriter(self, rows, row_by_row=True).write()
 		self._record_batch(batch_no, rows, result)
+		if self.search_writer:
+			self.search_writer.wait(result.search_pending)
 		frappe.db.commit()
 		_after_rows_written(result.written)
 		frappe.publish_progress(
@@ -353,6 +376,7 @@ class BatchResult:
 		self.before_images: list[dict] = []
 		self.written: list[frappe._dict] = []
 		self.modified = None
+		self.search_pending = None
 
 
 class BatchWriter:
@@ -664,7 +688,12 @@ class BatchWriter:
 				entries.append(
 					(DOCTYPE, doc.name, " ||| ".join(content), 0, cstr(doc.opportunity_name)[:140], "")
 				)
-		if entries:
+		if not entries:
+			return
+		writer = getattr(self.run, "search_writer", None)
+		if writer and not self.row_by_row:
+			self.result.search_pending = writer.submit(entries)
+		else:
 			upsert_global_search(entries)
 
 	def apply_updates(self, updates: dict[str, list]):
@@ -757,6 +786,21 @@ def sql_literal(value) -> str:
 	return frappe.db._conn.literal(value)
 
 
+GLOBAL_SEARCH_INSERT = (
+	"INSERT INTO `__global_search` (`doctype`, `name`, `content`, `published`, `title`, `route`) VALUES "
+)
+GLOBAL_SEARCH_UPSERT = (
+	" ON DUPLICATE KEY UPDATE `content` = VALUES(`content`), `published` = VALUES(`published`), "
+	"`title` = VALUES(`title`), `route` = VALUES(`route`)"
+)
+
+
+def _value_statements(statement_head: str, rows: list, tail: str = ""):
+	for start in range(0, len(rows), 1000):
+		chunk = rows[start : start + 1000]
+		yield statement_head + ",".join("(" + ",".join(map(sql_literal, row)) + ")" for row in chunk) + tail
+
+
 def _execute_values(statement_head: str, rows: list, tail: str = ""):
 	"""Multi-row INSERT built from driver-escaped literals, a statement per 1,000 rows.
 
@@ -767,10 +811,8 @@ def _execute_values(statement_head: str, rows: list, tail: str = ""):
 	the transaction's cursor directly: `frappe.db.sql` runs several regexes over the whole text."""
 	frappe.db.sql("SELECT 1")  # the connection and the transaction are up
 	cursor = frappe.db._cursor
-	for start in range(0, len(rows), 1000):
-		chunk = rows[start : start + 1000]
-		body = ",".join("(" + ",".join(map(sql_literal, row)) + ")" for row in chunk)
-		cursor.execute(statement_head + body + tail)
+	for statement in _value_statements(statement_head, rows, tail):
+		cursor.execute(statement)
 
 
 def insert_rows(doctype: str, fields: list[str], rows: list[list]):
@@ -783,12 +825,75 @@ def insert_rows(doctype: str, fields: list[str], rows: list[list]):
 def upsert_global_search(entries: list[tuple]):
 	"""Global-search rows (doctype, name, content, published, title, route), written as Frappe's
 	`sync_values` writes them: insert, or update on the unique (doctype, name)."""
-	_execute_values(
-		"INSERT INTO `__global_search` (`doctype`, `name`, `content`, `published`, `title`, `route`) VALUES ",
-		entries,
-		" ON DUPLICATE KEY UPDATE `content` = VALUES(`content`), `published` = VALUES(`published`), "
-		"`title` = VALUES(`title`), `route` = VALUES(`route`)",
-	)
+	_execute_values(GLOBAL_SEARCH_INSERT, entries, GLOBAL_SEARCH_UPSERT)
+
+
+class GlobalSearchWriter:
+	"""Writes a batch's global-search rows on a second connection while the next batch is prepared.
+
+	`__global_search` is MyISAM with a FULLTEXT index: it ignores transactions, and keeping its index is
+	the slowest write of an import. Letting MariaDB do it on its own connection while Python prepares the
+	next batch uses the second core. `wait()` is called before each batch commits, so at most the last
+	committed batch can miss entries after a killed worker; a resumed run rewrites those first."""
+
+	def __init__(self):
+		import queue
+		import threading
+
+		self.params = dict(
+			host=frappe.db.host or "127.0.0.1",
+			port=int(frappe.db.port or 3306),
+			user=frappe.db.user,
+			password=frappe.db.password,
+			database=frappe.db.cur_db_name,
+			charset="utf8mb4",
+			autocommit=True,
+		)
+		self.queue = queue.Queue()
+		self.error: Exception | None = None
+		self.thread = threading.Thread(target=self._work, name="opportunity-import-search", daemon=True)
+		self.thread.start()
+
+	def _work(self):
+		import pymysql
+
+		connection = None
+		try:
+			connection = pymysql.connect(**self.params)
+			with connection.cursor() as cursor:
+				while (item := self.queue.get()) is not None:
+					statements, done = item
+					try:
+						for statement in statements:
+							cursor.execute(statement)
+					except Exception as e:
+						self.error = e
+					finally:
+						done.set()
+		except Exception as e:
+			self.error = e
+		finally:
+			if connection:
+				connection.close()
+
+	def submit(self, entries: list[tuple]) -> "threading.Event":
+		import threading
+
+		done = threading.Event()
+		statements = list(_value_statements(GLOBAL_SEARCH_INSERT, entries, GLOBAL_SEARCH_UPSERT))
+		self.queue.put((statements, done))
+		return done
+
+	def wait(self, done):
+		if done is not None:
+			done.wait()
+		if self.error:
+			error, self.error = self.error, None
+			raise error
+
+	def close(self):
+		self.queue.put(None)
+		self.thread.join(timeout=600)
 
 
 def reserve_names(prefix: str, digits: int, count: int) -> list[str]:
