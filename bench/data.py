@@ -19,7 +19,7 @@ HEADER = [
 ]
 
 
-def write_csv(path: str, rows: int, seed: int = 42, assigned_to: str = "Administrator"):
+def write_csv(path: str, rows: int, seed: int = 42, assigned_to: str = "Administrator", description_tag: str = ""):
 	rnd = random.Random(seed)
 	with open(path, "w", newline="", encoding="utf-8") as f:
 		writer = csv.writer(f)
@@ -39,7 +39,7 @@ def write_csv(path: str, rows: int, seed: int = 42, assigned_to: str = "Administ
 					rnd.choice(["", "Spring Promo 2027", "Partner Summit", "Webinar Q3"]),
 					rnd.choice(["Call back", "Send proposal", "Demo scheduled", ""]),
 					assigned_to,
-					f"Imported from the {rnd.choice(WORDS)} list; contact {rnd.choice(FIRST)} {rnd.choice(LAST)}.",
+					f"Imported from the {rnd.choice(WORDS)} list; contact {rnd.choice(FIRST)} {rnd.choice(LAST)}. {description_tag}",
 				]
 			)
 

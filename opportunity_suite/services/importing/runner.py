@@ -88,6 +88,11 @@ class ImportRun:
 			if unknown:
 				frappe.throw(_("Opportunity has no field {0} to match on.").format(", ".join(unknown)))
 		self.insert_fields = self._insert_fields()
+		self.number_fields = [
+			df.fieldname
+			for df in self.meta.fields
+			if df.fieldtype in ("Int", "Check", "Float", "Currency", "Percent", "Rating") and df.fieldname in self.insert_fields
+		]
 		self.template = self._new_record_template()
 		self.user_permissions = self._link_restrictions()
 		self.has_organization = self.meta.has_field("organization") and frappe.db.exists("DocType", "Organization")
@@ -653,6 +658,10 @@ class BatchWriter:
 		for doc, name in zip(docs, names, strict=True):
 			doc.name = name
 		fields = self.run.insert_fields
+		for doc in docs:  # as Document.get_valid_dict: number columns are NOT NULL, empty means 0
+			for fieldname in self.run.number_fields:
+				if doc.get(fieldname) is None:
+					doc[fieldname] = 0
 		if self.row_by_row:
 			kept, kept_origins = [], []
 			for doc, group in zip(docs, origins, strict=True):
