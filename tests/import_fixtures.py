@@ -100,6 +100,8 @@ def cleanup():
 	for name in set(made["Opportunity"]):
 		frappe.db.delete("Opportunity", {"name": name})
 		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": name})
+	for user in made["User"]:  # Frappe made a Contact for each user
+		made["Contact"].extend(frappe.get_all("Contact", {"user": user}, pluck="name"))
 	for doctype in ("Contact", "Organization", "Opportunity Import Template", "User"):
 		for name in set(made[doctype]):
 			if frappe.db.exists(doctype, name):

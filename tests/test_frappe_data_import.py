@@ -45,6 +45,8 @@ def cleanup():
 		frappe.db.delete("Data Import Log", {"data_import": name})
 		frappe.delete_doc("Data Import", name, force=True, ignore_permissions=True)
 	for name in made["User"]:
+		for contact in frappe.get_all("Contact", {"user": name}, pluck="name"):  # Frappe made it with the user
+			frappe.delete_doc("Contact", contact, force=True, ignore_permissions=True)
 		frappe.delete_doc("User", name, force=True, ignore_permissions=True)
 	frappe.db.commit()
 
