@@ -108,7 +108,9 @@ def start(doc, enqueue: bool = True) -> str:
 		prepare(doc)
 	run = ImportRun(doc.name)
 	run.prepare()  # check the file and the map now, so the user sees problems at once
-	return _enqueue(doc.name, reset=True, enqueue=enqueue)
+	# a run that failed after committing batches continues from its checkpoint: never twice the same rows
+	has_batches = bool(frappe.db.exists("Opportunity Import Batch", {"import_run": doc.name}))
+	return _enqueue(doc.name, reset=not has_batches, enqueue=enqueue)
 
 
 def _enqueue(import_name: str, reset: bool = False, enqueue: bool = True) -> str:

@@ -56,8 +56,8 @@ def normalise_encoding(encoding: str | None) -> str:
 
 
 def detect_encoding(path: str) -> str:
-	"""A suggestion for the file's encoding: UTF-8 when the start decodes as UTF-8, else what
-	charset_normalizer (Frappe's environment ships it with requests) thinks, else cp1252."""
+	"""A suggestion for the file's encoding: UTF-8 when the start decodes as UTF-8, Windows-1252 when
+	that gives printable text, else what charset_normalizer (shipped with requests) thinks."""
 	with open(path, "rb") as f:
 		sample = f.read(SNIFF_BYTES)
 	if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -65,6 +65,14 @@ def detect_encoding(path: str) -> str:
 	try:
 		codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
 		return "utf-8"
+	except UnicodeDecodeError:
+		pass
+	# a short sample fits many single-byte code pages: prefer Windows-1252 (Excel's CSV on Western
+	# Windows) when it decodes the sample to printable text, else ask charset_normalizer
+	try:
+		text = sample.decode("cp1252")
+		if not any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+			return "cp1252"
 	except UnicodeDecodeError:
 		pass
 	try:
