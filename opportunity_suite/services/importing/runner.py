@@ -229,21 +229,25 @@ class ImportRun:
 			for batch in self._batches(checkpoint):
 				batch_no += 1
 				self.write_batch(batch_no, batch)
+			if self.search_writer:
+				self.search_writer.wait(self._search_pending)
 		finally:
 			if self.search_writer:
 				self.search_writer.close()
 		self.finish()
 
 	search_writer = None
+	_search_pending = None
 
 	def _resync_last_batch_search(self):
-		"""A killed worker may have committed its last batch before that batch's global-search rows were
-		all written (they go through a second connection): write them again from the stored records."""
-		last = frappe.get_all(
-			BATCH_DOCTYPE, filters={"import_run": self.name}, fields=["created_records", "before_images"], order_by="last_row desc", limit=1
-		)[0]
-		names = json.loads(last.created_records or "{}").get(DOCTYPE, [])
-		names += [image["name"] for image in json.loads(last.before_images or "[]")]
+		"""A killed worker may have committed its last two batches before their global-search rows were
+		all written (they go through a second connection, one batch behind): write them again."""
+		names = []
+		for last in frappe.get_all(
+			BATCH_DOCTYPE, filters={"import_run": self.name}, fields=["created_records", "before_images"], order_by="last_row desc", limit=2
+		):
+			names += json.loads(last.created_records or "{}").get(DOCTYPE, [])
+			names += [image["name"] for image in json.loads(last.before_images or "[]")]
 		if names:
 			docs = frappe.get_all(DOCTYPE, filters={"name": ("in", names)}, fields=["*"])
 			BatchWriter(self, []).add_global_search(docs)
@@ -294,8 +298,9 @@ class ImportRun:
 			frappe.clear_last_message()
 			result = BatchWriter(self, rows, row_by_row=True).write()
 		self._record_batch(batch_no, rows, result)
-		if self.search_writer:
-			self.search_writer.wait(result.search_pending)
+		if self.search_writer:  # the previous batch's search rows are in before this batch commits
+			self.search_writer.wait(self._search_pending)
+			self._search_pending = result.search_pending
 		frappe.db.commit()
 		_after_rows_written(result.written)
 		frappe.publish_progress(
@@ -842,8 +847,9 @@ class GlobalSearchWriter:
 
 	`__global_search` is MyISAM with a FULLTEXT index: it ignores transactions, and keeping its index is
 	the slowest write of an import. Letting MariaDB do it on its own connection while Python prepares the
-	next batch uses the second core. `wait()` is called before each batch commits, so at most the last
-	committed batch can miss entries after a killed worker; a resumed run rewrites those first."""
+	next batch uses the second core. A batch commits only once the previous batch's rows are written, so
+	after a killed worker at most the last two committed batches can miss entries; a resumed run rewrites
+	those first, and a run is Completed only when all are written."""
 
 	def __init__(self):
 		import queue
