@@ -4,22 +4,51 @@ import csv
 import random
 
 STAGES = [
-	"Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
-	"Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won",
+	"Prospecting",
+	"Qualification",
+	"Needs Analysis",
+	"Value Proposition",
+	"Id. Decision Makers",
+	"Perception Analysis",
+	"Proposal/Price Quote",
+	"Negotiation/Review",
+	"Closed Won",
 ]
-SOURCES = ["Cold Call", "Existing Customer", "Self Generated", "Partner", "Conference", "Trade Show", "Web Site"]
+SOURCES = [
+	"Cold Call",
+	"Existing Customer",
+	"Self Generated",
+	"Partner",
+	"Conference",
+	"Trade Show",
+	"Web Site",
+]
 WORDS = "alpha beta gamma delta omega nova prime apex summit vertex orbit zenith harbor pioneer atlas".split()
-COMPANIES = [f"{a.title()} {b.title()} {c}" for a in WORDS for b in WORDS for c in ("Ltd", "GmbH", "Inc", "SA")]
+COMPANIES = [
+	f"{a.title()} {b.title()} {c}" for a in WORDS for b in WORDS for c in ("Ltd", "GmbH", "Inc", "SA")
+]
 FIRST = "Anna Bruno Carla Dieter Emma Felix Greta Hugo Ines Jonas Klara Lukas Mia Noah Olga Paul".split()
 LAST = "Meyer Rossi Dubois Novak Silva Jensen Kowalski Fischer Garcia Moreau Becker Costa".split()
 
 HEADER = [
-	"Opportunity Name", "Amount", "Currency", "Sales Stage", "Expected Close Date", "Probability (%)",
-	"Type", "Lead Source", "Campaign", "Next Step", "Assigned To", "Description",
+	"Opportunity Name",
+	"Amount",
+	"Currency",
+	"Sales Stage",
+	"Expected Close Date",
+	"Probability (%)",
+	"Type",
+	"Lead Source",
+	"Campaign",
+	"Next Step",
+	"Assigned To",
+	"Description",
 ]
 
 
-def write_csv(path: str, rows: int, seed: int = 42, assigned_to: str = "Administrator", description_tag: str = ""):
+def write_csv(
+	path: str, rows: int, seed: int = 42, assigned_to: str = "Administrator", description_tag: str = ""
+):
 	rnd = random.Random(seed)
 	with open(path, "w", newline="", encoding="utf-8") as f:
 		writer = csv.writer(f)

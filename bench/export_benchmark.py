@@ -17,10 +17,10 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import frappe  # noqa: E402
+import frappe
 
-from bench.data import write_csv  # noqa: E402
-from bench.import_benchmark import cleanup, connect, new_file  # noqa: E402
+from bench.data import write_csv
+from bench.import_benchmark import cleanup, connect, new_file
 
 
 def export(doctype_fields: list[str], tag: str, file_format_type: str) -> tuple[float, int]:
@@ -61,12 +61,26 @@ def main():
 	try:
 		fields = [
 			f"`tabOpportunity`.`{f}`"
-			for f in ("name", "opportunity_name", "amount", "sales_stage", "probability", "forecast_amount",
-				"expected_close_date", "status", "assigned_to", "campaign", "next_step")
+			for f in (
+				"name",
+				"opportunity_name",
+				"amount",
+				"sales_stage",
+				"probability",
+				"forecast_amount",
+				"expected_close_date",
+				"status",
+				"assigned_to",
+				"campaign",
+				"next_step",
+			)
 		]
 		for kind in ("CSV", "Excel"):
 			seconds, size = export(fields, tag, kind)
-			print(f"{kind} export of {args.rows:,} rows: {seconds:.1f} s = {args.rows / seconds:,.0f} rows/s, {size / 2**20:.1f} MB", flush=True)
+			print(
+				f"{kind} export of {args.rows:,} rows: {seconds:.1f} s = {args.rows / seconds:,.0f} rows/s, {size / 2**20:.1f} MB",
+				flush=True,
+			)
 		print(f"load average: {os.getloadavg()}")
 	finally:
 		cleanup([doc.name], [], tag)

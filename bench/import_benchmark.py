@@ -36,7 +36,12 @@ def connect(site: str):
 
 def new_file(path: str) -> str:
 	file = frappe.get_doc(
-		{"doctype": "File", "file_name": os.path.basename(path), "content": Path(path).read_bytes(), "is_private": 1}
+		{
+			"doctype": "File",
+			"file_name": os.path.basename(path),
+			"content": Path(path).read_bytes(),
+			"is_private": 1,
+		}
 	).insert()
 	return file.file_url
 
@@ -96,7 +101,9 @@ def stop_worker(worker: subprocess.Popen):
 def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 	from opportunity_suite.services.importing import jobs
 
-	doc = frappe.get_doc({"doctype": "Opportunity Import", "import_file": new_file(path), **settings}).insert()
+	doc = frappe.get_doc(
+		{"doctype": "Opportunity Import", "import_file": new_file(path), **settings}
+	).insert()
 	jobs.prepare(doc)
 	frappe.db.commit()
 	worker = start_worker(bench_dir)
@@ -109,7 +116,10 @@ def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 		while True:
 			frappe.db.rollback()
 			state = frappe.db.get_value(
-				"Opportunity Import", doc.name, ["status", "rows_read", "created_count", "failed_count", "error"], as_dict=True
+				"Opportunity Import",
+				doc.name,
+				["status", "rows_read", "created_count", "failed_count", "error"],
+				as_dict=True,
 			)
 			if state.status not in ("Queued", "Running"):
 				break
@@ -122,7 +132,9 @@ def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 
 
 def data_import(path: str) -> dict:
-	doc = frappe.get_doc({"doctype": "Data Import", "reference_doctype": "Opportunity", "import_type": "Insert New Records"})
+	doc = frappe.get_doc(
+		{"doctype": "Data Import", "reference_doctype": "Opportunity", "import_type": "Insert New Records"}
+	)
 	doc.insert()
 	doc.import_file = new_file(path)
 	doc.save()
@@ -143,7 +155,9 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 			names = records.get("Opportunity", [])
 			for start in range(0, len(names), 5000):
 				frappe.db.delete("Opportunity", {"name": ("in", names[start : start + 5000])})
-				frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": ("in", names[start : start + 5000])})
+				frappe.db.delete(
+					"__global_search", {"doctype": "Opportunity", "name": ("in", names[start : start + 5000])}
+				)
 			for doctype in ("Contact", "Organization"):
 				for record in records.get(doctype, []):
 					frappe.delete_doc(doctype, record, force=True, ignore_permissions=True)
@@ -157,7 +171,9 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 	opportunities = frappe.get_all("Opportunity", {"description": ("like", f"%{tag}%")}, pluck="name")
 	for start in range(0, len(opportunities), 5000):
 		frappe.db.delete("Opportunity", {"name": ("in", opportunities[start : start + 5000])})
-		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": ("in", opportunities[start : start + 5000])})
+		frappe.db.delete(
+			"__global_search", {"doctype": "Opportunity", "name": ("in", opportunities[start : start + 5000])}
+		)
 	frappe.db.commit()
 
 
@@ -208,7 +224,9 @@ def main():
 			cards = opportunity_import(
 				vcf_path,
 				bench_dir,
-				defaults=json.dumps({"sales_stage": "Prospecting", "expected_close_date": "2027-06-30", "description": tag}),
+				defaults=json.dumps(
+					{"sales_stage": "Prospecting", "expected_close_date": "2027-06-30", "description": tag}
+				),
 			)
 			imports.append(cards["name"])
 			print(

@@ -14,7 +14,9 @@ from tests.factories import unique
 IMPORT = "Opportunity Import"
 
 
-def csv_bytes(rows: list[list], delimiter: str = ",", encoding: str = "utf-8", line_end: str = "\r\n", bom: bool = False) -> bytes:
+def csv_bytes(
+	rows: list[list], delimiter: str = ",", encoding: str = "utf-8", line_end: str = "\r\n", bom: bool = False
+) -> bytes:
 	out = io.StringIO()
 	# Python's writer quotes a field only for the line end it writes: quote everything for CR files
 	quoting = csv.QUOTE_ALL if line_end == "\r" else csv.QUOTE_MINIMAL
@@ -40,7 +42,12 @@ def xlsx_bytes(sheets: dict[str, list[list]]) -> bytes:
 def make_import(content: bytes, extension: str = "csv", **settings):
 	"""An Opportunity Import of a private file holding `content` (Frappe attaches the file to it)."""
 	file = frappe.get_doc(
-		{"doctype": "File", "file_name": f"{unique('import').replace(' ', '_')}.{extension}", "content": content, "is_private": 1}
+		{
+			"doctype": "File",
+			"file_name": f"{unique('import').replace(' ', '_')}.{extension}",
+			"content": content,
+			"is_private": 1,
+		}
 	).insert()
 	return frappe.get_doc({"doctype": IMPORT, "import_file": file.file_url, **settings}).insert()
 
@@ -67,7 +74,9 @@ def run(doc, batch_size: int | None = None):
 
 def created(doc) -> list[str]:
 	names = []
-	for batch in frappe.get_all("Opportunity Import Batch", {"import_run": doc.name}, ["created_records"], order_by="first_row"):
+	for batch in frappe.get_all(
+		"Opportunity Import Batch", {"import_run": doc.name}, ["created_records"], order_by="first_row"
+	):
 		names.extend(json.loads(batch.created_records or "{}").get("Opportunity", []))
 	return names
 
@@ -80,7 +89,14 @@ def assert_accounted(doc):
 @pytest.fixture
 def cleanup():
 	"""Track what tests commit; delete it afterwards."""
-	made = {"imports": [], "Opportunity": [], "Contact": [], "Organization": [], "Opportunity Import Template": [], "User": []}
+	made = {
+		"imports": [],
+		"Opportunity": [],
+		"Contact": [],
+		"Organization": [],
+		"Opportunity Import Template": [],
+		"User": [],
+	}
 	yield made
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
@@ -90,7 +106,9 @@ def cleanup():
 			for doctype in ("Opportunity", "Contact", "Organization"):
 				made[doctype].extend(records.get(doctype, []))
 		frappe.db.delete("Opportunity Import Batch", {"import_run": name})
-		files = frappe.get_all("File", {"attached_to_doctype": IMPORT, "attached_to_name": name}, pluck="name")
+		files = frappe.get_all(
+			"File", {"attached_to_doctype": IMPORT, "attached_to_name": name}, pluck="name"
+		)
 		import_file = frappe.db.get_value(IMPORT, name, "import_file")
 		files += frappe.get_all("File", {"file_url": import_file}, pluck="name") if import_file else []
 		for file in set(files):

@@ -15,7 +15,7 @@ from opportunity_suite.services.exporting import neutralise_value, strip_neutral
 from tests.factories import make_opportunity, unique
 
 DANGEROUS = {
-	"opportunity_name": "=HYPERLINK(\"http://x\",\"y\") {0}",
+	"opportunity_name": '=HYPERLINK("http://x","y") {0}',
 	"next_step": "+1+cmd|' /C calc'!A0",
 	"campaign": "@SUM(A1:A2)",
 	"lost_reason": "-2+3",

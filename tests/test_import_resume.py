@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the cleanup fixture is imported, then used as an argument)
 """Resume after a killed worker, for real: a `bench worker` subprocess runs the import on the `long`
 queue, is killed with SIGKILL mid-run, and the scheduler watchdog (and the Resume method) continue it
 from the last committed batch without a duplicate or a lost row."""
@@ -46,7 +47,12 @@ def _kill_tree(process: subprocess.Popen):
 
 def _state(name):
 	frappe.db.rollback()  # a fresh snapshot
-	return frappe.db.get_value(IMPORT, name, ["status", "checkpoint", "rows_read", "created_count", "failed_count", "error"], as_dict=True)
+	return frappe.db.get_value(
+		IMPORT,
+		name,
+		["status", "checkpoint", "rows_read", "created_count", "failed_count", "error"],
+		as_dict=True,
+	)
 
 
 def _wait(name, condition, seconds=180):
@@ -72,7 +78,7 @@ def test_killed_worker_is_resumed_without_duplicates_or_losses(cleanup):
 
 	worker = _worker()
 	try:
-		state = _wait(doc.name, lambda s: s.status == "Running" and (s.checkpoint or 0) > 1 and s.rows_read < ROWS)
+		_wait(doc.name, lambda s: s.status == "Running" and (s.checkpoint or 0) > 1 and s.rows_read < ROWS)
 		_kill_tree(worker)  # the worker and its work horse (RQ puts the horse in its own session), mid-run
 	finally:
 		if worker.poll() is None:
@@ -85,7 +91,9 @@ def test_killed_worker_is_resumed_without_duplicates_or_losses(cleanup):
 	assert done_before == killed.checkpoint - 1  # counts and checkpoint committed together
 
 	# the watchdog picks it up once its heartbeat is old
-	frappe.db.set_value(IMPORT, doc.name, "heartbeat", add_to_date(now_datetime(), minutes=-10), update_modified=False)
+	frappe.db.set_value(
+		IMPORT, doc.name, "heartbeat", add_to_date(now_datetime(), minutes=-10), update_modified=False
+	)
 	frappe.db.commit()
 	jobs.resume_stalled_imports()
 	assert _state(doc.name).status == "Queued"
@@ -98,7 +106,9 @@ def test_killed_worker_is_resumed_without_duplicates_or_losses(cleanup):
 			os.killpg(worker.pid, signal.SIGKILL)
 	assert final.status == "Completed", final
 	assert (final.rows_read, final.created_count, final.failed_count) == (ROWS, ROWS, 0)
-	names = frappe.get_all("Opportunity", filters={"opportunity_name": ("like", f"{tag} %")}, pluck="opportunity_name")
+	names = frappe.get_all(
+		"Opportunity", filters={"opportunity_name": ("like", f"{tag} %")}, pluck="opportunity_name"
+	)
 	assert len(names) == ROWS and len(set(names)) == ROWS
 	assert frappe.db.count("Opportunity Import Batch", {"import_run": doc.name}) >= 2
 

@@ -14,10 +14,17 @@ def _check_import_rights(doc=None):
 	for ptype in ("import", "create"):
 		if not frappe.has_permission("Opportunity", ptype):
 			frappe.throw(
-				_("You need {0} permission on Opportunity to import.").format(_(ptype)), exc=frappe.PermissionError
+				_("You need {0} permission on Opportunity to import.").format(_(ptype)),
+				exc=frappe.PermissionError,
 			)
-	if doc is not None and doc.duplicate_policy in ("Overwrite", "Merge") and not frappe.has_permission("Opportunity", "write"):
-		frappe.throw(_("Overwrite and Merge need write permission on Opportunity."), exc=frappe.PermissionError)
+	if (
+		doc is not None
+		and doc.duplicate_policy in ("Overwrite", "Merge")
+		and not frappe.has_permission("Opportunity", "write")
+	):
+		frappe.throw(
+			_("Overwrite and Merge need write permission on Opportunity."), exc=frappe.PermissionError
+		)
 	if doc is not None and doc.file_kind == "VCF" and not frappe.has_permission("Contact", "create"):
 		frappe.throw(_("Importing vCards needs create permission on Contact."), exc=frappe.PermissionError)
 
@@ -66,7 +73,18 @@ def undo_import(import_name: str) -> dict:
 @frappe.whitelist(methods=["GET", "POST"])
 def get_import_status(import_name: str) -> dict:
 	doc = _get_import(import_name, "read")
-	fields = ("status", "total_rows", "rows_read", "created_count", "updated_count", "skipped_count", "failed_count", "failed_rows_file", "error", "undo_report")
+	fields = (
+		"status",
+		"total_rows",
+		"rows_read",
+		"created_count",
+		"updated_count",
+		"skipped_count",
+		"failed_count",
+		"failed_rows_file",
+		"error",
+		"undo_report",
+	)
 	state = {f: doc.get(f) for f in fields}
 	state["job_alive"] = jobs.job_is_alive(doc.name) if doc.status in ("Queued", "Running") else False
 	return state

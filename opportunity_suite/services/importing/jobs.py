@@ -14,7 +14,12 @@ from frappe.utils import add_to_date, now_datetime
 
 from opportunity_suite.services.importing import mapping
 from opportunity_suite.services.importing.readers import FileRows, detect_encoding, file_kind
-from opportunity_suite.services.importing.runner import FAILED_REASON_HEADER, IMPORT_DOCTYPE, ImportRun, Superseded
+from opportunity_suite.services.importing.runner import (
+	FAILED_REASON_HEADER,
+	IMPORT_DOCTYPE,
+	ImportRun,
+	Superseded,
+)
 
 JOB_PREFIX = "opportunity_import::"
 STALL_AFTER_SECONDS = 120
@@ -68,11 +73,22 @@ def prepare(doc) -> dict:
 		for column in mapping.auto_match(headers, template_columns):
 			if column["header"] == FAILED_REASON_HEADER:
 				column.update(fieldname=None, ignore=1)
-			sample = next((r[column["column_no"] - 1] for r in preview if len(r) >= column["column_no"] and r[column["column_no"] - 1] not in (None, "")), "")
+			sample = next(
+				(
+					r[column["column_no"] - 1]
+					for r in preview
+					if len(r) >= column["column_no"] and r[column["column_no"] - 1] not in (None, "")
+				),
+				"",
+			)
 			column["sample"] = str(sample)[:140]
 			doc.append("columns", column)
 	doc.save()
-	return {"headers": headers, "preview": [[_json_safe(v) for v in r] for r in preview], "kind": doc.file_kind}
+	return {
+		"headers": headers,
+		"preview": [[_json_safe(v) for v in r] for r in preview],
+		"kind": doc.file_kind,
+	}
 
 
 def _json_safe(value):
@@ -90,7 +106,10 @@ def save_template(doc, template_name: str) -> str:
 		template.set(field, doc.get(field))
 	template.set(
 		"columns",
-		[{"header": c.header, "fieldname": c.fieldname, "ignore": c.ignore, "column_no": c.column_no} for c in doc.columns],
+		[
+			{"header": c.header, "fieldname": c.fieldname, "ignore": c.ignore, "column_no": c.column_no}
+			for c in doc.columns
+		],
 	)
 	template.save() if not template.is_new() else template.insert()
 	return template.name
@@ -116,9 +135,23 @@ def start(doc, enqueue: bool = True) -> str:
 def _enqueue(import_name: str, reset: bool = False, enqueue: bool = True) -> str:
 	token = frappe.generate_hash(length=16)
 	run_job_id = job_id(import_name, token)
-	updates = {"status": "Queued", "run_token": token, "job_id": run_job_id, "error": None, "heartbeat": now_datetime()}
+	updates = {
+		"status": "Queued",
+		"run_token": token,
+		"job_id": run_job_id,
+		"error": None,
+		"heartbeat": now_datetime(),
+	}
 	if reset:
-		updates.update(checkpoint=0, total_rows=0, rows_read=0, created_count=0, updated_count=0, skipped_count=0, failed_count=0)
+		updates.update(
+			checkpoint=0,
+			total_rows=0,
+			rows_read=0,
+			created_count=0,
+			updated_count=0,
+			skipped_count=0,
+			failed_count=0,
+		)
 	frappe.db.set_value(IMPORT_DOCTYPE, import_name, updates, update_modified=False)
 	if not enqueue:
 		return token
@@ -142,13 +175,21 @@ def run_import_job(import_name: str, run_token: str | None = None, batch_size: i
 		run.run()
 	except (Superseded, frappe.DoesNotExistError) as e:
 		frappe.db.rollback()  # taken over by a resumed run, or the import was deleted meanwhile
-		frappe.logger("opportunity_import").info(f"{import_name}: run {run_token} stopped: {e!r}", exc_info=True)
+		frappe.logger("opportunity_import").info(
+			f"{import_name}: run {run_token} stopped: {e!r}", exc_info=True
+		)
 	except Exception as e:
 		frappe.db.rollback()
 		message = frappe.utils.strip_html(str(e)) or repr(e)
 		frappe.clear_last_message()
-		frappe.log_error(title=_("Opportunity Import {0} failed").format(import_name), reference_doctype=IMPORT_DOCTYPE, reference_name=import_name)
-		frappe.db.set_value(IMPORT_DOCTYPE, import_name, {"status": "Failed", "error": message[:2000]}, update_modified=False)
+		frappe.log_error(
+			title=_("Opportunity Import {0} failed").format(import_name),
+			reference_doctype=IMPORT_DOCTYPE,
+			reference_name=import_name,
+		)
+		frappe.db.set_value(
+			IMPORT_DOCTYPE, import_name, {"status": "Failed", "error": message[:2000]}, update_modified=False
+		)
 		frappe.db.commit()
 
 
@@ -169,7 +210,9 @@ def job_is_alive(import_name: str) -> bool:
 	worker_name = job.worker_name
 	if not worker_name:
 		return True
-	worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name, connection=get_redis_conn())
+	worker = Worker.find_by_key(
+		Worker.redis_worker_namespace_prefix + worker_name, connection=get_redis_conn()
+	)
 	if not worker:
 		return False
 	if worker.hostname == socket.gethostname() and worker.pid:
@@ -184,7 +227,10 @@ def job_is_alive(import_name: str) -> bool:
 
 def resume(doc) -> str:
 	if doc.status not in ("Running", "Queued"):
-		frappe.throw(_("Only an import left Running can be resumed (this one is {0}).").format(_(doc.status)), exc=ImportStateError)
+		frappe.throw(
+			_("Only an import left Running can be resumed (this one is {0}).").format(_(doc.status)),
+			exc=ImportStateError,
+		)
 	if job_is_alive(doc.name):
 		frappe.throw(_("This import is still running."), exc=ImportStateError)
 	_forget_dead_job(doc.name)

@@ -116,9 +116,13 @@ def validate_columns(columns: list, headers: list[str]) -> dict[int, str]:
 	if undecided:
 		problems.append(_("Map or ignore these columns: {0}").format(", ".join(undecided)))
 	if unknown:
-		problems.append(_("These columns point at fields Opportunity doesn't have: {0}").format(", ".join(unknown)))
+		problems.append(
+			_("These columns point at fields Opportunity doesn't have: {0}").format(", ".join(unknown))
+		)
 	if duplicates:
-		problems.append(_("Two columns can't fill the same field (ignore one): {0}").format("; ".join(duplicates)))
+		problems.append(
+			_("Two columns can't fill the same field (ignore one): {0}").format("; ".join(duplicates))
+		)
 	if problems:
 		frappe.throw("<br>".join(problems), exc=MappingError, title=_("Column map incomplete"))
 	return mapped

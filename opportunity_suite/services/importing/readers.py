@@ -7,7 +7,6 @@ header row. Files are opened through their File document, never from a path a us
 import codecs
 import csv
 import datetime
-import io
 from collections.abc import Iterator
 
 import frappe
@@ -29,7 +28,8 @@ def file_kind(file_name: str) -> str:
 	kinds = {"csv": "CSV", "txt": "CSV", "tsv": "CSV", "xlsx": "XLSX", "vcf": "VCF", "vcard": "VCF"}
 	if extension not in kinds:
 		frappe.throw(
-			_("Unsupported file type .{0}: use a CSV, XLSX or VCF file.").format(extension), exc=ImportFileError
+			_("Unsupported file type .{0}: use a CSV, XLSX or VCF file.").format(extension),
+			exc=ImportFileError,
 		)
 	return kinds[extension]
 
@@ -105,7 +105,13 @@ def check_decodes(path: str, encoding: str):
 					_(
 						"The file is not valid {0}: the byte 0x{1} on line {2} (byte {3}) does not decode. "
 						"Choose the file's encoding (suggested: {4}) and start again."
-					).format(encoding.replace("utf-8-sig", "UTF-8"), "%02X" % e.object[e.start], line, bad + 1, detect_encoding(path)),
+					).format(
+						encoding.replace("utf-8-sig", "UTF-8"),
+						"%02X" % e.object[e.start],
+						line,
+						bad + 1,
+						detect_encoding(path),
+					),
 					exc=ImportFileError,
 					title=_("Encoding error"),
 				)
@@ -163,11 +169,11 @@ def iter_csv(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int, li
 	with open(path, encoding=encoding, newline="") as f:
 		reader = csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
 		try:
-			for row_no, row in enumerate(reader, start=1):
-				yield row_no, row
+			yield from enumerate(reader, start=1)
 		except csv.Error as e:
 			frappe.throw(
-				_("The CSV file is malformed near line {0}: {1}").format(reader.line_num, e), exc=ImportFileError
+				_("The CSV file is malformed near line {0}: {1}").format(reader.line_num, e),
+				exc=ImportFileError,
 			)
 
 
@@ -191,7 +197,9 @@ def iter_xlsx(path: str, sheet_name: str | None = None) -> Iterator[tuple[int, l
 		if sheet_name:
 			if sheet_name not in workbook.sheetnames:
 				frappe.throw(
-					_("The workbook has no sheet {0} (it has: {1}).").format(sheet_name, ", ".join(workbook.sheetnames)),
+					_("The workbook has no sheet {0} (it has: {1}).").format(
+						sheet_name, ", ".join(workbook.sheetnames)
+					),
 					exc=ImportFileError,
 				)
 			sheet = workbook[sheet_name]
@@ -209,7 +217,14 @@ def iter_xlsx(path: str, sheet_name: str | None = None) -> Iterator[tuple[int, l
 class FileRows:
 	"""The rows of one import file with its settings: header first, then data rows."""
 
-	def __init__(self, file_url: str, kind: str | None = None, encoding: str | None = None, delimiter=None, sheet_name=None):
+	def __init__(
+		self,
+		file_url: str,
+		kind: str | None = None,
+		encoding: str | None = None,
+		delimiter=None,
+		sheet_name=None,
+	):
 		self.path = file_path(file_url)
 		self.kind = kind or file_kind(file_url)
 		self.encoding = normalise_encoding(encoding) if self.kind != "XLSX" else None

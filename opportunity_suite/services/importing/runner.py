@@ -64,7 +64,9 @@ class ImportRun:
 
 	def prepare(self):
 		doc = self.doc
-		self.file = FileRows(doc.import_file, doc.file_kind or None, doc.encoding, doc.delimiter, doc.sheet_name)
+		self.file = FileRows(
+			doc.import_file, doc.file_kind or None, doc.encoding, doc.delimiter, doc.sheet_name
+		)
 		self.kind = self.file.kind
 		self.file.check()  # a byte that doesn't decode stops here, before any write
 		self.headers = self.file.headers()
@@ -80,7 +82,9 @@ class ImportRun:
 		self.policy = doc.duplicate_policy or "None"
 		if self.policy not in POLICIES:
 			frappe.throw(_("Unknown duplicate policy {0}.").format(self.policy))
-		self.match_fields = [f.strip() for f in (doc.match_fields or "").replace("\n", ",").split(",") if f.strip()]
+		self.match_fields = [
+			f.strip() for f in (doc.match_fields or "").replace("\n", ",").split(",") if f.strip()
+		]
 		if self.policy != "None":
 			if not self.match_fields:
 				frappe.throw(_("Choose the fields that identify a duplicate (Match On)."))
@@ -91,11 +95,14 @@ class ImportRun:
 		self.number_fields = [
 			df.fieldname
 			for df in self.meta.fields
-			if df.fieldtype in ("Int", "Check", "Float", "Currency", "Percent", "Rating") and df.fieldname in self.insert_fields
+			if df.fieldtype in ("Int", "Check", "Float", "Currency", "Percent", "Rating")
+			and df.fieldname in self.insert_fields
 		]
 		self.template = self._new_record_template()
 		self.user_permissions = self._link_restrictions()
-		self.has_organization = self.meta.has_field("organization") and frappe.db.exists("DocType", "Organization")
+		self.has_organization = self.meta.has_field("organization") and frappe.db.exists(
+			"DocType", "Organization"
+		)
 		self.has_contact_field = self.meta.has_field("contact")
 		self.series_prefix, self.series_digits = self._series()
 		self.global_search_fields = self.meta.get_global_search_fields()
@@ -151,7 +158,11 @@ class ImportRun:
 			return {}
 		restrictions = {}
 		for doctype, entries in (get_user_permissions(self.user) or {}).items():
-			allowed = {e.get("doc") for e in entries if not e.get("applicable_for") or e.get("applicable_for") == DOCTYPE}
+			allowed = {
+				e.get("doc")
+				for e in entries
+				if not e.get("applicable_for") or e.get("applicable_for") == DOCTYPE
+			}
 			if allowed:
 				restrictions[doctype] = allowed
 		return restrictions
@@ -244,7 +255,11 @@ class ImportRun:
 		all written (they go through a second connection, one batch behind): write them again."""
 		names = []
 		for last in frappe.get_all(
-			BATCH_DOCTYPE, filters={"import_run": self.name}, fields=["created_records", "before_images"], order_by="last_row desc", limit=2
+			BATCH_DOCTYPE,
+			filters={"import_run": self.name},
+			fields=["created_records", "before_images"],
+			order_by="last_row desc",
+			limit=2,
 		):
 			names += json.loads(last.created_records or "{}").get(DOCTYPE, [])
 			names += [image["name"] for image in json.loads(last.before_images or "[]")]
@@ -254,7 +269,9 @@ class ImportRun:
 
 	def _claim(self):
 		"""Mark the run as ours (Running), unless a later resume took it over."""
-		current = frappe.db.get_value(IMPORT_DOCTYPE, self.name, ["run_token", "status"], as_dict=True, for_update=True)
+		current = frappe.db.get_value(
+			IMPORT_DOCTYPE, self.name, ["run_token", "status"], as_dict=True, for_update=True
+		)
 		if self.run_token and current.run_token != self.run_token:
 			raise Superseded
 		if current.status not in ("Queued", "Running"):
@@ -262,7 +279,12 @@ class ImportRun:
 		frappe.db.set_value(
 			IMPORT_DOCTYPE,
 			self.name,
-			{"status": "Running", "heartbeat": now_datetime(), "started_on": self.doc.started_on or now_datetime(), "error": None},
+			{
+				"status": "Running",
+				"heartbeat": now_datetime(),
+				"started_on": self.doc.started_on or now_datetime(),
+				"error": None,
+			},
 			update_modified=False,
 		)
 		frappe.db.commit()
@@ -323,7 +345,9 @@ class ImportRun:
 				"updated_count": result.updated,
 				"skipped_count": result.skipped,
 				"failed_count": len(result.failed),
-				"created_records": frappe.as_json({"modified": result.modified, **result.created_records}, indent=None),
+				"created_records": frappe.as_json(
+					{"modified": result.modified, **result.created_records}, indent=None
+				),
 				"before_images": frappe.as_json(result.before_images, indent=None),
 				"failed_rows": frappe.as_json(result.failed, indent=None),
 			}
@@ -452,9 +476,20 @@ class BatchWriter:
 		emails = [r["_card"]["Email"] for _n, _row, r in parsed if r["_card"].get("Email")]
 		by_email = {}
 		if emails:
-			for row in frappe.get_all("Contact Email", filters={"email_id": ("in", emails), "parenttype": "Contact"}, fields=["parent", "email_id"]):
+			for row in frappe.get_all(
+				"Contact Email",
+				filters={"email_id": ("in", emails), "parenttype": "Contact"},
+				fields=["parent", "email_id"],
+			):
 				by_email.setdefault(values.match_key(row.email_id), row.parent)
-		orgs = self.ensure_organizations({r["_card"]["Organization"] for _n, _row, r in parsed if r["_card"].get("Organization")}, force=True) if run.has_organization else {}
+		orgs = (
+			self.ensure_organizations(
+				{r["_card"]["Organization"] for _n, _row, r in parsed if r["_card"].get("Organization")},
+				force=True,
+			)
+			if run.has_organization
+			else {}
+		)
 		out = []
 		for row_no, row, record in parsed:
 			card = record.pop("_card")
@@ -489,7 +524,9 @@ class BatchWriter:
 					*([{"phone": card["Phone"], "is_primary_phone": 1}] if card.get("Phone") else []),
 					*([{"phone": card["Mobile"], "is_primary_mobile_no": 1}] if card.get("Mobile") else []),
 				],
-				"links": [{"link_doctype": "Organization", "link_name": organization}] if organization else [],
+				"links": [{"link_doctype": "Organization", "link_name": organization}]
+				if organization
+				else [],
 			}
 		)
 		for email in filter(None, (e.strip() for e in (card.get("Other Emails") or "").split(","))):
@@ -511,7 +548,9 @@ class BatchWriter:
 		for row in frappe.get_all(
 			"Organization", filters={"name": ("in", list(names))}, fields=["name", "organization_name"]
 		) + frappe.get_all(
-			"Organization", filters={"organization_name": ("in", list(names))}, fields=["name", "organization_name"]
+			"Organization",
+			filters={"organization_name": ("in", list(names))},
+			fields=["name", "organization_name"],
 		):
 			found.setdefault(values.match_key(row.name), row.name)
 			found.setdefault(values.match_key(row.organization_name), row.name)
@@ -553,7 +592,9 @@ class BatchWriter:
 				if not name:
 					errors.append(_("{0} {1} not found").format(_(link_doctype), value))
 				elif link_doctype in run.user_permissions and name not in run.user_permissions[link_doctype]:
-					errors.append(_("{0} {1} is not permitted by your user permissions").format(_(link_doctype), name))
+					errors.append(
+						_("{0} {1} is not permitted by your user permissions").format(_(link_doctype), name)
+					)
 				else:
 					record[fieldname] = name
 			if errors:
@@ -649,7 +690,7 @@ class BatchWriter:
 	def insert_new(self, groups: list[list]):
 		docs, origins = [], []
 		for group in groups:
-			row_no, row, record = group[0]
+			record = group[0][2]
 			try:
 				docs.append(self.build_new(record))
 				origins.append(group)
@@ -697,7 +738,9 @@ class BatchWriter:
 		fields = self.run.global_search_fields
 		entries = []
 		for doc in docs:
-			content = [get_formatted_value(doc.get(df.fieldname), df) for df in fields if doc.get(df.fieldname)]
+			content = [
+				get_formatted_value(doc.get(df.fieldname), df) for df in fields if doc.get(df.fieldname)
+			]
 			if content:
 				entries.append(
 					(DOCTYPE, doc.name, " ||| ".join(content), 0, cstr(doc.opportunity_name)[:140], "")
@@ -730,7 +773,12 @@ class BatchWriter:
 				for row_no, row, _r in contributions:
 					self.fail(row_no, row, str(e))
 				continue
-			changed = {f: doc.get(f) for f in run.insert_fields if f not in ("name", "creation", "owner", "modified", "modified_by") and _differs(doc.get(f), before.get(f))}
+			changed = {
+				f: doc.get(f)
+				for f in run.insert_fields
+				if f not in ("name", "creation", "owner", "modified", "modified_by")
+				and _differs(doc.get(f), before.get(f))
+			}
 			if changed:
 				image = {f: _plain(before.get(f)) for f in changed}
 				image.update(modified=_plain(before.modified), modified_by=before.modified_by)
@@ -746,7 +794,9 @@ class BatchWriter:
 					for row_no, row, _r in contributions:
 						self.fail(row_no, row, _("Could not be saved: {0}").format(e))
 					continue
-				self.result.before_images.append({"name": name, "modified_after": str(self.now), "before": image})
+				self.result.before_images.append(
+					{"name": name, "modified_after": str(self.now), "before": image}
+				)
 				doc.name = name
 				self.add_global_search([doc])
 				self.result.written.append(doc)
@@ -891,7 +941,7 @@ class GlobalSearchWriter:
 			if connection:
 				connection.close()
 
-	def submit(self, entries: list[tuple]) -> "threading.Event":
+	def submit(self, entries: list[tuple]):
 		import threading
 
 		done = threading.Event()
@@ -947,7 +997,11 @@ def write_failed_rows_file(import_name: str, headers: list[str]) -> str:
 			writer.writerow([*cells[: len(headers)], reason])
 	for old in frappe.get_all(
 		"File",
-		filters={"attached_to_doctype": IMPORT_DOCTYPE, "attached_to_name": import_name, "attached_to_field": "failed_rows_file"},
+		filters={
+			"attached_to_doctype": IMPORT_DOCTYPE,
+			"attached_to_name": import_name,
+			"attached_to_field": "failed_rows_file",
+		},
 		pluck="name",
 	):
 		frappe.delete_doc("File", old, ignore_permissions=True)

@@ -19,7 +19,11 @@ class UndoError(frappe.ValidationError):
 
 def can_undo(doc) -> bool:
 	user = frappe.session.user
-	return user == doc.owner or user == "Administrator" or bool({"Sales Manager", "System Manager"} & set(frappe.get_roles(user)))
+	return (
+		user == doc.owner
+		or user == "Administrator"
+		or bool({"Sales Manager", "System Manager"} & set(frappe.get_roles(user)))
+	)
 
 
 def undo(doc) -> dict:
@@ -40,11 +44,16 @@ def undo(doc) -> dict:
 		_delete_created(json.loads(batch.created_records or "{}"), report)
 	summary = _("Deleted {0}, restored {1}.").format(report["deleted"], report["restored"])
 	if report["changed_since"]:
-		summary += " " + _("Changed since the import, left alone: {0}").format(", ".join(report["changed_since"][:200]))
+		summary += " " + _("Changed since the import, left alone: {0}").format(
+			", ".join(report["changed_since"][:200])
+		)
 	if report["kept"]:
 		summary += " " + _("Still in use, kept: {0}").format(", ".join(report["kept"][:200]))
 	frappe.db.set_value(
-		IMPORT_DOCTYPE, doc.name, {"status": "Undone", "undo_report": summary, "finished_on": now_datetime()}, update_modified=False
+		IMPORT_DOCTYPE,
+		doc.name,
+		{"status": "Undone", "undo_report": summary, "finished_on": now_datetime()},
+		update_modified=False,
 	)
 	report["summary"] = summary
 	return report
@@ -54,7 +63,12 @@ def _restore(images: list[dict], report: dict):
 	if not images:
 		return
 	current = dict(
-		frappe.get_all(DOCTYPE, filters={"name": ("in", [i["name"] for i in images])}, fields=["name", "modified"], as_list=True)
+		frappe.get_all(
+			DOCTYPE,
+			filters={"name": ("in", [i["name"] for i in images])},
+			fields=["name", "modified"],
+			as_list=True,
+		)
 	)
 	for image in reversed(images):
 		name = image["name"]
@@ -72,7 +86,9 @@ def _delete_created(created: dict, report: dict):
 	stamp = created.pop("modified", None)
 	names = created.get(DOCTYPE) or []
 	if names:
-		rows = frappe.get_all(DOCTYPE, filters={"name": ("in", names)}, fields=["name", "modified"], as_list=True)
+		rows = frappe.get_all(
+			DOCTYPE, filters={"name": ("in", names)}, fields=["name", "modified"], as_list=True
+		)
 		unchanged = [name for name, modified in rows if cstr(modified) == stamp]
 		report["changed_since"].extend(name for name, modified in rows if cstr(modified) != stamp)
 		for start in range(0, len(unchanged), 1000):

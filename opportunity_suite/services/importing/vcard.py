@@ -189,5 +189,4 @@ def iter_rows(path: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
 	"""Row 1 is the header (`COLUMNS`), then one row per card."""
 	yield 1, list(COLUMNS)
 	with open(path, encoding=encoding, newline="") as f:
-		for row_no, row in enumerate(iter_cards(f), start=2):
-			yield row_no, row
+		yield from enumerate(iter_cards(f), start=2)
