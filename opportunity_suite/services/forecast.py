@@ -98,15 +98,17 @@ def compute_amounts(doc):
 		doc.exchange_rate = 1
 	elif flt(doc.exchange_rate) <= 0:
 		frappe.throw(
-			_("Exchange Rate must be greater than 0 for an amount in {0} (the default currency is {1}).").format(
-				doc.currency, settings.default_currency
-			),
+			_(
+				"Exchange Rate must be greater than 0 for an amount in {0} (the default currency is {1})."
+			).format(doc.currency, settings.default_currency),
 			exc=ExchangeRateError,
 		)
 	precision = currency_precision()
 	doc.base_amount = flt(flt(doc.amount) * flt(doc.exchange_rate), precision)
 	if settings.enabled:
-		doc.forecast_amount, doc.base_forecast_amount = forecast_values(doc, get_compiled_formula(), precision)
+		doc.forecast_amount, doc.base_forecast_amount = forecast_values(
+			doc, get_compiled_formula(), precision
+		)
 
 
 # ---------------------------------------------------------------- bulk recompute
@@ -128,7 +130,13 @@ def enqueue_recompute() -> str:
 def _iter_batches(fields: Iterable[str], batch_size: int):
 	"""Opportunities in name order, a batch at a time (keyset pagination: no OFFSET)."""
 	table = frappe.qb.DocType(DOCTYPE)
-	columns = [table.name, table.currency, table.exchange_rate, table.forecast_amount, table.base_forecast_amount]
+	columns = [
+		table.name,
+		table.currency,
+		table.exchange_rate,
+		table.forecast_amount,
+		table.base_forecast_amount,
+	]
 	columns += [table[f] for f in sorted(set(fields) - {"exchange_rate"})]
 	last = ""
 	while True:

@@ -91,7 +91,9 @@ def compile_formula(text: str, allowed_fields: set[str] | frozenset[str]) -> Com
 	if not text:
 		raise FormulaError(_("The forecast formula is empty."))
 	if len(text) > MAX_FORMULA_LENGTH:
-		raise FormulaError(_("The forecast formula is longer than {0} characters.").format(MAX_FORMULA_LENGTH))
+		raise FormulaError(
+			_("The forecast formula is longer than {0} characters.").format(MAX_FORMULA_LENGTH)
+		)
 	try:
 		tree = ast.parse(text, mode="eval")
 	except SyntaxError as e:
@@ -140,9 +142,9 @@ def _compile(node: ast.AST, allowed: set[str] | frozenset[str], used: set[str], 
 			raise FormulaError(_("{0} is a function: call it with parentheses, like {0}(a, b).").format(name))
 		if name not in allowed:
 			raise FormulaError(
-				_("Unknown name {0} in the forecast formula. Use the opportunity's number fields: {1}.").format(
-					name, ", ".join(sorted(allowed))
-				)
+				_(
+					"Unknown name {0} in the forecast formula. Use the opportunity's number fields: {1}."
+				).format(name, ", ".join(sorted(allowed)))
 			)
 		used.add(name)
 		return lambda values: values[name]
@@ -186,7 +188,7 @@ def _compile(node: ast.AST, allowed: set[str] | frozenset[str], used: set[str], 
 	if isinstance(node, ast.Attribute):
 		raise FormulaError(_("Attribute access (.) is not allowed in the forecast formula."))
 	raise FormulaError(
-		_("{0} is not allowed in the forecast formula: use numbers, number fields, + - * / and parentheses.").format(
-			type(node).__name__
-		)
+		_(
+			"{0} is not allowed in the forecast formula: use numbers, number fields, + - * / and parentheses."
+		).format(type(node).__name__)
 	)

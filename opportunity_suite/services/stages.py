@@ -59,7 +59,9 @@ def apply_stage(doc, before=None):
 	- clearing `probability_is_manual` takes the stage's default again."""
 	stage = get_stage(doc.sales_stage)
 	if not stage:
-		frappe.throw(_("Sales Stage {0} does not exist.").format(frappe.bold(doc.sales_stage)), exc=StageError)
+		frappe.throw(
+			_("Sales Stage {0} does not exist.").format(frappe.bold(doc.sales_stage)), exc=StageError
+		)
 	stage_changed = before is None or before.sales_stage != doc.sales_stage
 	if stage.disabled and stage_changed:
 		frappe.throw(

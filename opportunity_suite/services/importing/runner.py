@@ -471,7 +471,8 @@ class BatchWriter:
 		return record
 
 	def make_contacts(self, parsed):
-		"""Each card's Contact (matched by email, else by full name) and its Organization (from ORG)."""
+		"""Each card's Contact (matched by email; without one, by full name and company) and its
+		Organization (from ORG)."""
 		run = self.run
 		emails = [r["_card"]["Email"] for _n, _row, r in parsed if r["_card"].get("Email")]
 		by_email = {}
@@ -494,9 +495,17 @@ class BatchWriter:
 		for row_no, row, record in parsed:
 			card = record.pop("_card")
 			try:
-				contact = by_email.get(values.match_key(card.get("Email"))) if card.get("Email") else None
-				if not contact and card.get("Full Name"):
-					contact = frappe.db.get_value("Contact", {"full_name": card["Full Name"]}, "name")
+				if card.get("Email"):  # the same person is the same email address
+					contact = by_email.get(values.match_key(card["Email"]))
+				else:  # no email: the same full name at the same company
+					contact = frappe.db.get_value(
+						"Contact",
+						{
+							"full_name": card.get("Full Name") or "",
+							"company_name": card.get("Organization") or "",
+						},
+						"name",
+					)
 				if not contact:
 					contact = self.create_contact(card, orgs.get(values.match_key(card.get("Organization"))))
 					if card.get("Email"):
