@@ -7,6 +7,7 @@ import json
 import frappe
 from frappe import _
 from frappe.utils import cstr, now_datetime
+from frappe.utils.global_search import update_global_search
 
 from opportunity_suite.services.importing.runner import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
 
@@ -79,6 +80,7 @@ def _restore(images: list[dict], report: dict):
 			continue
 		frappe.db.set_value(DOCTYPE, name, image["before"], update_modified=False)
 		current[name] = image["before"].get("modified")
+		update_global_search(frappe.get_doc(DOCTYPE, name))  # as a save does (Frappe's search queue)
 		report["restored"] += 1
 
 
