@@ -34,9 +34,12 @@ doc_events = {
 }
 
 scheduler_events = {
+	# scheduled alert rules
 	"cron": {
 		"*/5 * * * *": ["opportunity_suite.services.alerts.run_scheduled_rules"],
 	},
+	# Opportunity Import's watchdog: resume runs left Running by a killed worker
+	"all": ["opportunity_suite.services.importing.jobs.resume_stalled_imports"],
 }
 
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
@@ -68,8 +71,13 @@ global_search_doctypes = {
 	]
 }
 
-# Frappe's unassign clears a field named assigned_to whoever is removed; ours puts back who is still assigned
 override_whitelisted_methods = {
+	# Frappe's four export paths, wrapped to neutralise spreadsheet formulas in the app's data
+	"frappe.desk.reportview.export_query": "opportunity_suite.api.exporting.export_query",
+	"frappe.desk.query_report.export_query": "opportunity_suite.api.exporting.export_report",
+	"frappe.core.doctype.data_import.data_import.download_template": "opportunity_suite.api.exporting.download_template",
+	"frappe.core.doctype.data_export.exporter.export_data": "opportunity_suite.api.exporting.export_data",
+	# Frappe's unassign clears a field named assigned_to whoever is removed; ours puts back who is still assigned
 	"frappe.desk.form.assign_to.remove": "opportunity_suite.api.assignment.remove",
 	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",
 	"frappe.desk.form.assign_to.remove_multiple": "opportunity_suite.api.assignment.remove_multiple",

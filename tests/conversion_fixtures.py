@@ -116,4 +116,3 @@ def delete_custom_field(name: str):
 	frappe.db.commit()
 	if doctype:
 		frappe.clear_cache(doctype=doctype)
-

@@ -64,7 +64,12 @@ def test_lost_needs_a_reason():
 
 def test_disabled_stage_cannot_be_picked_but_stays_on_records():
 	stage = frappe.get_doc(
-		{"doctype": "Opportunity Stage", "stage_name": unique("Stage"), "default_probability": 15, "sequence": 5}
+		{
+			"doctype": "Opportunity Stage",
+			"stage_name": unique("Stage"),
+			"default_probability": 15,
+			"sequence": 5,
+		}
 	).insert()
 	opp = make_opportunity(sales_stage=stage.name)
 	stage.disabled = 1

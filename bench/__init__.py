@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): import and export at scale."""

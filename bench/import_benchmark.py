@@ -1,0 +1,257 @@
+"""Import benchmark: Opportunity Import vs Frappe's Data Import, in one run.
+
+Builds a realistic 100,000-row CSV (and a 20,000-card VCF), imports the CSV with Opportunity Import
+through a real `bench worker` on the `long` queue (timed from enqueue to Completed, with the worker's
+peak memory), imports a 10,000-row slice of the same rows with Frappe's Data Import, and prints rows/s
+for each and the ratio. Everything it creates is deleted afterwards (unless --keep).
+
+Run from the bench's `sites/` folder with the bench's Python:
+	../env/bin/python /path/to/opportunity_suite/bench/import_benchmark.py --site test.opportunity.localhost
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+APP_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(APP_ROOT))
+
+import frappe  # noqa: E402
+
+from bench.data import write_csv, write_vcf  # noqa: E402
+
+
+def connect(site: str):
+	frappe.init(site=site, sites_path=".")
+	frappe.connect()
+	frappe.set_user("Administrator")
+
+
+def new_file(path: str) -> str:
+	file = frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": os.path.basename(path),
+			"content": Path(path).read_bytes(),
+			"is_private": 1,
+		}
+	).insert()
+	return file.file_url
+
+
+class PeakMemory:
+	"""Samples the RSS of a process tree (the worker and its work horse) every 50 ms."""
+
+	def __init__(self, pid: int):
+		import psutil
+
+		self.root = psutil.Process(pid)
+		self.peak = 0
+		self.running = True
+		self.thread = threading.Thread(target=self._sample, daemon=True)
+		self.thread.start()
+
+	def _sample(self):
+		import psutil
+
+		while self.running:
+			try:
+				for process in [self.root, *self.root.children(recursive=True)]:
+					self.peak = max(self.peak, process.memory_info().rss)
+			except psutil.Error:
+				pass
+			time.sleep(0.05)
+
+	def stop(self) -> int:
+		self.running = False
+		self.thread.join()
+		return self.peak
+
+
+def start_worker(bench_dir: Path) -> subprocess.Popen:
+	return subprocess.Popen(
+		["bench", "worker", "--queue", "long"],
+		cwd=bench_dir,
+		stdout=subprocess.DEVNULL,
+		stderr=subprocess.DEVNULL,
+		start_new_session=True,
+	)
+
+
+def stop_worker(worker: subprocess.Popen):
+	import psutil
+
+	children = psutil.Process(worker.pid).children(recursive=True)
+	os.killpg(worker.pid, signal.SIGTERM)
+	for child in children:
+		try:
+			child.terminate()
+		except psutil.Error:
+			pass
+	worker.wait(timeout=60)
+
+
+def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
+	from opportunity_suite.services.importing import jobs
+
+	doc = frappe.get_doc(
+		{"doctype": "Opportunity Import", "import_file": new_file(path), **settings}
+	).insert()
+	jobs.prepare(doc)
+	frappe.db.commit()
+	worker = start_worker(bench_dir)
+	time.sleep(3)  # let the worker start before the clock does
+	memory = PeakMemory(worker.pid)
+	try:
+		started = time.perf_counter()
+		jobs.start(doc)
+		frappe.db.commit()  # enqueued here
+		while True:
+			frappe.db.rollback()
+			state = frappe.db.get_value(
+				"Opportunity Import",
+				doc.name,
+				["status", "rows_read", "created_count", "failed_count", "error"],
+				as_dict=True,
+			)
+			if state.status not in ("Queued", "Running"):
+				break
+			time.sleep(0.05)
+		elapsed = time.perf_counter() - started
+	finally:
+		peak = memory.stop()
+		stop_worker(worker)
+	return {"name": doc.name, "seconds": elapsed, "peak_rss_mb": peak / 2**20, **state}
+
+
+def data_import(path: str) -> dict:
+	doc = frappe.get_doc(
+		{"doctype": "Data Import", "reference_doctype": "Opportunity", "import_type": "Insert New Records"}
+	)
+	doc.insert()
+	doc.import_file = new_file(path)
+	doc.save()
+	frappe.db.commit()
+	frappe.flags.in_test = True  # Frappe runs Data Import inline in tests and developer mode
+	started = time.perf_counter()
+	doc.start_import()
+	elapsed = time.perf_counter() - started
+	frappe.flags.in_test = False
+	doc.reload()
+	return {"name": doc.name, "seconds": elapsed, "status": doc.status}
+
+
+def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
+	for name in import_names:
+		for batch in frappe.get_all("Opportunity Import Batch", {"import_run": name}, ["created_records"]):
+			records = json.loads(batch.created_records or "{}")
+			names = records.get("Opportunity", [])
+			for start in range(0, len(names), 5000):
+				frappe.db.delete("Opportunity", {"name": ("in", names[start : start + 5000])})
+				frappe.db.delete(
+					"__global_search", {"doctype": "Opportunity", "name": ("in", names[start : start + 5000])}
+				)
+			contacts = records.get("Contact", [])
+			for start in range(0, len(contacts), 5000):
+				chunk = contacts[start : start + 5000]
+				for child in ("Contact Email", "Contact Phone", "Dynamic Link"):
+					frappe.db.delete(child, {"parenttype": "Contact", "parent": ("in", chunk)})
+				frappe.db.delete("Contact", {"name": ("in", chunk)})
+				frappe.db.delete("__global_search", {"doctype": "Contact", "name": ("in", chunk)})
+			for record in records.get("Organization", []):
+				frappe.delete_doc("Organization", record, force=True, ignore_permissions=True)
+			frappe.db.commit()
+		frappe.db.delete("Opportunity Import Batch", {"import_run": name})
+		frappe.db.delete("Opportunity Import Column", {"parent": name})
+		frappe.db.delete("Opportunity Import", {"name": name})
+	for name in data_import_names:
+		frappe.db.delete("Data Import Log", {"data_import": name})
+		frappe.db.delete("Data Import", {"name": name})
+	opportunities = frappe.get_all("Opportunity", {"description": ("like", f"%{tag}%")}, pluck="name")
+	for start in range(0, len(opportunities), 5000):
+		frappe.db.delete("Opportunity", {"name": ("in", opportunities[start : start + 5000])})
+		frappe.db.delete(
+			"__global_search", {"doctype": "Opportunity", "name": ("in", opportunities[start : start + 5000])}
+		)
+	frappe.db.commit()
+
+
+def main():
+	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+	parser.add_argument("--site", default=os.environ.get("OS_TEST_SITE", "test.opportunity.localhost"))
+	parser.add_argument("--rows", type=int, default=100_000, help="0 to skip the CSV imports")
+	parser.add_argument("--data-import-rows", type=int, default=10_000)
+	parser.add_argument("--vcf-cards", type=int, default=20_000, help="0 to skip the vCard import")
+	parser.add_argument("--keep", action="store_true", help="keep the imported records")
+	args = parser.parse_args()
+
+	bench_dir = Path.cwd().parent
+	connect(args.site)
+	tag = frappe.generate_hash(length=8)
+	tmp = Path(tempfile.mkdtemp(prefix="os-import-bench-"))
+	csv_path = str(tmp / f"opportunities-{tag}.csv")
+	slice_path = str(tmp / f"opportunities-slice-{tag}.csv")
+	vcf_path = str(tmp / f"cards-{tag}.vcf")
+	if args.rows:
+		print(f"building {args.rows:,} rows ...", flush=True)
+		write_csv(csv_path, args.rows, description_tag=tag)
+		write_csv(slice_path, args.data_import_rows, seed=43, description_tag=tag)
+		print(f"CSV: {os.path.getsize(csv_path) / 2**20:.1f} MB", flush=True)
+
+	imports, data_imports = [], []
+	try:
+		if args.rows:
+			fast = opportunity_import(csv_path, bench_dir)
+			imports.append(fast["name"])
+			fast_rate = args.rows / fast["seconds"]
+			print(
+				f"Opportunity Import: {args.rows:,} rows enqueue→{fast['status']} in {fast['seconds']:.1f} s = "
+				f"{fast_rate:,.0f} rows/s (created {fast['created_count']:,}, failed {fast['failed_count']:,}); "
+				f"worker peak RSS {fast['peak_rss_mb']:.0f} MB",
+				flush=True,
+			)
+			slow = data_import(slice_path)
+			data_imports.append(slow["name"])
+			slow_rate = args.data_import_rows / slow["seconds"]
+			print(
+				f"Frappe Data Import: {args.data_import_rows:,} rows ({slow['status']}) in {slow['seconds']:.1f} s = "
+				f"{slow_rate:,.0f} rows/s",
+				flush=True,
+			)
+			print(f"ratio: {fast_rate / slow_rate:.1f}x", flush=True)
+
+		if args.vcf_cards:
+			write_vcf(vcf_path, args.vcf_cards)
+			cards = opportunity_import(
+				vcf_path,
+				bench_dir,
+				defaults=json.dumps(
+					{"sales_stage": "Prospecting", "expected_close_date": "2027-06-30", "description": tag}
+				),
+			)
+			imports.append(cards["name"])
+			print(
+				f"vCard import: {args.vcf_cards:,} cards → contacts + opportunities ({cards['status']}) in "
+				f"{cards['seconds']:.1f} s = {args.vcf_cards / cards['seconds']:,.0f} cards/s; "
+				f"worker peak RSS {cards['peak_rss_mb']:.0f} MB",
+				flush=True,
+			)
+		print(f"load average: {os.getloadavg()}")
+	finally:
+		if not args.keep:
+			cleanup(imports, data_imports, tag)
+		for path in (csv_path, slice_path, vcf_path):
+			if os.path.exists(path):
+				os.remove(path)
+		frappe.destroy()
+
+
+if __name__ == "__main__":
+	main()

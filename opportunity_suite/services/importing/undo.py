@@ -1,0 +1,110 @@
+"""Undo of an import run: remove what it created (opportunities, and the contacts and organizations it
+made) and restore what it overwrote or merged from the run's before-images. A record changed since the
+import is reported and left alone."""
+
+import json
+
+import frappe
+from frappe import _
+from frappe.utils import cstr, now_datetime
+from frappe.utils.global_search import update_global_search
+
+from opportunity_suite.services.importing.runner import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
+
+UNDOABLE = ("Completed", "Completed with Errors", "Failed")
+
+
+class UndoError(frappe.ValidationError):
+	pass
+
+
+def can_undo(doc) -> bool:
+	user = frappe.session.user
+	return (
+		user == doc.owner
+		or user == "Administrator"
+		or bool({"Sales Manager", "System Manager"} & set(frappe.get_roles(user)))
+	)
+
+
+def undo(doc) -> dict:
+	if not can_undo(doc):
+		frappe.throw(_("Only the import's owner or a Sales Manager can undo it."), exc=frappe.PermissionError)
+	if doc.status not in UNDOABLE:
+		frappe.throw(_("An import that is {0} can't be undone.").format(_(doc.status)), exc=UndoError)
+	frappe.db.get_value(IMPORT_DOCTYPE, doc.name, "name", for_update=True)
+	report = {"deleted": 0, "restored": 0, "changed_since": [], "kept": []}
+	batches = frappe.get_all(
+		BATCH_DOCTYPE,
+		filters={"import_run": doc.name},
+		fields=["name", "created_records", "before_images"],
+		order_by="first_row desc",
+	)
+	for batch in batches:
+		_restore(json.loads(batch.before_images or "[]"), report)
+		_delete_created(json.loads(batch.created_records or "{}"), report)
+	summary = _("Deleted {0}, restored {1}.").format(report["deleted"], report["restored"])
+	if report["changed_since"]:
+		summary += " " + _("Changed since the import, left alone: {0}").format(
+			", ".join(report["changed_since"][:200])
+		)
+	if report["kept"]:
+		summary += " " + _("Still in use, kept: {0}").format(", ".join(report["kept"][:200]))
+	frappe.db.set_value(
+		IMPORT_DOCTYPE,
+		doc.name,
+		{"status": "Undone", "undo_report": summary, "finished_on": now_datetime()},
+		update_modified=False,
+	)
+	report["summary"] = summary
+	return report
+
+
+def _restore(images: list[dict], report: dict):
+	if not images:
+		return
+	current = dict(
+		frappe.get_all(
+			DOCTYPE,
+			filters={"name": ("in", [i["name"] for i in images])},
+			fields=["name", "modified"],
+			as_list=True,
+		)
+	)
+	for image in reversed(images):
+		name = image["name"]
+		if name not in current:
+			continue
+		if cstr(current[name]) != image["modified_after"]:
+			report["changed_since"].append(name)
+			continue
+		frappe.db.set_value(DOCTYPE, name, image["before"], update_modified=False)
+		current[name] = image["before"].get("modified")
+		update_global_search(frappe.get_doc(DOCTYPE, name))  # as a save does (Frappe's search queue)
+		report["restored"] += 1
+
+
+def _delete_created(created: dict, report: dict):
+	stamp = created.pop("modified", None)
+	names = created.get(DOCTYPE) or []
+	if names:
+		rows = frappe.get_all(
+			DOCTYPE, filters={"name": ("in", names)}, fields=["name", "modified"], as_list=True
+		)
+		unchanged = [name for name, modified in rows if cstr(modified) == stamp]
+		report["changed_since"].extend(name for name, modified in rows if cstr(modified) != stamp)
+		for start in range(0, len(unchanged), 1000):
+			chunk = unchanged[start : start + 1000]
+			frappe.db.delete(DOCTYPE, {"name": ("in", chunk)})
+			frappe.db.delete("__global_search", {"doctype": DOCTYPE, "name": ("in", chunk)})
+		report["deleted"] += len(unchanged)
+	for doctype in ("Contact", "Organization"):
+		for name in created.get(doctype) or []:
+			if not frappe.db.exists(doctype, name):
+				continue
+			try:
+				frappe.delete_doc(doctype, name)
+				report["deleted"] += 1
+			except (frappe.LinkExistsError, frappe.ValidationError):
+				frappe.clear_last_message()
+				report["kept"].append(name)
