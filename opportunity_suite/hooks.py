@@ -82,3 +82,6 @@ override_whitelisted_methods = {
 	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",
 	"frappe.desk.form.assign_to.remove_multiple": "opportunity_suite.api.assignment.remove_multiple",
 }
+
+# An alert's log stays as history when its record is deleted: it must not block the deletion
+ignore_links_on_delete = ["Alert Log"]

@@ -18,6 +18,21 @@ def _pick_link(dialog, fieldname: str, value: str):
 	)
 
 
+def _type_number(dialog, fieldname: str, value: float):
+	"""Type a number as a person does (then Tab), and look that the dialog took it; a field refreshed
+	by a late server answer while typing gets typed again."""
+	field = dialog.locator(f"input[data-fieldname='{fieldname}']")
+	for _attempt in range(3):
+		field.fill(str(value))
+		field.press("Tab")
+		try:
+			dialog.page.wait_for_function(f"() => cur_dialog.get_value('{fieldname}') == {value}", timeout=5000)
+			return
+		except Exception:
+			continue
+	raise AssertionError(f"the dialog did not take {value} in {fieldname}")
+
+
 def test_quick_entry_creates_an_opportunity_with_its_forecast(desk):
 	name = "Browser deal " + frappe.generate_hash(length=6)
 	desk.goto("/app/opportunity")
@@ -30,9 +45,8 @@ def test_quick_entry_creates_an_opportunity_with_its_forecast(desk):
 	date_input = dialog.locator("input[data-fieldname='expected_close_date']")
 	date_input.fill(close)
 	dialog.locator(".modal-title").click()  # closes the date picker
-	dialog.locator("input[data-fieldname='amount']").fill("1000")
-	dialog.locator("input[data-fieldname='probability']").fill("20")
-	dialog.locator("input[data-fieldname='probability']").press("Tab")
+	_type_number(dialog, "amount", 1000)
+	_type_number(dialog, "probability", 20)
 	# a person looks before saving: the dialog holds what was typed (a slow link check can re-render it)
 	desk.wait_for_function(
 		"() => cur_dialog.get_value('amount') == 1000 && cur_dialog.get_value('probability') == 20"
