@@ -36,12 +36,44 @@ def pytest_unconfigure(config):
 	frappe.destroy()
 
 
+@pytest.fixture(scope="session")
+def outgoing_mail():
+	"""Frappe sends some notifications at once under tests (assignment emails...): give it a real SMTP
+	server on loopback and a default outgoing Email Account for the whole session."""
+	from tests.alerts_fixtures import clear_email_account_cache, make_email_account, smtp_sink
+
+	sink = smtp_sink()
+	port, _mailbox = next(sink)
+	account = make_email_account(port)
+	frappe.db.commit()
+	yield account
+	frappe.db.rollback()
+	frappe.delete_doc("Email Account", account, force=True, ignore_permissions=True)
+	frappe.db.commit()
+	clear_email_account_cache()
+	sink.close()
+
+
+def _keep_default_outgoing(account: str):
+	"""A test that made its own default account and deleted it leaves none: make ours the default again."""
+	if not frappe.db.exists("Email Account", {"default_outgoing": 1, "enable_outgoing": 1}):
+		from tests.alerts_fixtures import clear_email_account_cache
+
+		frappe.db.set_value("Email Account", account, "default_outgoing", 1)
+		frappe.db.commit()
+		clear_email_account_cache()
+
+
 @pytest.fixture(autouse=True)
-def _transaction():
+def _transaction(outgoing_mail):
 	"""Every test starts as Administrator in a fresh transaction that is rolled back afterwards."""
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
 	frappe.local.opportunity_suite_forecast = None
+	_keep_default_outgoing(outgoing_mail)
+	# as Frappe's own test runner: mails become Email Queue rows and are not sent inline, where Frappe's
+	# sending would commit the test's transaction; the SMTP end-to-end test turns sending back on
+	frappe.flags.mute_emails = True
 	yield
 	frappe.db.rollback()
 	frappe.set_user("Administrator")

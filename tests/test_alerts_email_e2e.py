@@ -32,6 +32,7 @@ def hot_deal_setup(smtp_server):
 	rule.enabled = 1
 	rule.save()
 	frappe.flags.testing_email = True
+	frappe.flags.mute_emails = False
 	try:
 		yield mailbox, manager, outsider, made
 	finally:
