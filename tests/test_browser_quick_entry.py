@@ -26,7 +26,9 @@ def _type_number(dialog, fieldname: str, value: float):
 		field.fill(str(value))
 		field.press("Tab")
 		try:
-			dialog.page.wait_for_function(f"() => cur_dialog.get_value('{fieldname}') == {value}", timeout=5000)
+			dialog.page.wait_for_function(
+				f"() => cur_dialog.get_value('{fieldname}') == {value}", timeout=5000
+			)
 			return
 		except Exception:
 			continue

@@ -88,7 +88,8 @@ def test_two_conversions_at_once_give_one_project():
 		assert frappe.get_all("Project", filters={"opportunity": opp.name}, pluck="name") == [project]
 		assert frappe.db.get_value("Opportunity", opp.name, "project") == project
 		assert frappe.db.get_value("Quote", quote.name, "project") == project
-		assert frappe.db.count("ToDo", {"reference_type": "Project", "reference_name": project}) == 1
+		# its to-do and the assignment to-do of its `assigned_to`, each once
+		assert frappe.db.count("ToDo", {"reference_type": "Project", "reference_name": project}) == 2
 		assert (
 			frappe.db.count(
 				"Comment",
