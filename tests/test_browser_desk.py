@@ -13,6 +13,7 @@ import pytest
 from frappe.utils import add_days, today
 
 from opportunity_suite.services.kanban import BOARD_NAME
+from tests.browser_helpers import pick_link, type_number
 from tests.factories import unique
 
 pytestmark = pytest.mark.browser
@@ -116,12 +117,11 @@ def test_quick_create_from_the_search_bar(desk, committed):
 	dialog = desk.locator(".modal.show .modal-dialog")
 	dialog.wait_for()
 	dialog.locator("input[data-fieldname='opportunity_name']").fill(name)
-	_pick_link(dialog, "sales_stage", "Qualification")
+	pick_link(dialog, "sales_stage", "Qualification")
 	date_input = dialog.locator("input[data-fieldname='expected_close_date']")
 	date_input.fill(_user_date(desk, add_days(today(), 10)))
 	dialog.locator(".modal-title").click()
-	dialog.locator("input[data-fieldname='amount']").fill("700")
-	dialog.locator("input[data-fieldname='amount']").press("Tab")
+	type_number(dialog, "amount", 700)
 	dialog.locator(".btn-primary", has_text="Save").click()
 	dialog.wait_for(state="hidden")
 	opp = _latest(name)

@@ -4,35 +4,9 @@ import frappe
 import pytest
 from frappe.utils import add_days, today
 
+from tests.browser_helpers import pick_link, type_number
+
 pytestmark = pytest.mark.browser
-
-
-def _pick_link(dialog, fieldname: str, value: str):
-	field = dialog.locator(f"input[data-fieldname='{fieldname}']")
-	field.click()
-	field.fill(value)
-	dialog.page.locator("[role=option]:visible", has_text=value).first.click()
-	# wait for the link's server-side check to settle before typing on
-	dialog.page.wait_for_function(
-		f"() => cur_dialog.get_value('{fieldname}') == '{value}' && !frappe.request.ajax_count"
-	)
-
-
-def _type_number(dialog, fieldname: str, value: float):
-	"""Type a number as a person does (then Tab), and look that the dialog took it; a field refreshed
-	by a late server answer while typing gets typed again."""
-	field = dialog.locator(f"input[data-fieldname='{fieldname}']")
-	for _attempt in range(3):
-		field.fill(str(value))
-		field.press("Tab")
-		try:
-			dialog.page.wait_for_function(
-				f"() => cur_dialog.get_value('{fieldname}') == {value}", timeout=5000
-			)
-			return
-		except Exception:
-			continue
-	raise AssertionError(f"the dialog did not take {value} in {fieldname}")
 
 
 def test_quick_entry_creates_an_opportunity_with_its_forecast(desk):
@@ -42,13 +16,13 @@ def test_quick_entry_creates_an_opportunity_with_its_forecast(desk):
 	dialog = desk.locator(".modal.show .modal-dialog")
 	dialog.wait_for()
 	dialog.locator("input[data-fieldname='opportunity_name']").fill(name)
-	_pick_link(dialog, "sales_stage", "Qualification")
+	pick_link(dialog, "sales_stage", "Qualification")
 	close = desk.evaluate("(d) => frappe.datetime.str_to_user(d)", add_days(today(), 20))
 	date_input = dialog.locator("input[data-fieldname='expected_close_date']")
 	date_input.fill(close)
 	dialog.locator(".modal-title").click()  # closes the date picker
-	_type_number(dialog, "amount", 1000)
-	_type_number(dialog, "probability", 20)
+	type_number(dialog, "amount", 1000)
+	type_number(dialog, "probability", 20)
 	# a person looks before saving: the dialog holds what was typed (a slow link check can re-render it)
 	desk.wait_for_function(
 		"() => cur_dialog.get_value('amount') == 1000 && cur_dialog.get_value('probability') == 20"

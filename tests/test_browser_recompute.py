@@ -21,6 +21,10 @@ def rows():
 
 
 def test_changing_the_formula_recomputes_in_the_background_with_progress(desk, worker, rows):
+	# jobs earlier tests left queued (imports, notifications) would run first on this one worker
+	from frappe.utils.background_jobs import get_queue
+
+	get_queue("long").empty()
 	desk.goto("/app/opportunity-settings")
 	desk.wait_for_function("frappe.realtime.socket && frappe.realtime.socket.connected")
 	desk.evaluate("window.__progress = []; frappe.realtime.on('progress', (d) => window.__progress.push(d))")

@@ -41,10 +41,20 @@ class RowError(Exception):
 	pass
 
 
-def _after_rows_written(docs: list[frappe._dict]):
-	"""Hook point for the alert service (`alerts_on_import` in Opportunity Settings): called after each
-	batch with the opportunities it created or changed, as plain row objects. Does nothing yet."""
-	return
+def _after_rows_written(written: list[tuple[frappe._dict, bool, dict | None]]):
+	"""Alert rules for the rows a batch committed, through the same alert service a save uses, when
+	Opportunity Settings' `alerts_on_import` is on: (row, created?, before-image of an updated row)."""
+	from opportunity_suite.services.alerts.dispatcher import alerts_on_import, run_rules_for_imported_row
+
+	if not written or not alerts_on_import():
+		return
+	for row, is_new, image in written:
+		doc = frappe.get_doc(DOCTYPE, row.name)
+		before = None
+		if image:  # the updated fields' values before the import, over the record as it is now
+			before = frappe.get_doc(doc.as_dict())
+			before.update(image)
+		run_rules_for_imported_row(doc, is_new=is_new, before=before)
 
 
 # ---------------------------------------------------------------- the run
@@ -408,7 +418,7 @@ class BatchResult:
 		self.failed: list[list] = []  # [row_no, original cells, reason]
 		self.created_records: dict[str, list[str]] = {}
 		self.before_images: list[dict] = []
-		self.written: list[frappe._dict] = []
+		self.written: list[tuple[frappe._dict, bool, dict | None]] = []  # (row, created?, before-image)
 		self.modified = None
 		self.search_pending = None
 
@@ -737,7 +747,7 @@ class BatchWriter:
 			self.result.created += 1
 			self.result.updated += len(group) - 1  # later rows of the file merged into the new record
 		self.result.created_records.setdefault(DOCTYPE, []).extend(doc.name for doc in docs)
-		self.result.written.extend(docs)
+		self.result.written.extend((doc, True, None) for doc in docs)
 
 	def add_global_search(self, docs):
 		if frappe.local.conf.get("disable_global_search") or not docs:
@@ -808,7 +818,7 @@ class BatchWriter:
 				)
 				doc.name = name
 				self.add_global_search([doc])
-				self.result.written.append(doc)
+				self.result.written.append((doc, False, image))
 			self.result.updated += len(contributions)
 
 
