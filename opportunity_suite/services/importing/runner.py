@@ -552,7 +552,13 @@ class BatchWriter:
 			contact.append("email_ids", {"email_id": email})
 		for phone in filter(None, (p.strip() for p in (card.get("Other Phones") or "").split(","))):
 			contact.append("phone_nos", {"phone": phone})
-		contact.insert()
+		# as Frappe's Data Import does: `in_import` skips per-record side trips such as the gravatar lookup
+		in_import = frappe.flags.in_import
+		frappe.flags.in_import = True
+		try:
+			contact.insert()
+		finally:
+			frappe.flags.in_import = in_import
 		self.result.created_records.setdefault("Contact", []).append(contact.name)
 		return contact.name
 
