@@ -74,11 +74,22 @@ def test_one_link_away_recipient_field(outbox):
 	assert queue_recipients(log.email_queues) == {frappe.db.get_value("User", assignee, "email")}
 
 
-def test_recipient_field_through_a_link_that_does_not_exist_yet_is_refused_clearly():
-	if frappe.get_meta("Opportunity").has_field("contact"):
-		pytest.skip("Opportunity has its contact field: covered by the field's own tests")
-	with pytest.raises(RecipientError, match="has no field"):
-		make_rule(actions=[{"action_type": "Email", "recipient_fields": "contact.email_id", "subject": "x"}])
+def test_the_primary_contact_s_email_one_link_away(outbox):
+	from tests.records_fixtures import make_contact
+
+	email = f"{frappe.generate_hash(length=8)}@buyer.example.com"
+	contact = make_contact(email=email)
+	rule = make_rule(
+		actions=[
+			{"action_type": "Email", "recipient_fields": "contact.email_id", "subject": "x", "message": "y"}
+		]
+	)
+	opportunity = make_opportunity(contact=contact.name)
+	[log] = alert_logs(rule.name, reference_name=opportunity.name)
+	assert queue_recipients(log.email_queues) == {email}
+
+
+def test_recipient_field_through_a_link_that_does_not_exist_is_refused_clearly():
 	with pytest.raises(RecipientError, match="has no field"):
 		make_rule(
 			actions=[{"action_type": "Email", "recipient_fields": "assigned_to.no_such", "subject": "x"}]
