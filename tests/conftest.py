@@ -155,9 +155,10 @@ def realtime():
 		process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def worker():
-	"""A background worker (all queues) for the test bench, as `bench start` runs it."""
+	"""A background worker (all queues) for the test bench, as `bench start` runs it, for one test only:
+	a worker left running would pick up the jobs that later tests enqueue and run by hand."""
 	process = _Process("worker", ["bench", "worker"])
 	time.sleep(3)
 	try:
