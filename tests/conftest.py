@@ -3,6 +3,7 @@ OS_BENCH_DIR and OS_TEST_SITE set. Each test runs in a transaction rolled back a
 must commit (background jobs, the browser) clean up what they made."""
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -128,8 +129,12 @@ class _Process:
 
 	def stop(self):
 		try:
-			os.killpg(self.process.pid, 15)
-			self.process.wait(timeout=30)
+			os.killpg(self.process.pid, signal.SIGTERM)
+			try:
+				self.process.wait(timeout=15)
+			except subprocess.TimeoutExpired:  # a worker finishing a job: stop it and its work horse
+				os.killpg(self.process.pid, signal.SIGKILL)
+				self.process.wait(timeout=15)
 		except ProcessLookupError:
 			pass
 		self.log.close()
