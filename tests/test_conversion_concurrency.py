@@ -1,43 +1,17 @@
 """Two conversions of one opportunity at the same moment, each on its own Frappe connection (committed data,
 cleaned up afterwards)."""
 
-import os
 import threading
-from pathlib import Path
 
 import frappe
 import pytest
 
 from opportunity_suite.api.conversion import convert_to_project
 from opportunity_suite.services.conversion import AlreadyConvertedError
+from tests.concurrency import at_once
 from tests.conversion_fixtures import add_comment, make_quote, make_todo
 from tests.factories import make_opportunity
 from tests.records_fixtures import rest_client
-
-SITE = os.environ.get("OS_TEST_SITE", "test.opportunity.localhost")
-SITES_PATH = str(
-	Path(os.environ.get("OS_BENCH_DIR", Path.home() / "opportunity-suite-bench")).expanduser() / "sites"
-)
-
-
-def _convert_in_own_connection(opportunity: str, barrier: threading.Barrier, results: list):
-	frappe.init(site=SITE, sites_path=SITES_PATH)
-	frappe.connect()
-	frappe.flags.in_test = True
-	frappe.set_user("Administrator")
-	try:
-		barrier.wait(timeout=30)
-		project = convert_to_project(opportunity)
-		frappe.db.commit()
-		results.append(("converted", project))
-	except AlreadyConvertedError as e:
-		frappe.db.rollback()
-		results.append(("refused", str(e)))
-	except Exception as e:
-		frappe.db.rollback()
-		results.append(("error", repr(e)))
-	finally:
-		frappe.destroy()
 
 
 def _cleanup(opportunity: str):
@@ -69,18 +43,8 @@ def test_two_conversions_at_once_give_one_project():
 	make_todo(opp.name, allocated_to="Administrator")
 	add_comment(opp.name, "Race me")
 	frappe.db.commit()
-	results = []
 	try:
-		barrier = threading.Barrier(2)
-		threads = [
-			threading.Thread(target=_convert_in_own_connection, args=(opp.name, barrier, results))
-			for _ in range(2)
-		]
-		for thread in threads:
-			thread.start()
-		for thread in threads:
-			thread.join(timeout=120)
-		frappe.db.rollback()  # a fresh snapshot: see what the threads committed
+		results = at_once(lambda: convert_to_project(opp.name), AlreadyConvertedError)
 		assert sorted(kind for kind, _ in results) == ["converted", "refused"], results
 		project = next(value for kind, value in results if kind == "converted")
 		refusal = next(value for kind, value in results if kind == "refused")

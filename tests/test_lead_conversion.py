@@ -1,7 +1,3 @@
-import os
-import threading
-from pathlib import Path
-
 import frappe
 import pytest
 from frappe.utils import add_days, getdate, today
@@ -12,6 +8,7 @@ from opportunity_suite.services.lead_conversion import (
 	LeadConversionError,
 	convert_lead,
 )
+from tests.concurrency import at_once
 from tests.factories import make_user, unique
 from tests.records_fixtures import delete_committed, make_contact, make_lead, make_organization, rest_client
 
@@ -166,49 +163,14 @@ def test_api_is_post_only():
 
 # ---------------------------------------------------------------- two at once, on two connections
 
-SITE = os.environ.get("OS_TEST_SITE", "test.opportunity.localhost")
-SITES_PATH = str(
-	Path(os.environ.get("OS_BENCH_DIR", Path.home() / "opportunity-suite-bench")).expanduser() / "sites"
-)
-
-
-def _convert_in_own_connection(lead: str, barrier: threading.Barrier, results: list):
-	frappe.init(site=SITE, sites_path=SITES_PATH)
-	frappe.connect()
-	frappe.flags.in_test = True
-	frappe.set_user("Administrator")
-	try:
-		barrier.wait(timeout=30)
-		name = convert_lead(lead)
-		frappe.db.commit()
-		results.append(("converted", name))
-	except AlreadyConvertedError as e:
-		frappe.db.rollback()
-		results.append(("refused", str(e)))
-	except Exception as e:
-		frappe.db.rollback()
-		results.append(("error", repr(e)))
-	finally:
-		frappe.destroy()
-
 
 @pytest.mark.slow
 def test_two_conversions_at_once_give_one_opportunity():
 	company = unique("Race")
 	lead = make_lead(company_name=company)
 	frappe.db.commit()
-	results = []
 	try:
-		barrier = threading.Barrier(2)
-		threads = [
-			threading.Thread(target=_convert_in_own_connection, args=(lead.name, barrier, results))
-			for _ in range(2)
-		]
-		for thread in threads:
-			thread.start()
-		for thread in threads:
-			thread.join(timeout=120)
-		frappe.db.rollback()  # a fresh snapshot: see what the threads committed
+		results = at_once(lambda: convert_lead(lead.name), AlreadyConvertedError)
 		outcomes = sorted(kind for kind, _ in results)
 		assert outcomes == ["converted", "refused"], results
 		opportunity = next(value for kind, value in results if kind == "converted")
