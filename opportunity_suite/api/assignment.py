@@ -10,31 +10,30 @@ from frappe.desk.form import assign_to as frappe_assign
 from opportunity_suite.services.assignment import DOCTYPE, assigned_to_of, restore_after_unassign
 
 
+def _keeping_assigned_to(names: list[str], unassign):
+	"""Run Frappe's unassign, then put back `assigned_to` for whoever is still assigned."""
+	before = assigned_to_of(names)
+	result = unassign()
+	restore_after_unassign(names, before)
+	return result
+
+
 @frappe.whitelist()
 def remove(doctype: str, name: str, assign_to: str) -> list:
 	if doctype != DOCTYPE:
 		return frappe_assign.remove(doctype, name, assign_to)
-	before = assigned_to_of([name])
-	result = frappe_assign.remove(doctype, name, assign_to)
-	restore_after_unassign([name], before)
-	return result
+	return _keeping_assigned_to([name], lambda: frappe_assign.remove(doctype, name, assign_to))
 
 
 @frappe.whitelist()
 def close(doctype: str, name: str, assign_to: str) -> list:
 	if doctype != DOCTYPE:
 		return frappe_assign.close(doctype, name, assign_to)
-	before = assigned_to_of([name])
-	result = frappe_assign.close(doctype, name, assign_to)
-	restore_after_unassign([name], before)
-	return result
+	return _keeping_assigned_to([name], lambda: frappe_assign.close(doctype, name, assign_to))
 
 
 @frappe.whitelist()
 def remove_multiple(doctype: str, names: str) -> None:
 	if doctype != DOCTYPE:
 		return frappe_assign.remove_multiple(doctype, names)
-	docnames = json.loads(names)
-	before = assigned_to_of(docnames)
-	frappe_assign.remove_multiple(doctype, names)
-	restore_after_unassign(docnames, before)
+	_keeping_assigned_to(json.loads(names), lambda: frappe_assign.remove_multiple(doctype, names))
