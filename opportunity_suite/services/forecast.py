@@ -77,38 +77,73 @@ def validate_formula(text: str) -> CompiledFormula:
 
 
 def currency_precision() -> int:
-	"""Frappe's precision for Currency fields (System Settings' currency precision or number format)."""
-	from frappe.model.meta import get_field_precision
+	"""Frappe's precision for Currency fields (System Settings' currency precision or number format),
+	read once per request: Frappe's own lookup costs two cache reads, too much for a row of an import."""
+	cache = _request_cache()
+	if "precision" not in cache:
+		from frappe.model.meta import get_field_precision
 
-	return get_field_precision(frappe.get_meta(DOCTYPE).get_field("forecast_amount"))
+		cache["precision"] = get_field_precision(frappe.get_meta(DOCTYPE).get_field("forecast_amount"))
+	return cache["precision"]
 
 
-def forecast_values(row: Mapping, formula: CompiledFormula, precision: int) -> tuple[float, float]:
+def _rounding_method() -> str:
+	"""System Settings' rounding method, read once per request (`flt` reads it on every call)."""
+	cache = _request_cache()
+	if "rounding" not in cache:
+		cache["rounding"] = frappe.get_system_settings("rounding_method") or "Banker's Rounding (legacy)"
+	return cache["rounding"]
+
+
+def _round(value, precision: int, rounding: str) -> float:
+	"""`flt(value, precision)`, the way Frappe rounds a Currency field, with the rounding method passed."""
+	return flt(value, precision, rounding)
+
+
+def amount_rules() -> frappe._dict:
+	"""Everything `compute_amounts` reads besides the document, looked up once per request: a caller
+	computing many documents (the importer) passes it along instead of looking it up per row."""
+	cache = _request_cache()
+	if "rules" not in cache:
+		settings = get_settings()
+		cache["rules"] = frappe._dict(
+			default_currency=settings.default_currency,
+			formula=get_compiled_formula(settings.formula) if settings.enabled else None,
+			precision=currency_precision(),
+			rounding=_rounding_method(),
+		)
+	return cache["rules"]
+
+
+def forecast_values(
+	row: Mapping, formula: CompiledFormula, precision: int, rounding: str | None = None
+) -> tuple[float, float]:
 	"""(forecast_amount, base_forecast_amount) for one opportunity given as a plain mapping."""
-	forecast = flt(formula.evaluate(row), precision)
+	rounding = rounding or _rounding_method()
+	forecast = _round(formula.evaluate(row), precision, rounding)
 	rate = flt(row.get("exchange_rate")) or 1.0
-	return forecast, flt(forecast * rate, precision)
+	return forecast, _round(forecast * rate, precision, rounding)
 
 
-def compute_amounts(doc):
+def compute_amounts(doc, rules: frappe._dict | None = None):
 	"""Set currency, exchange rate, base amount and (when the rule is on) the forecast of a document."""
-	settings = get_settings()
+	rules = rules or amount_rules()
+	default_currency = rules.default_currency
 	if not doc.currency:
-		doc.currency = settings.default_currency
-	if doc.currency == settings.default_currency:
+		doc.currency = default_currency
+	if doc.currency == default_currency:
 		doc.exchange_rate = 1
 	elif flt(doc.exchange_rate) <= 0:
 		frappe.throw(
 			_(
 				"Exchange Rate must be greater than 0 for an amount in {0} (the default currency is {1})."
-			).format(doc.currency, settings.default_currency),
+			).format(doc.currency, default_currency),
 			exc=ExchangeRateError,
 		)
-	precision = currency_precision()
-	doc.base_amount = flt(flt(doc.amount) * flt(doc.exchange_rate), precision)
-	if settings.enabled:
+	doc.base_amount = _round(flt(doc.amount) * flt(doc.exchange_rate), rules.precision, rules.rounding)
+	if rules.formula:
 		doc.forecast_amount, doc.base_forecast_amount = forecast_values(
-			doc, get_compiled_formula(), precision
+			doc, rules.formula, rules.precision, rules.rounding
 		)
 
 
@@ -188,13 +223,13 @@ def recompute_all_forecasts(batch_size: int = RECOMPUTE_BATCH_SIZE, publish: boo
 			if not settings.enabled:
 				return updated
 			formula = get_compiled_formula(settings.formula)
-			precision = currency_precision()
+			precision, rounding = currency_precision(), _rounding_method()
 			total = frappe.db.count(DOCTYPE) or 1
 			done, last, deadlocks = 0, "", 0
 			while rows := _read_batch(formula.fields, last, batch_size):
 				changes = []
 				for row in rows:
-					forecast, base = forecast_values(row, formula, precision)
+					forecast, base = forecast_values(row, formula, precision, rounding)
 					if forecast != flt(row.forecast_amount) or base != flt(row.base_forecast_amount):
 						changes.append((row.name, str(row.modified), forecast, base))
 				try:

@@ -50,16 +50,20 @@ def get_stage(name: str):
 		return None
 
 
-def apply_stage(doc, before=None):
+def apply_stage(doc, before=None, stage=None):
 	"""Status, probability and closed-on date that follow from the opportunity's stage.
 
 	The probability comes from the stage's default unless it was set by hand, which is remembered in
 	`probability_is_manual` so that a stage change from anywhere (form, REST, Kanban, import) respects it:
 	- a probability given in this save that differs from the stage's default marks it as set by hand;
-	- clearing `probability_is_manual` takes the stage's default again."""
+	- clearing `probability_is_manual` takes the stage's default again.
+
+	`stage` is the record of `doc.sales_stage` when the caller has it at hand (the importer reads each
+	stage once per batch); by default it comes from the document cache."""
 	if not doc.sales_stage:
 		return  # Frappe's mandatory check names the missing field
-	stage = get_stage(doc.sales_stage)
+	if stage is None:
+		stage = get_stage(doc.sales_stage)
 	if not stage:
 		frappe.throw(
 			_("Sales Stage {0} does not exist.").format(frappe.bold(doc.sales_stage)), exc=StageError

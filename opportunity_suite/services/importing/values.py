@@ -32,6 +32,7 @@ INT_LIMIT = 2**31
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SERIAL = re.compile(r"\d{1,7}(\.0+)?")
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}\s*|\s*[A-Z]{3}$")
 
 
@@ -146,7 +147,12 @@ def to_date(value, date_format: str = "yyyy-mm-dd") -> datetime.date | None:
 	raw = strip_neutralisation(str(value)).strip()
 	if not raw:
 		return None
-	if re.fullmatch(r"\d{1,7}(\.0+)?", raw):
+	if len(raw) == 10 and _ISO_DATE.fullmatch(raw):
+		try:  # the common case, at C speed; an impossible date falls through to the error below
+			return datetime.date.fromisoformat(raw)
+		except ValueError:
+			pass
+	if _SERIAL.fullmatch(raw):
 		return _excel_serial(float(raw))
 	candidates = [DATE_FORMATS.get(date_format, "%Y-%m-%d")]
 	if _ISO_DATE.fullmatch(raw[:10]):
