@@ -102,6 +102,7 @@ class ImportRun:
 			if unknown:
 				frappe.throw(_("Opportunity has no field {0} to match on.").format(", ".join(unknown)))
 		self.insert_fields = self._insert_fields()
+		self.required = [(df.fieldname, df.label) for df in self.meta.fields if df.reqd]
 		self.null_default_columns = self._null_default_columns()
 		self.number_fields = [
 			df.fieldname
@@ -210,8 +211,7 @@ class ImportRun:
 		if fieldtype in ("Date", "Datetime"):
 			return lambda v: values.to_date(v, date_format)
 		if fieldtype == "Select":
-			options = (df.options or "").split("\n")
-			return lambda v: values.to_select(v, options)
+			return values.to_select((df.options or "").split("\n"))
 		limit = (df.length or 140) if fieldtype in ("Data", "Link", "Dynamic Link") else None
 
 		def to_text(v):
@@ -717,9 +717,7 @@ class BatchWriter:
 
 	def validate(self, doc, before):
 		"""What the Opportunity controller's validate does, through the same services."""
-		missing = [
-			_(df.label) for df in self.run.meta.fields if df.reqd and doc.get(df.fieldname) in (None, "")
-		]
+		missing = [_(label) for fieldname, label in self.run.required if doc.get(fieldname) in (None, "")]
 		if missing:
 			raise RowError(_("Missing {0}").format(", ".join(missing)))
 		if doc.probability not in (None, "") and not 0 <= float(doc.probability) <= 100:
@@ -913,20 +911,20 @@ VALUES_PER_STATEMENT = 500
 
 
 def _literal_rows(rows: list) -> Iterator[str]:
-	"""Each row as `(v1,v2,…)`. A text repeated across rows (stage, currency, user…) is escaped once."""
-	memo: dict[str, str] = {}
+	"""Each row as `(v1,v2,…)`. A value repeated across rows (stage, currency, user, timestamps, zeros)
+	is turned into its literal once. (Equal numbers of different types, 1 and 1.0, share a literal:
+	both store the same number.)"""
+	memo: dict = {None: "NULL"}
 	for row in rows:
 		parts = []
 		for value in row:
-			if value is None:
-				parts.append("NULL")
-			elif type(value) is str:
+			try:
 				literal = memo.get(value)
 				if literal is None:
-					literal = memo[value] = "'" + escape_string(value) + "'"
-				parts.append(literal)
-			else:
-				parts.append(sql_literal(value))
+					literal = memo[value] = sql_literal(value)
+			except TypeError:  # not hashable
+				literal = sql_literal(value)
+			parts.append(literal)
 		yield "(" + ",".join(parts) + ")"
 
 

@@ -183,14 +183,21 @@ def to_check(value) -> int | None:
 	raise CellError(_("{0} is not yes/no").format(value))
 
 
-def to_select(value, options: list[str]) -> str | None:
-	word = text(value)
-	if not word:
-		return None
+def to_select(options: list[str]):
+	"""The converter of a Select field: a cell names one of `options`, case-insensitively."""
 	folded = {o.casefold(): o for o in options if o}
-	if word.casefold() not in folded:
-		raise CellError(_("{0} is not one of {1}").format(word, ", ".join(o for o in options if o)))
-	return folded[word.casefold()]
+	offered = ", ".join(o for o in options if o)
+
+	def convert(value) -> str | None:
+		word = text(value)
+		if not word:
+			return None
+		option = folded.get(word.casefold())
+		if option is None:
+			raise CellError(_("{0} is not one of {1}").format(word, offered))
+		return option
+
+	return convert
 
 
 def match_key(value) -> str:
