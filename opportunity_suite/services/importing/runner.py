@@ -259,10 +259,11 @@ class ImportRun:
 		if batch_no:
 			self._resync_last_batch_search()
 		self.search_writer = None if frappe.local.conf.get("disable_global_search") else GlobalSearchWriter()
+		self._batch_iter = self._batches(checkpoint)
 		try:
-			for batch in self._batches(checkpoint):
+			while batch := self._next_batch():
 				batch_no += 1
-				self.write_batch(batch_no, batch)
+				self.write_batch(batch_no, *batch)
 			if self.search_writer:
 				self.search_writer.wait(self._search_pending)
 		finally:
@@ -272,6 +273,64 @@ class ImportRun:
 
 	search_writer = None
 	_search_pending = None
+	_batch_iter = None
+	_ahead = None  # the next batch, read and parsed ahead: (rows, parsed), _END, or the error it raised
+
+	def read_ahead(self):
+		"""Read and parse the next batch. Called while MariaDB inserts the current batch's rows, so that
+		Python's share of the next batch (reading the file, turning cells into values) overlaps with it.
+		Never raises: an error is kept and raised when that batch's turn comes."""
+		if self._ahead is not None or self._batch_iter is None:
+			return
+		try:
+			rows = next(self._batch_iter, None)
+			self._ahead = (rows, self.parse(rows)) if rows else _END
+		except Exception as e:
+			self._ahead = e
+
+	def _next_batch(self) -> tuple[list, tuple | None] | None:
+		"""(rows, parsed or None) of the next batch, or None at the end of the file."""
+		ahead, self._ahead = self._ahead, None
+		if ahead is None:
+			rows = next(self._batch_iter, None)
+			return (rows, None) if rows else None
+		if isinstance(ahead, Exception):
+			raise ahead
+		return None if ahead is _END else ahead
+
+	def parse(self, rows: list[tuple[int, list]]) -> tuple[list, list]:
+		"""The rows as field values: ([(row_no, row, record)], [failed rows]). No database work."""
+		parsed, failed = [], []
+		for row_no, row in rows:
+			try:
+				record = self.card_values(row) if self.kind == "VCF" else self.row_values(row)
+				for fieldname, value in self.defaults.items():
+					if record.get(fieldname) in (None, ""):
+						record[fieldname] = value
+				parsed.append((row_no, row, record))
+			except (RowError, values.CellError, frappe.ValidationError) as e:
+				frappe.clear_last_message()
+				failed.append(_failed_row(row_no, row, str(e)))
+		return parsed, failed
+
+	def card_values(self, row: list) -> dict:
+		card = dict(zip(VCARD_COLUMNS, row, strict=False))
+		if not (card.get("Full Name") or card.get("Organization") or card.get("Email")):
+			raise RowError(_("The card has no name, organization or email."))
+		pattern = self.doc.vcard_name_pattern or "{organization} – {full_name}"
+		placeholders = {
+			"organization": card.get("Organization") or "",
+			"full_name": card.get("Full Name") or "",
+			"first_name": card.get("First Name") or "",
+			"last_name": card.get("Last Name") or "",
+			"email": card.get("Email") or "",
+		}
+		name = _PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), pattern)
+		name = re.sub(r"^[\s–-]+|[\s–-]+$", "", name) or placeholders["full_name"] or placeholders["email"]
+		record = {"opportunity_name": name[:140], "_card": card}
+		if self.has_organization and card.get("Organization"):
+			record["organization"] = card["Organization"]
+		return record
 
 	def _resync_last_batch_search(self):
 		"""A killed worker may have committed its last two batches before their global-search rows were
@@ -324,7 +383,7 @@ class ImportRun:
 		if batch:
 			yield batch
 
-	def write_batch(self, batch_no: int, rows: list[tuple[int, list]]):
+	def write_batch(self, batch_no: int, rows: list[tuple[int, list]], parsed: tuple | None = None):
 		state = frappe.db.get_value(
 			IMPORT_DOCTYPE, self.name, ["run_token", "checkpoint", "status"], as_dict=True, for_update=True
 		)
@@ -335,7 +394,7 @@ class ImportRun:
 			frappe.db.rollback()
 			raise Superseded  # someone else already wrote this batch
 		try:
-			result = BatchWriter(self, rows).write()
+			result = BatchWriter(self, rows).write(parsed)
 		except Exception:
 			# one bad row must not cost the batch: redo it row by row, each under a savepoint
 			frappe.db.rollback()
@@ -416,6 +475,13 @@ class ImportRun:
 		)
 
 
+_END = object()
+
+
+def _failed_row(row_no: int, row: list, reason: str) -> list:
+	return [row_no, [_plain(v) for v in row], cstr(reason)]
+
+
 def _has_values(row) -> bool:
 	return any(v not in (None, "") and (not isinstance(v, str) or v.strip()) for v in row)
 
@@ -448,52 +514,22 @@ class BatchWriter:
 		self.amount_rules = amount_rules()
 
 	def fail(self, row_no: int, row: list, reason: str):
-		self.result.failed.append([row_no, [_plain(v) for v in row], cstr(reason)])
+		self.result.failed.append(_failed_row(row_no, row, reason))
 
-	def write(self) -> BatchResult:
+	def write(self, parsed: tuple | None = None) -> BatchResult:
+		"""Write the batch; `parsed` is what `ImportRun.parse` made of its rows, when read ahead."""
 		run = self.run
-		parsed: list[tuple[int, list, dict]] = []
-		for row_no, row in self.rows:
-			try:
-				if run.kind == "VCF":
-					record = self.card_values(row)
-				else:
-					record = run.row_values(row)
-				for fieldname, value in run.defaults.items():
-					if record.get(fieldname) in (None, ""):
-						record[fieldname] = value
-				parsed.append((row_no, row, record))
-			except (RowError, values.CellError, frappe.ValidationError) as e:
-				frappe.clear_last_message()
-				self.fail(row_no, row, str(e))
+		records, failed = parsed or run.parse(self.rows)
+		self.result.failed.extend(failed)
 		if run.kind == "VCF":
-			parsed = self.make_contacts(parsed)
-		parsed = self.resolve_links(parsed)
-		new, updates = self.apply_policy(parsed)
+			records = self.make_contacts(records)
+		records = self.resolve_links(records)
+		new, updates = self.apply_policy(records)
 		self.insert_new(new)
 		self.apply_updates(updates)
 		return self.result
 
 	# -------------------------------------------------------- vCards
-
-	def card_values(self, row: list) -> dict:
-		card = dict(zip(VCARD_COLUMNS, row, strict=False))
-		if not (card.get("Full Name") or card.get("Organization") or card.get("Email")):
-			raise RowError(_("The card has no name, organization or email."))
-		pattern = self.run.doc.vcard_name_pattern or "{organization} – {full_name}"
-		placeholders = {
-			"organization": card.get("Organization") or "",
-			"full_name": card.get("Full Name") or "",
-			"first_name": card.get("First Name") or "",
-			"last_name": card.get("Last Name") or "",
-			"email": card.get("Email") or "",
-		}
-		name = _PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), pattern)
-		name = re.sub(r"^[\s–-]+|[\s–-]+$", "", name) or placeholders["full_name"] or placeholders["email"]
-		record = {"opportunity_name": name[:140], "_card": card}
-		if self.run.has_organization and card.get("Organization"):
-			record["organization"] = card["Organization"]
-		return record
 
 	def make_contacts(self, parsed):
 		"""Each card's Contact (matched by email; without one, by full name and company) and its
@@ -769,8 +805,13 @@ class BatchWriter:
 					for g_row_no, g_row, _r in group:
 						self.fail(g_row_no, g_row, _("Could not be saved: {0}").format(e))
 			docs, origins = kept, kept_origins
-		else:
-			insert_rows(DOCTYPE, fields, [[doc.get(f) for f in fields] for doc in docs])
+		else:  # while MariaDB inserts these, Python reads and parses the next batch
+			insert_rows(
+				DOCTYPE,
+				fields,
+				[[doc.get(f) for f in fields] for doc in docs],
+				while_waiting=self.run.read_ahead,
+			)
 		self.add_global_search(docs)
 		for group in origins:
 			self.result.created += 1
@@ -935,7 +976,7 @@ def _value_statements(statement_head: str, rows: list, tail: str = ""):
 		yield statement_head + ",".join(next(literals) for _ in range(count)) + tail
 
 
-def _execute_values(statement_head: str, rows: list, tail: str = ""):
+def _execute_values(statement_head: str, rows: list, tail: str = "", while_waiting=None):
 	"""Multi-row INSERT built from driver-escaped literals, a statement per 500 rows, on the
 	transaction's connection; MariaDB runs one statement while Python builds the next.
 
@@ -945,7 +986,8 @@ def _execute_values(statement_head: str, rows: list, tail: str = ""):
 	Column names come from the DocType's meta, values only through `sql_literal`/`escape_string`.
 	The statements go to the connection directly (`frappe.db.sql` runs several regexes over the whole
 	text), through the two halves of pymysql's `Connection.query`: send, and read the result. The
-	result of a statement is always read before the next is sent, and before this returns or raises."""
+	result of a statement is always read before the next is sent, and before this returns or raises;
+	`while_waiting` (which must not raise, nor use the database) runs while the last one executes."""
 	from pymysql.constants import COMMAND
 
 	frappe.db.sql("SELECT 1")  # the connection and the transaction are up
@@ -958,16 +1000,18 @@ def _execute_values(statement_head: str, rows: list, tail: str = ""):
 				connection._read_query_result()
 			connection._execute_command(COMMAND.COM_QUERY, statement)
 			in_flight = True
+		if in_flight and while_waiting:
+			while_waiting()
 	finally:
 		if in_flight:
 			connection._read_query_result()
 
 
-def insert_rows(doctype: str, fields: list[str], rows: list[list]):
+def insert_rows(doctype: str, fields: list[str], rows: list[list], while_waiting=None):
 	"""A batch of new rows of `doctype` in one multi-row INSERT per 500 rows."""
 	if rows:
 		columns = ", ".join(f"`{f}`" for f in fields)
-		_execute_values(f"INSERT INTO `tab{doctype}` ({columns}) VALUES ", rows)
+		_execute_values(f"INSERT INTO `tab{doctype}` ({columns}) VALUES ", rows, while_waiting=while_waiting)
 
 
 def upsert_global_search(entries: list[tuple]):
