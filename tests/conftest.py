@@ -34,7 +34,21 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
 	if getattr(frappe.local, "db", None):
 		frappe.db.rollback()
+		_forget_search_entries_of_rolled_back_records()
 	frappe.destroy()
+
+
+def _forget_search_entries_of_rolled_back_records():
+	"""`__global_search` is MyISAM: it keeps what tests wrote in transactions rolled back afterwards
+	(the importer writes search rows on a connection of its own). Remove the entries whose record
+	does not exist, so that they don't pile up run after run."""
+	for doctype in ("Opportunity", "Organization", "Contact"):
+		frappe.db.sql(
+			f"""DELETE g FROM `__global_search` g LEFT JOIN `tab{doctype}` t ON t.name = g.name
+			WHERE g.doctype = %s AND t.name IS NULL""",
+			doctype,
+		)
+	frappe.db.commit()
 
 
 @pytest.fixture(scope="session")
