@@ -22,6 +22,7 @@ from opportunity_suite.services.forecast import compute_amounts
 from opportunity_suite.services.importing import mapping, values
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
 from opportunity_suite.services.importing.vcard import COLUMNS as VCARD_COLUMNS
+from opportunity_suite.services.picklists import check_picklist_values
 from opportunity_suite.services.stages import apply_stage
 
 DOCTYPE = "Opportunity"
@@ -710,6 +711,7 @@ class BatchWriter:
 		if doc.probability not in (None, "") and not 0 <= float(doc.probability) <= 100:
 			raise RowError(_("Probability must be between 0 and 100."))
 		apply_stage(doc, before)
+		check_picklist_values(doc, before, self.run.meta)
 		compute_amounts(doc)
 
 	def insert_new(self, groups: list[list]):
