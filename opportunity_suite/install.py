@@ -92,10 +92,12 @@ def ensure_defaults():
 	from opportunity_suite.services.alerts.example import ensure_example_rule
 	from opportunity_suite.services.contacts import ensure_default_address_template
 	from opportunity_suite.services.desk import ensure_desk_records
+	from opportunity_suite.services.picklists import ensure_picklists
 	from opportunity_suite.services.project_mapping import ensure_default_mapping
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
+	ensure_picklists()
 	ensure_global_search_doctypes()
 	ensure_default_currency()
 	ensure_default_address_template()

@@ -76,3 +76,10 @@ def bulk_make_opportunities(count: int, prefix: str) -> None:
 def delete_bulk_opportunities(prefix: str) -> None:
 	frappe.db.delete("Opportunity", {"name": ("like", f"{prefix}-%")})
 	frappe.db.commit()
+
+
+def make_picklist_value(picklist: str, prefix: str = "Value", **values) -> "frappe.model.document.Document":
+	"""A new Opportunity Type or Lead Source record with a unique name."""
+	from opportunity_suite.services.picklists import NAME_FIELDS
+
+	return frappe.get_doc({"doctype": picklist, NAME_FIELDS[picklist]: unique(prefix), **values}).insert()

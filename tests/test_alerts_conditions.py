@@ -20,6 +20,7 @@ RECORD = {
 	"sales_stage": "Negotiation/Review",
 	"status": "Open",
 	"opportunity_type": "New Business",
+	"lead_source": "Trade Show",
 	"expected_close_date": add_days(today(), 5),
 	"next_step": None,
 	"campaign": "",
@@ -39,6 +40,9 @@ def check(fieldname, operator, value="", value2="", values=RECORD, before=None):
 		("amount", "Equals", "15000.00", "", True),
 		("amount", "Equals", "14999", "", False),
 		("opportunity_name", "Equals", "acme renewal", "", True),
+		("opportunity_type", "Equals", "new business", "", True),
+		("lead_source", "In", "Partner, trade show", "", True),
+		("lead_source", "Not In", "Partner, Web Site", "", True),
 		("amount", "Not Equals", "15000", "", False),
 		("sales_stage", "Not Equals", "Closed Won", "", True),
 		("amount", "Greater Than", "10000", "", True),
@@ -158,6 +162,8 @@ def test_deleted_field_at_run_time_is_an_error():
 		(("status", "In", ""), InvalidConditionValueError, "list of values"),
 		(("sales_stage", "Equals", "No Such Stage"), InvalidConditionValueError, "does not exist"),
 		(("sales_stage", "In", "Prospecting, Nope"), InvalidConditionValueError, "does not exist"),
+		(("lead_source", "Equals", "Carrier Pigeon"), InvalidConditionValueError, "does not exist"),
+		(("opportunity_type", "In", "New Business, Nope"), InvalidConditionValueError, "does not exist"),
 		(("probability_is_manual", "Equals", "2"), InvalidConditionValueError, "checkbox"),
 	],
 )
@@ -185,6 +191,8 @@ def test_valid_conditions_are_accepted():
 			("expected_close_date", "Within Next Days", "7"),
 			("sales_stage", "Has Changed To", "Closed Won"),
 			("opportunity_name", "Contains", "acme"),
+			("lead_source", "Equals", "Trade Show"),
+			("opportunity_type", "Has Changed To", "Existing Business"),
 		]
 	)
-	assert len(rule.conditions) == 5
+	assert len(rule.conditions) == 7

@@ -20,6 +20,8 @@ def test_allowed_doctypes_come_from_the_apps_module():
 		"Alert Rule",
 		"Alert Log",
 		"Opportunity Stage",
+		"Opportunity Type",
+		"Lead Source",
 		"Opportunity Import",
 	}
 	for name in ("Alert Rule", "Alert Log", "Opportunity Settings", "Alert Rule Condition", "User", "ToDo"):

@@ -9,6 +9,22 @@ from tests.conversion_fixtures import make_quote
 from tests.factories import make_opportunity
 
 
+def delete_converted(opportunity: str, quote: str | None = None):
+	"""Remove a committed opportunity, its project(s), quote and comments."""
+	frappe.db.rollback()
+	frappe.db.set_value("Opportunity", opportunity, "project", None, update_modified=False)
+	if quote:
+		frappe.delete_doc("Quote", quote, force=True, ignore_permissions=True, delete_permanently=True)
+	for project in frappe.get_all("Project", {"opportunity": opportunity}, pluck="name"):
+		frappe.db.delete("Comment", {"reference_doctype": "Project", "reference_name": project})
+		frappe.delete_doc("Project", project, force=True, ignore_permissions=True, delete_permanently=True)
+	frappe.db.delete("Comment", {"reference_doctype": "Opportunity", "reference_name": opportunity})
+	frappe.delete_doc(
+		"Opportunity", opportunity, force=True, ignore_permissions=True, delete_permanently=True
+	)
+	frappe.db.commit()
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_convert_from_the_form_and_land_on_the_project(desk):
@@ -40,20 +56,37 @@ def test_convert_from_the_form_and_land_on_the_project(desk):
 		assert frappe.db.get_value("Opportunity", opp.name, "project") == project
 		assert frappe.db.get_value("Quote", quote.name, "project") == project
 	finally:
+		delete_converted(opp.name, quote.name)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_connections_plus_for_project_converts_and_then_points_to_the_project(desk):
+	"""Every way of making a project on the opportunity's form is the conversion: no bare linked Project
+	that would make the real conversion answer "already converted"."""
+	opp = make_opportunity()
+	frappe.db.commit()
+	try:
+		desk.goto(f"/app/opportunity/{opp.name}")
+		plus = desk.locator("#page-Opportunity .document-link[data-doctype='Project'] .btn-new")
+		plus.wait_for()
+		plus.click()
+		desk.locator(".modal.show .btn-primary", has_text="Yes").click()
+		link = desk.locator("a.converted-project")
+		link.wait_for()
+		project = link.inner_text().strip()
+		assert desk.url.endswith(f"/app/opportunity/{opp.name}")  # no new Project form opened
+		plus.wait_for(state="hidden")  # converted: no "+" any more
+		# the Related list's Projects → Convert answers where the opportunity went
+		desk.locator("[data-related='projects'] button", has_text="Convert").click()
+		answer = desk.locator(".modal.show .msgprint", has_text="already converted")
+		answer.wait_for()
+		assert project in answer.inner_text()
 		frappe.db.rollback()
-		project = project or frappe.db.get_value("Project", {"opportunity": opp.name})
-		frappe.db.set_value("Opportunity", opp.name, "project", None, update_modified=False)
-		frappe.delete_doc("Quote", quote.name, force=True, ignore_permissions=True, delete_permanently=True)
-		if project:
-			frappe.db.delete("Comment", {"reference_doctype": "Project", "reference_name": project})
-			frappe.delete_doc(
-				"Project", project, force=True, ignore_permissions=True, delete_permanently=True
-			)
-		frappe.db.delete("Comment", {"reference_doctype": "Opportunity", "reference_name": opp.name})
-		frappe.delete_doc(
-			"Opportunity", opp.name, force=True, ignore_permissions=True, delete_permanently=True
-		)
-		frappe.db.commit()
+		assert frappe.get_all("Project", {"opportunity": opp.name}, pluck="name") == [project]
+		assert frappe.db.get_value("Opportunity", opp.name, "project") == project
+	finally:
+		delete_converted(opp.name)
 
 
 @pytest.mark.browser

@@ -63,3 +63,37 @@ def test_a_user_without_sales_roles_sees_nothing():
 	assert not frappe.has_permission("Opportunity", "read", doc=opp.name)
 	with pytest.raises(frappe.PermissionError):
 		make_opportunity(amount=1)
+
+
+@pytest.mark.parametrize("picklist", ["Opportunity Type", "Lead Source"])
+def test_picklists_are_read_by_whoever_reads_opportunities_and_edited_by_managers(
+	picklist, sales_user, sales_manager
+):
+	from frappe.desk.search import search_link
+
+	from tests.factories import make_picklist_value
+
+	readers = {
+		p.role for doctype in ("Opportunity", "Lead") for p in frappe.get_meta(doctype).permissions if p.read
+	}
+	picklist_readers = {p.role for p in frappe.get_meta(picklist).permissions if p.read}
+	assert readers <= picklist_readers
+
+	frappe.set_user(sales_user)
+	shipped = frappe.get_all(picklist, pluck="name", limit=1)[0]
+	assert shipped in [r["value"] for r in search_link(picklist, shipped)]  # the form's Link field
+	with pytest.raises(frappe.PermissionError):
+		make_picklist_value(picklist)
+	record = frappe.get_doc(picklist, shipped)
+	record.disabled = 1
+	with pytest.raises(frappe.PermissionError):
+		record.save()
+
+	frappe.set_user(sales_manager)
+	value = make_picklist_value(picklist)
+	value.disabled = 1
+	value.save()
+	new_name = unique("Renamed")
+	frappe.rename_doc(picklist, value.name, new_name)
+	frappe.delete_doc(picklist, new_name)
+	assert not frappe.db.exists(picklist, new_name)

@@ -101,7 +101,7 @@ INVALID = [
 	pytest.param(("campaign", "budget"), "cannot be copied", id="text-into-number"),
 	pytest.param(("description", "project_name"), "already filled", id="project-field-twice-with-locked"),
 	pytest.param(("organization", "contact"), "links to", id="link-to-another-doctype"),
-	pytest.param(("lead_source", "status"), "does not offer", id="select-options-missing"),
+	pytest.param(("status", "status"), "does not offer", id="select-options-missing"),  # Won, Lost
 	pytest.param(("amount", "target_end_date"), "cannot be copied", id="number-into-date"),
 ]
 

@@ -65,3 +65,11 @@ def test_the_chart_is_the_forecast_reports_chart():
 	result = run(chart.report_name, filters=json.loads(chart.filters_json))
 	assert result["chart"]["data"]["datasets"][1]["name"] == "Weighted Pipeline"
 	assert len(result["chart"]["data"]["labels"]) == 12
+
+
+def test_the_records_card_links_the_picklists():
+	ws = frappe.get_doc("Workspace", "Opportunities")
+	links = [link.link_to for link in ws.links if link.type == "Link"]
+	assert {"Opportunity Stage", "Opportunity Type", "Lead Source"} <= set(links)
+	card = next(link for link in ws.links if link.type == "Card Break")
+	assert card.link_count == len(links)

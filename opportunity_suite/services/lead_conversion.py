@@ -144,6 +144,8 @@ def build_opportunity(
 		target.expected_close_date = getdate(expected_close_date or add_days(today(), DEFAULT_CLOSE_IN_DAYS))
 		if amount is not None:
 			target.amount = amount
+		# the lead's source is where it came from, even if that source has been disabled since
+		target.flags.keep_picklist_values = True
 
 	return get_mapped_doc(
 		"Lead",

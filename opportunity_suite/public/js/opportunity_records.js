@@ -1,5 +1,6 @@
-// Opportunity form: contacts offered from the organization, quotes / sales orders / projects made from the
-// opportunity, and the related lists with their counts (opportunity_suite.api.related.get_related).
+// Opportunity form: contacts offered from the organization, quotes / sales orders made from the opportunity
+// and its conversion to a project, and the related lists with their counts
+// (opportunity_suite.api.related.get_related).
 (() => {
 	const METHODS = {
 		Quote: "opportunity_suite.api.sales_documents.make_quote",
@@ -41,13 +42,9 @@
 			description: frm.doc.opportunity_name,
 		});
 
-	const new_project = (frm) =>
-		frappe.new_doc("Project", {
-			opportunity: frm.doc.name,
-			project_name: frm.doc.opportunity_name,
-			organization: frm.doc.organization,
-			contact: frm.doc.contact,
-		});
+	// a project is made from an opportunity only by converting it (opportunity.js: convert_to_project), never
+	// as a bare linked Project, which would make the real conversion answer "already converted"
+	const convert_to_project = (frm) => frm.trigger("convert_to_project");
 
 	const add_line = (frm, fieldname, values = {}) => {
 		const row = frm.add_child(fieldname, values);
@@ -105,7 +102,7 @@
 		]],
 		["projects", __("Projects"), (c) => c.projects, [
 			[__("View"), (frm, r) => open_list(r.lists.projects)],
-			[__("New"), (frm) => new_project(frm)],
+			[__("Convert"), (frm) => convert_to_project(frm)],
 		]],
 	];
 
@@ -147,8 +144,10 @@
 			frm.make_methods = {
 				Quote: () => frappe.model.open_mapped_doc({ method: METHODS.Quote, frm }),
 				"Sales Order": () => frappe.model.open_mapped_doc({ method: METHODS["Sales Order"], frm }),
-				Project: () => new_project(frm),
+				Project: () => convert_to_project(frm),
 			};
+			// the connections' "+" for Project: only while the opportunity is not converted
+			frm.can_make_methods = { Project: () => !frm.doc.project };
 		},
 		refresh(frm) {
 			if (frm.is_new()) return;

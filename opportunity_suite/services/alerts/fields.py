@@ -8,8 +8,18 @@ from frappe import _
 from opportunity_suite.services.alerts.errors import DocTypeNotAllowedError, UnknownFieldError
 
 APP = "opportunity_suite"
-# the app's DocTypes that are not business records: rules never watch them
-NOT_WATCHABLE = frozenset({"Alert Rule", "Alert Log", "Opportunity Stage", "Opportunity Import"})
+# the app's DocTypes that are not business records (the alerts' own, picklists, import runs): rules never
+# watch them
+NOT_WATCHABLE = frozenset(
+	{
+		"Alert Rule",
+		"Alert Log",
+		"Opportunity Stage",
+		"Opportunity Type",
+		"Lead Source",
+		"Opportunity Import",
+	}
+)
 # values that follow from other fields: never targets of "Update Field", never a "modification"
 DERIVED_FIELDS = frozenset({"forecast_amount", "base_amount", "base_forecast_amount", "status", "closed_on"})
 # bookkeeping that changes on every save: never a "modification"

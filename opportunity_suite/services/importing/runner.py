@@ -22,6 +22,7 @@ from opportunity_suite.services.forecast import amount_rules, compute_amounts
 from opportunity_suite.services.importing import mapping, values
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
 from opportunity_suite.services.importing.vcard import COLUMNS as VCARD_COLUMNS
+from opportunity_suite.services.picklists import check_picklist_values, disabled_picklist_values
 from opportunity_suite.services.stages import apply_stage, get_stage
 
 DOCTYPE = "Opportunity"
@@ -512,6 +513,7 @@ class BatchWriter:
 		self.result.modified = str(self.now)
 		self.stages = {}
 		self.amount_rules = amount_rules()
+		self.disabled_picklist_values = disabled_picklist_values(run.meta)
 
 	def fail(self, row_no: int, row: list, reason: str):
 		self.result.failed.append(_failed_row(row_no, row, reason))
@@ -759,6 +761,7 @@ class BatchWriter:
 		if doc.probability not in (None, "") and not 0 <= float(doc.probability) <= 100:
 			raise RowError(_("Probability must be between 0 and 100."))
 		apply_stage(doc, before, self.stage(doc.sales_stage))
+		check_picklist_values(doc, before, disabled=self.disabled_picklist_values)
 		compute_amounts(doc, self.amount_rules)
 
 	def stage(self, name: str | None):

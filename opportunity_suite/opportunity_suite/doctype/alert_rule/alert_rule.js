@@ -1,5 +1,5 @@
 // Alert Rule form: document types limited to the app's records; fields offered from the chosen type.
-const NOT_WATCHABLE = ["Alert Rule", "Alert Log", "Opportunity Stage", "Opportunity Import"];
+const NOT_WATCHABLE = ["Alert Rule", "Alert Log", "Opportunity Stage", "Opportunity Type", "Lead Source", "Opportunity Import"];
 const NO_VALUE = ["Section Break", "Column Break", "Tab Break", "HTML", "Button", "Image", "Fold", "Heading"];
 
 frappe.ui.form.on("Alert Rule", {

@@ -3,6 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from opportunity_suite.services.duplicates import check_duplicate
+from opportunity_suite.services.picklists import check_picklist_values
 
 
 class Lead(Document):
@@ -15,4 +16,5 @@ class Lead(Document):
 			self.assigned_to = self.owner
 		if self.status == "Converted" and not self.opportunity:
 			frappe.throw(_("A lead becomes Converted by converting it (the Convert button)."))
+		check_picklist_values(self, self.get_doc_before_save())
 		check_duplicate(self)

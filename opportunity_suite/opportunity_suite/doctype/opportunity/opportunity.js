@@ -26,7 +26,31 @@ frappe.ui.form.on("Opportunity", {
 			frm.add_custom_button(__("Convert to Project"), () => frm.trigger("convert_to_project")).addClass("btn-primary");
 		}
 	},
-	convert_to_project(frm) {
+	// the one way to make a project from the opportunity: this button, the connections' "+" for Project and
+	// the Related list's Projects → Convert all come here (opportunity_records.js)
+	async convert_to_project(frm) {
+		if (frm.is_new()) return;
+		const { message: state } = await frappe.call({
+			method: "opportunity_suite.api.conversion.can_convert",
+			type: "GET",
+			args: { opportunity: frm.doc.name },
+		});
+		if (!state) return;
+		if (state.project) {
+			frappe.msgprint({
+				title: __("Already Converted"),
+				message: __("{0} is already converted to project {1}.", [
+					frappe.utils.escape_html(frm.doc.opportunity_name || frm.doc.name),
+					`<a href="/app/project/${encodeURIComponent(state.project)}">${frappe.utils.escape_html(state.project)}</a>`,
+				]),
+				indicator: "orange",
+			});
+			return;
+		}
+		if (!state.can_convert) {
+			frappe.msgprint({ title: __("Cannot Convert"), message: frappe.utils.escape_html(state.reason), indicator: "red" });
+			return;
+		}
 		frappe.confirm(
 			__("Convert {0} into a project? Its quotes, sales orders, events, to-dos, files and comments go with it.", [
 				frappe.utils.escape_html(frm.doc.opportunity_name || frm.doc.name),
