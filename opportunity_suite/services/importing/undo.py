@@ -98,13 +98,24 @@ def _delete_created(created: dict, report: dict):
 			frappe.db.delete(DOCTYPE, {"name": ("in", chunk)})
 			frappe.db.delete("__global_search", {"doctype": DOCTYPE, "name": ("in", chunk)})
 		report["deleted"] += len(unchanged)
+	# contacts before organizations (a contact links to its organization); only those the run created and
+	# nobody changed since (an inserted record's `modified` is its `creation`); still linked → kept
 	for doctype in ("Contact", "Organization"):
-		for name in created.get(doctype) or []:
-			if not frappe.db.exists(doctype, name):
+		names = created.get(doctype) or []
+		if not names:
+			continue
+		for row in frappe.get_all(
+			doctype, filters={"name": ("in", names)}, fields=["name", "creation", "modified"]
+		):
+			if row.modified != row.creation:
+				report["changed_since"].append(row.name)
 				continue
+			frappe.db.savepoint("opportunity_import_undo")
 			try:
-				frappe.delete_doc(doctype, name)
+				# the undo is allowed (the run's owner or a Sales Manager): what the run made goes with it
+				frappe.delete_doc(doctype, row.name, ignore_permissions=True)
 				report["deleted"] += 1
 			except (frappe.LinkExistsError, frappe.ValidationError):
+				frappe.db.rollback(save_point="opportunity_import_undo")
 				frappe.clear_last_message()
-				report["kept"].append(name)
+				report["kept"].append(row.name)
