@@ -22,6 +22,7 @@ from opportunity_suite.services.forecast import compute_amounts
 from opportunity_suite.services.importing import mapping, organizations, values
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
 from opportunity_suite.services.importing.vcard import COLUMNS as VCARD_COLUMNS
+from opportunity_suite.services.importing.versions import record_import_versions
 from opportunity_suite.services.stages import apply_stage
 
 DOCTYPE = "Opportunity"
@@ -329,6 +330,7 @@ class ImportRun:
 			frappe.db.get_value(IMPORT_DOCTYPE, self.name, "name", for_update=True)
 			frappe.clear_last_message()
 			result = BatchWriter(self, rows, row_by_row=True).write()
+		record_import_versions(self, result)  # the timeline of each overwritten or merged record
 		self._record_batch(batch_no, rows, result)
 		if self.search_writer:  # the previous batch's search rows are in before this batch commits
 			self.search_writer.wait(self._search_pending)

@@ -10,6 +10,7 @@ from frappe.utils import cstr, now_datetime
 from frappe.utils.global_search import update_global_search
 
 from opportunity_suite.services.importing.runner import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
+from opportunity_suite.services.importing.versions import record_undo_versions
 
 UNDOABLE = ("Completed", "Completed with Errors", "Failed")
 
@@ -41,7 +42,7 @@ def undo(doc) -> dict:
 		order_by="first_row desc",
 	)
 	for batch in batches:
-		_restore(json.loads(batch.before_images or "[]"), report)
+		_restore(doc.name, json.loads(batch.before_images or "[]"), report)
 		_delete_created(json.loads(batch.created_records or "{}"), report)
 	summary = _("Deleted {0}, restored {1}.").format(report["deleted"], report["restored"])
 	if report["changed_since"]:
@@ -60,28 +61,29 @@ def undo(doc) -> dict:
 	return report
 
 
-def _restore(images: list[dict], report: dict):
+def _restore(import_name: str, images: list[dict], report: dict):
 	if not images:
 		return
-	current = dict(
-		frappe.get_all(
-			DOCTYPE,
-			filters={"name": ("in", [i["name"] for i in images])},
-			fields=["name", "modified"],
-			as_list=True,
+	current = {
+		row.name: row
+		for row in frappe.get_all(
+			DOCTYPE, filters={"name": ("in", [i["name"] for i in images])}, fields=["*"]
 		)
-	)
+	}
+	restored = []  # (the record before the undo, after it), for its timeline
 	for image in reversed(images):
 		name = image["name"]
 		if name not in current:
 			continue
-		if cstr(current[name]) != image["modified_after"]:
+		if cstr(current[name].modified) != image["modified_after"]:
 			report["changed_since"].append(name)
 			continue
 		frappe.db.set_value(DOCTYPE, name, image["before"], update_modified=False)
-		current[name] = image["before"].get("modified")
+		restored.append((current[name], {**current[name], **image["before"]}))
+		current[name] = frappe._dict(restored[-1][1])
 		update_global_search(frappe.get_doc(DOCTYPE, name))  # as a save does (Frappe's search queue)
 		report["restored"] += 1
+	record_undo_versions(DOCTYPE, import_name, restored)
 
 
 def _delete_created(created: dict, report: dict):
