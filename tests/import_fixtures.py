@@ -10,6 +10,7 @@ import pytest
 
 from opportunity_suite.services.importing import jobs
 from tests.factories import unique
+from tests.records_fixtures import delete_committed
 
 IMPORT = "Opportunity Import"
 
@@ -113,15 +114,19 @@ def cleanup():
 		files += frappe.get_all("File", {"file_url": import_file}, pluck="name") if import_file else []
 		for file in set(files):
 			frappe.delete_doc("File", file, force=True, ignore_permissions=True)
+		# the traces of its files (attached, replaced, removed): comments and Deleted Document rows
+		frappe.db.delete("Comment", {"reference_doctype": IMPORT, "reference_name": name})
+		frappe.db.delete("Deleted Document", {"deleted_doctype": "File", "data": ("like", f"%{name}%")})
 		frappe.db.delete(IMPORT, {"name": name})
 		frappe.db.delete("Opportunity Import Column", {"parent": name})
 	for name in set(made["Opportunity"]):
 		frappe.db.delete("Opportunity", {"name": name})
 		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": name})
+		frappe.db.delete("Version", {"ref_doctype": "Opportunity", "docname": name})  # desk saves, imports
 	for user in made["User"]:  # Frappe made a Contact for each user
 		made["Contact"].extend(frappe.get_all("Contact", {"user": user}, pluck="name"))
+	# with the traces a deletion leaves (an undo deletes contacts and organizations too)
 	for doctype in ("Contact", "Organization", "Opportunity Import Template", "User"):
-		for name in set(made[doctype]):
-			if frappe.db.exists(doctype, name):
-				frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
+		delete_committed(doctype, list(set(made[doctype])))
+	delete_committed("Notification Settings", made["User"])  # a user's settings outlive it
 	frappe.db.commit()

@@ -780,10 +780,6 @@ def test_vcard_import_makes_contacts_and_opportunities(cleanup):
 
 
 def test_vcard_organization_from_org(cleanup):
-	if not frappe.db.exists("DocType", "Organization") or not frappe.get_meta("Opportunity").has_field(
-		"organization"
-	):
-		pytest.skip("Organization DocType / Opportunity.organization not on this branch yet (records issue)")
 	tag = frappe.generate_hash(length=6)
 	doc = new_import(
 		cleanup,

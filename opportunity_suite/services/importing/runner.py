@@ -19,9 +19,10 @@ from frappe.utils import cstr, now_datetime
 from pymysql.converters import escape_string
 
 from opportunity_suite.services.forecast import amount_rules, compute_amounts
-from opportunity_suite.services.importing import mapping, values
+from opportunity_suite.services.importing import mapping, organizations, values
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
 from opportunity_suite.services.importing.vcard import COLUMNS as VCARD_COLUMNS
+from opportunity_suite.services.importing.versions import record_import_versions
 from opportunity_suite.services.picklists import check_picklist_values, disabled_picklist_values
 from opportunity_suite.services.stages import apply_stage, get_stage
 
@@ -402,6 +403,7 @@ class ImportRun:
 			frappe.db.get_value(IMPORT_DOCTYPE, self.name, "name", for_update=True)
 			frappe.clear_last_message()
 			result = BatchWriter(self, rows, row_by_row=True).write()
+		record_import_versions(self, result)  # the timeline of each overwritten or merged record
 		self._record_batch(batch_no, rows, result)
 		if self.search_writer:  # the previous batch's search rows are in before this batch commits
 			self.search_writer.wait(self._search_pending)
@@ -548,7 +550,7 @@ class BatchWriter:
 				by_email.setdefault(values.match_key(row.email_id), row.parent)
 		orgs = (
 			self.ensure_organizations(
-				{r["_card"]["Organization"] for _n, _row, r in parsed if r["_card"].get("Organization")},
+				[r["_card"]["Organization"] for _n, _row, r in parsed if r["_card"].get("Organization")],
 				force=True,
 			)
 			if run.has_organization
@@ -557,6 +559,10 @@ class BatchWriter:
 		out = []
 		for row_no, row, record in parsed:
 			card = record.pop("_card")
+			organization = card.get("Organization")
+			if run.has_organization and organization and values.match_key(organization) not in orgs:
+				self.fail(row_no, row, organizations.not_found_reason(self, organization))
+				continue
 			try:
 				if card.get("Email"):  # the same person is the same email address
 					contact = by_email.get(values.match_key(card["Email"]))
@@ -617,30 +623,9 @@ class BatchWriter:
 
 	# -------------------------------------------------------- links
 
-	def ensure_organizations(self, names: set[str], force: bool = False) -> dict[str, str]:
+	def ensure_organizations(self, names, force: bool = False) -> dict[str, str]:
 		"""match key → Organization name; missing ones created when allowed (or for vCards)."""
-		names = {n for n in names if n}
-		if not names:
-			return {}
-		found = {}
-		for row in frappe.get_all(
-			"Organization", filters={"name": ("in", list(names))}, fields=["name", "organization_name"]
-		) + frappe.get_all(
-			"Organization",
-			filters={"organization_name": ("in", list(names))},
-			fields=["name", "organization_name"],
-		):
-			found.setdefault(values.match_key(row.name), row.name)
-			found.setdefault(values.match_key(row.organization_name), row.name)
-		if force or self.run.doc.create_missing_organizations:
-			for name in sorted(names):
-				key = values.match_key(name)
-				if key in found:
-					continue
-				org = frappe.get_doc({"doctype": "Organization", "organization_name": name.strip()}).insert()
-				self.result.created_records.setdefault("Organization", []).append(org.name)
-				found[key] = org.name
-		return found
+		return organizations.ensure(self, names, force or bool(self.run.doc.create_missing_organizations))
 
 	def resolve_links(self, parsed):
 		run = self.run
@@ -651,7 +636,7 @@ class BatchWriter:
 		}
 		resolved: dict[str, dict[str, str]] = {}
 		for fieldname, link_doctype in link_fields.items():
-			wanted = {r[fieldname] for _n, _row, r in parsed if r.get(fieldname)}
+			wanted = list(dict.fromkeys(r[fieldname] for _n, _row, r in parsed if r.get(fieldname)))
 			if link_doctype == "Organization" and run.has_organization:
 				resolved[fieldname] = self.ensure_organizations(wanted)
 				continue
@@ -667,7 +652,9 @@ class BatchWriter:
 				if not value:
 					continue
 				name = resolved[fieldname].get(values.match_key(value))
-				if not name:
+				if not name and link_doctype == "Organization" and run.has_organization:
+					errors.append(organizations.not_found_reason(self, value))
+				elif not name:
 					errors.append(_("{0} {1} not found").format(_(link_doctype), value))
 				elif link_doctype in run.user_permissions and name not in run.user_permissions[link_doctype]:
 					errors.append(

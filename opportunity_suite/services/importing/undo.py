@@ -10,6 +10,7 @@ from frappe.utils import cstr, now_datetime
 from frappe.utils.global_search import update_global_search
 
 from opportunity_suite.services.importing.runner import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
+from opportunity_suite.services.importing.versions import record_undo_versions
 
 UNDOABLE = ("Completed", "Completed with Errors", "Failed")
 
@@ -41,7 +42,7 @@ def undo(doc) -> dict:
 		order_by="first_row desc",
 	)
 	for batch in batches:
-		_restore(json.loads(batch.before_images or "[]"), report)
+		_restore(doc.name, json.loads(batch.before_images or "[]"), report)
 		_delete_created(json.loads(batch.created_records or "{}"), report)
 	summary = _("Deleted {0}, restored {1}.").format(report["deleted"], report["restored"])
 	if report["changed_since"]:
@@ -60,28 +61,29 @@ def undo(doc) -> dict:
 	return report
 
 
-def _restore(images: list[dict], report: dict):
+def _restore(import_name: str, images: list[dict], report: dict):
 	if not images:
 		return
-	current = dict(
-		frappe.get_all(
-			DOCTYPE,
-			filters={"name": ("in", [i["name"] for i in images])},
-			fields=["name", "modified"],
-			as_list=True,
+	current = {
+		row.name: row
+		for row in frappe.get_all(
+			DOCTYPE, filters={"name": ("in", [i["name"] for i in images])}, fields=["*"]
 		)
-	)
+	}
+	restored = []  # (the record before the undo, after it), for its timeline
 	for image in reversed(images):
 		name = image["name"]
 		if name not in current:
 			continue
-		if cstr(current[name]) != image["modified_after"]:
+		if cstr(current[name].modified) != image["modified_after"]:
 			report["changed_since"].append(name)
 			continue
 		frappe.db.set_value(DOCTYPE, name, image["before"], update_modified=False)
-		current[name] = image["before"].get("modified")
+		restored.append((current[name], {**current[name], **image["before"]}))
+		current[name] = frappe._dict(restored[-1][1])
 		update_global_search(frappe.get_doc(DOCTYPE, name))  # as a save does (Frappe's search queue)
 		report["restored"] += 1
+	record_undo_versions(DOCTYPE, import_name, restored)
 
 
 def _delete_created(created: dict, report: dict):
@@ -98,13 +100,24 @@ def _delete_created(created: dict, report: dict):
 			frappe.db.delete(DOCTYPE, {"name": ("in", chunk)})
 			frappe.db.delete("__global_search", {"doctype": DOCTYPE, "name": ("in", chunk)})
 		report["deleted"] += len(unchanged)
+	# contacts before organizations (a contact links to its organization); only those the run created and
+	# nobody changed since (an inserted record's `modified` is its `creation`); still linked → kept
 	for doctype in ("Contact", "Organization"):
-		for name in created.get(doctype) or []:
-			if not frappe.db.exists(doctype, name):
+		names = created.get(doctype) or []
+		if not names:
+			continue
+		for row in frappe.get_all(
+			doctype, filters={"name": ("in", names)}, fields=["name", "creation", "modified"]
+		):
+			if row.modified != row.creation:
+				report["changed_since"].append(row.name)
 				continue
+			frappe.db.savepoint("opportunity_import_undo")
 			try:
-				frappe.delete_doc(doctype, name)
+				# the undo is allowed (the run's owner or a Sales Manager): what the run made goes with it
+				frappe.delete_doc(doctype, row.name, ignore_permissions=True)
 				report["deleted"] += 1
 			except (frappe.LinkExistsError, frappe.ValidationError):
+				frappe.db.rollback(save_point="opportunity_import_undo")
 				frappe.clear_last_message()
-				report["kept"].append(name)
+				report["kept"].append(row.name)
