@@ -4,6 +4,7 @@ with a reason; nothing is ever stored as 0 or as a shifted value."""
 import datetime
 import math
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from frappe import _
@@ -201,5 +202,10 @@ def to_select(options: list[str]):
 
 
 def match_key(value) -> str:
-	"""How MariaDB's utf8mb4_unicode_ci compares: case-insensitive, trailing spaces ignored."""
-	return "" if value is None else str(value).rstrip(" ").casefold()
+	"""How MariaDB's utf8mb4_unicode_ci compares: case- and accent-insensitive, trailing spaces ignored."""
+	if value is None:
+		return ""
+	key = str(value).rstrip(" ").casefold()
+	if not key.isascii():
+		key = "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
+	return key
