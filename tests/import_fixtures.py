@@ -115,9 +115,11 @@ def cleanup():
 			frappe.delete_doc("File", file, force=True, ignore_permissions=True)
 		frappe.db.delete(IMPORT, {"name": name})
 		frappe.db.delete("Opportunity Import Column", {"parent": name})
-	for name in set(made["Opportunity"]):
-		frappe.db.delete("Opportunity", {"name": name})
-		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": name})
+	opportunities = list(set(made["Opportunity"]))
+	for start in range(0, len(opportunities), 1000):  # a run's thousands of rows, a chunk per query
+		chunk = opportunities[start : start + 1000]
+		frappe.db.delete("Opportunity", {"name": ("in", chunk)})
+		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": ("in", chunk)})
 	for user in made["User"]:  # Frappe made a Contact for each user
 		made["Contact"].extend(frappe.get_all("Contact", {"user": user}, pluck="name"))
 	for doctype in ("Contact", "Organization", "Opportunity Import Template", "User"):
