@@ -82,6 +82,11 @@ def test_create_in_the_full_form(desk, committed):
 	)
 	forecast = desk.locator(".frappe-control[data-fieldname='forecast_amount'] .control-value")
 	assert "1,500.00" in forecast.inner_text()
+	# the related lists, once (saving refreshes the form twice)
+	desk.locator(".opportunity-related").first.wait_for()
+	desk.wait_for_function("() => !frappe.request.ajax_count")
+	heads = desk.locator(".form-dashboard-section .section-head:visible")
+	assert [h.strip() for h in heads.all_inner_texts()].count("Related") == 1
 
 
 def test_quick_create_from_the_search_bar(desk, committed):
