@@ -7,10 +7,12 @@ socketio (exports and the bulk comment answer in the request)."""
 import csv
 import io
 import re
+from urllib.parse import quote
 
 import frappe
+import openpyxl
 import pytest
-from frappe.utils import add_days, today
+from frappe.utils import add_days, get_first_day, getdate, today
 
 from opportunity_suite.services.kanban import BOARD_NAME
 from tests.browser_helpers import (
@@ -20,7 +22,7 @@ from tests.browser_helpers import (
 	type_number,
 	user_date,
 )
-from tests.factories import unique
+from tests.factories import make_user, unique
 
 pytestmark = pytest.mark.browser
 
@@ -225,6 +227,49 @@ def test_open_the_forecast_report_and_its_chart(desk, committed):
 	assert desk.locator(".report-summary", has_text="Weighted Pipeline").first.is_visible()
 	desk.locator("select[data-fieldname='period']").select_option("Quarter")
 	desk.locator(".dt-row .dt-cell__content", has_text="-Q").first.wait_for()
+
+
+@pytest.fixture
+def formula_user():
+	"""A committed Sales User whose (valid) address a spreadsheet would run as a formula; removed afterwards
+	with what assigning opportunities to them left behind."""
+	from tests.records_fixtures import delete_committed_users
+
+	user = make_user("Sales User", email=f"=cmd{frappe.generate_hash(length=8)}@opportunity-suite.test")
+	frappe.db.commit()
+	yield user
+	frappe.db.rollback()
+	frappe.db.delete("ToDo", {"allocated_to": user})
+	frappe.db.delete("Notification Log", {"for_user": user})
+	queued = frappe.get_all("Email Queue Recipient", {"recipient": user}, pluck="parent")
+	if queued:
+		frappe.db.delete("Email Queue Recipient", {"parent": ("in", queued)})
+		frappe.db.delete("Email Queue", {"name": ("in", queued)})
+	frappe.db.delete("Access Log", {"report_name": "Opportunity Forecast", "filters": ("like", f"%{user}%")})
+	frappe.db.commit()
+	delete_committed_users({"user": user})
+
+
+def test_export_the_forecast_report_with_formulas_neutralised(desk, formula_user, committed):
+	"""Menu → Export on the Opportunity Forecast report: the assignee's address, text starting with "=", is
+	written as text in the CSV and the XLSX, the counts and sums as numbers."""
+	close = add_days(get_first_day(today()), 40)
+	committed(amount=-20.5, sales_stage="Qualification", assigned_to=formula_user, expected_close_date=close)
+	committed(amount=1000, sales_stage="Qualification", assigned_to=formula_user, expected_close_date=close)
+	desk.goto(f"/app/query-report/Opportunity Forecast?assigned_to={quote(formula_user)}")
+	desk.locator(".dt-row .dt-cell__content", has_text=formula_user).first.wait_for()
+	period = getdate(close).strftime("%Y-%m")
+
+	text = open(_download_export(desk, "CSV"), encoding="utf-8-sig").read()
+	# the desk asks for non-numeric quoting: text quoted, numbers bare
+	assert f'"{period}","Qualification","\'{formula_user}",2,979.5,195.9' in text.splitlines(), text
+
+	with open(_download_export(desk, "Excel"), "rb") as f:
+		workbook = openpyxl.load_workbook(io.BytesIO(f.read()))
+	rows = [[c.value for c in row] for row in workbook.worksheets[0].iter_rows()]
+	row = next(r for r in rows if r[0] == period)
+	assert row[:6] == [period, "Qualification", "'" + formula_user, 2, 979.5, 195.9]
+	assert all(isinstance(v, int | float) for v in row[3:6])
 
 
 def _download_export(desk, file_format: str = "CSV", export_all: bool = False) -> str:
