@@ -56,8 +56,10 @@ def user_date(page, iso: str) -> str:
 
 def create_opportunity_in_form(page, name: str, amount: float, stage: str, close_on: str, **data_fields):
 	"""A new opportunity in the full form, filled as a person does (Data fields by fieldname) and saved
-	with Ctrl+S; returns once the saved form shows its stage."""
+	with Ctrl+S; returns once the saved form shows its stage. The page is connected to socketio before
+	the save, so what the save publishes (notifications, list updates) reaches it."""
 	page.goto("/app/opportunity/new")
+	page.wait_for_function("() => frappe.realtime.socket && frappe.realtime.socket.connected")
 	form = page.locator(".form-layout")
 	form.locator("input[data-fieldname='opportunity_name']").fill(name)
 	form.locator("input[data-fieldname='amount']").fill(str(amount))

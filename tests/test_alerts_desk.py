@@ -76,6 +76,13 @@ def test_set_up_the_hot_deal_alert_in_its_form(desk, hot_deal_alert):
 	form.locator("input[data-fieldname='enabled']").check()
 	form.locator("select[data-fieldname='trigger']").select_option("On First Save")
 
+	# the form offers the opportunity's fields for conditions once it has read its meta
+	desk.wait_for_function(
+		"""() => {
+			const df = cur_frm.fields_dict.conditions.grid.get_docfield("fieldname");
+			return df && df.fieldtype === "Autocomplete" && (df.options || []).includes("amount");
+		}"""
+	)
 	row = open_table_row(desk, "conditions", add=True)
 	pick_in_form(row, "fieldname", "amount")
 	row.locator("select[data-fieldname='operator']").select_option("Greater Than")
