@@ -224,10 +224,8 @@ def browser():
 		browser.close()
 
 
-@pytest.fixture
-def desk(browser, web_server, request):
-	"""A logged-in desk page as Administrator; a screenshot is saved as a test artifact."""
-	context = browser.new_context(base_url=web_server, viewport={"width": 1400, "height": 900})
+def _log_in(context):
+	"""Log in as Administrator through the login page, as a person does."""
 	page = context.new_page()
 	page.set_default_timeout(30_000)
 	page.goto("/login")
@@ -235,6 +233,31 @@ def desk(browser, web_server, request):
 	page.fill("#login_password", os.environ.get("OS_ADMIN_PASSWORD", "admin"))
 	page.click(".btn-login")
 	page.wait_for_url("**/app**")
+	page.close()
+
+
+@pytest.fixture(scope="session")
+def desk_session(browser, web_server):
+	"""One login for the session: each test's browser context starts with its cookies (logging in again
+	and loading the desk's home for every test cost seconds each on the 2-core machine)."""
+	context = browser.new_context(base_url=web_server)
+	_log_in(context)
+	state = context.storage_state()
+	context.close()
+	return state
+
+
+@pytest.fixture
+def desk(browser, web_server, desk_session, request):
+	"""A logged-in desk page as Administrator, in a browser context of its own; a screenshot of its last
+	state is saved as a test artifact."""
+	context = browser.new_context(
+		base_url=web_server, viewport={"width": 1400, "height": 900}, storage_state=desk_session
+	)
+	if not context.request.get("/api/method/frappe.auth.get_logged_user").ok:  # the session is gone
+		_log_in(context)
+	page = context.new_page()
+	page.set_default_timeout(30_000)
 	yield page
 	ARTIFACTS.mkdir(parents=True, exist_ok=True)
 	page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)

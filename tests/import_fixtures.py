@@ -119,10 +119,14 @@ def cleanup():
 		frappe.db.delete("Deleted Document", {"deleted_doctype": "File", "data": ("like", f"%{name}%")})
 		frappe.db.delete(IMPORT, {"name": name})
 		frappe.db.delete("Opportunity Import Column", {"parent": name})
-	for name in set(made["Opportunity"]):
-		frappe.db.delete("Opportunity", {"name": name})
-		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": name})
-		frappe.db.delete("Version", {"ref_doctype": "Opportunity", "docname": name})  # desk saves, imports
+	opportunities = list(set(made["Opportunity"]))
+	for start in range(0, len(opportunities), 1000):  # a run's thousands of rows, a chunk per query
+		chunk = opportunities[start : start + 1000]
+		frappe.db.delete("Opportunity", {"name": ("in", chunk)})
+		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": ("in", chunk)})
+		frappe.db.delete(
+			"Version", {"ref_doctype": "Opportunity", "docname": ("in", chunk)}
+		)  # saves, imports
 	for user in made["User"]:  # Frappe made a Contact for each user
 		made["Contact"].extend(frappe.get_all("Contact", {"user": user}, pluck="name"))
 	# with the traces a deletion leaves (an undo deletes contacts and organizations too)

@@ -7,14 +7,22 @@ socketio (exports and the bulk comment answer in the request)."""
 import csv
 import io
 import re
+from urllib.parse import quote
 
 import frappe
+import openpyxl
 import pytest
-from frappe.utils import add_days, today
+from frappe.utils import add_days, get_first_day, getdate, today
 
 from opportunity_suite.services.kanban import BOARD_NAME
-from tests.browser_helpers import pick_link, type_number
-from tests.factories import unique
+from tests.browser_helpers import (
+	create_opportunity_in_form,
+	pick_link,
+	screenshot,
+	type_number,
+	user_date,
+)
+from tests.factories import make_user, unique
 
 pytestmark = pytest.mark.browser
 
@@ -47,14 +55,6 @@ def committed():
 	frappe.db.commit()
 
 
-def _screenshot(page, name: str):
-	"""An extra screenshot artifact (the desk fixture saves the page's last state itself)."""
-	from tests.conftest import ARTIFACTS
-
-	ARTIFACTS.mkdir(parents=True, exist_ok=True)
-	page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def _wait_for_bars(page, within: str):
 	"""frappe-charts draws empty bars first and animates them to their values."""
 	page.wait_for_function(
@@ -64,17 +64,6 @@ def _wait_for_bars(page, within: str):
 	)
 
 
-def _user_date(page, iso: str) -> str:
-	return page.evaluate("(d) => frappe.datetime.str_to_user(d)", iso)
-
-
-def _pick_link(scope, fieldname: str, value: str):
-	field = scope.locator(f"input[data-fieldname='{fieldname}']:visible").first
-	field.click()
-	field.fill(value)
-	scope.page.locator("[role=option]:visible", has_text=value).first.click()
-
-
 def _latest(name: str):
 	frappe.db.rollback()  # see what the web server committed
 	return frappe.get_last_doc("Opportunity", filters={"opportunity_name": name})
@@ -82,17 +71,9 @@ def _latest(name: str):
 
 def test_create_in_the_full_form(desk, committed):
 	name = unique("Full form deal")
-	desk.goto("/app/opportunity/new")
-	form = desk.locator(".form-layout")
-	form.locator("input[data-fieldname='opportunity_name']").fill(name)
-	form.locator("input[data-fieldname='amount']").fill("5000")
-	_pick_link(form, "sales_stage", "Value Proposition")
-	date_input = form.locator("input[data-fieldname='expected_close_date']")
-	date_input.fill(_user_date(desk, add_days(today(), 45)))
-	date_input.press("Escape")
-	form.locator("input[data-fieldname='next_step']").fill("Send the proposal")
-	desk.keyboard.press("Control+s")
-	desk.locator(".indicator-pill", has_text="Value Proposition").first.wait_for()
+	create_opportunity_in_form(
+		desk, name, 5000, "Value Proposition", add_days(today(), 45), next_step="Send the proposal"
+	)
 	opp = _latest(name)
 	committed.track(opp.name)
 	assert (opp.amount, opp.probability, opp.forecast_amount, opp.next_step) == (
@@ -103,6 +84,11 @@ def test_create_in_the_full_form(desk, committed):
 	)
 	forecast = desk.locator(".frappe-control[data-fieldname='forecast_amount'] .control-value")
 	assert "1,500.00" in forecast.inner_text()
+	# the related lists, once (saving refreshes the form twice)
+	desk.locator(".opportunity-related").first.wait_for()
+	desk.wait_for_function("() => !frappe.request.ajax_count")
+	heads = desk.locator(".form-dashboard-section .section-head:visible")
+	assert [h.strip() for h in heads.all_inner_texts()].count("Related") == 1
 
 
 def test_quick_create_from_the_search_bar(desk, committed):
@@ -119,7 +105,7 @@ def test_quick_create_from_the_search_bar(desk, committed):
 	dialog.locator("input[data-fieldname='opportunity_name']").fill(name)
 	pick_link(dialog, "sales_stage", "Qualification")
 	date_input = dialog.locator("input[data-fieldname='expected_close_date']")
-	date_input.fill(_user_date(desk, add_days(today(), 10)))
+	date_input.fill(user_date(desk, add_days(today(), 10)))
 	dialog.locator(".modal-title").click()
 	type_number(dialog, "amount", 700)
 	dialog.locator(".btn-primary", has_text="Save").click()
@@ -237,23 +223,72 @@ def test_open_the_forecast_report_and_its_chart(desk, committed):
 	desk.locator(".chart-container svg.frappe-chart").first.wait_for()
 	desk.locator(".dt-row .dt-cell__content", has_text="Negotiation/Review").first.wait_for()
 	_wait_for_bars(desk, ".chart-container")
-	_screenshot(desk, "opportunity_forecast_by_month")
+	screenshot(desk, "opportunity_forecast_by_month")
 	assert desk.locator(".report-summary", has_text="Weighted Pipeline").first.is_visible()
 	desk.locator("select[data-fieldname='period']").select_option("Quarter")
 	desk.locator(".dt-row .dt-cell__content", has_text="-Q").first.wait_for()
 
 
-def _export(desk, export_all: bool = False) -> list[list[str]]:
+@pytest.fixture
+def formula_user():
+	"""A committed Sales User whose (valid) address a spreadsheet would run as a formula; removed afterwards
+	with what assigning opportunities to them left behind."""
+	from tests.records_fixtures import delete_committed_users
+
+	user = make_user("Sales User", email=f"=cmd{frappe.generate_hash(length=8)}@opportunity-suite.test")
+	frappe.db.commit()
+	yield user
+	frappe.db.rollback()
+	frappe.db.delete("ToDo", {"allocated_to": user})
+	frappe.db.delete("Notification Log", {"for_user": user})
+	queued = frappe.get_all("Email Queue Recipient", {"recipient": user}, pluck="parent")
+	if queued:
+		frappe.db.delete("Email Queue Recipient", {"parent": ("in", queued)})
+		frappe.db.delete("Email Queue", {"name": ("in", queued)})
+	frappe.db.delete("Access Log", {"report_name": "Opportunity Forecast", "filters": ("like", f"%{user}%")})
+	frappe.db.commit()
+	delete_committed_users({"user": user})
+
+
+def test_export_the_forecast_report_with_formulas_neutralised(desk, formula_user, committed):
+	"""Menu → Export on the Opportunity Forecast report: the assignee's address, text starting with "=", is
+	written as text in the CSV and the XLSX, the counts and sums as numbers."""
+	close = add_days(get_first_day(today()), 40)
+	committed(amount=-20.5, sales_stage="Qualification", assigned_to=formula_user, expected_close_date=close)
+	committed(amount=1000, sales_stage="Qualification", assigned_to=formula_user, expected_close_date=close)
+	desk.goto(f"/app/query-report/Opportunity Forecast?assigned_to={quote(formula_user)}")
+	desk.locator(".dt-row .dt-cell__content", has_text=formula_user).first.wait_for()
+	period = getdate(close).strftime("%Y-%m")
+
+	text = open(_download_export(desk, "CSV"), encoding="utf-8-sig").read()
+	# the desk asks for non-numeric quoting: text quoted, numbers bare
+	assert f'"{period}","Qualification","\'{formula_user}",2,979.5,195.9' in text.splitlines(), text
+
+	with open(_download_export(desk, "Excel"), "rb") as f:
+		workbook = openpyxl.load_workbook(io.BytesIO(f.read()))
+	rows = [[c.value for c in row] for row in workbook.worksheets[0].iter_rows()]
+	row = next(r for r in rows if r[0] == period)
+	assert row[:6] == [period, "Qualification", "'" + formula_user, 2, 979.5, 195.9]
+	assert all(isinstance(v, int | float) for v in row[3:6])
+
+
+def _download_export(desk, file_format: str = "CSV", export_all: bool = False) -> str:
+	"""Menu → Export, the file format chosen, Download: the downloaded file's path."""
 	desk.locator(".page-actions .menu-btn-group button").first.click()
 	desk.locator(".menu-btn-group .dropdown-item", has_text="Export").first.click()
 	dialog = desk.locator(".modal.show .modal-dialog")
-	dialog.locator("select[data-fieldname='file_format']").select_option("CSV")
+	dialog.locator("select[data-fieldname='file_format']").select_option(file_format)
 	if export_all:
 		dialog.locator("input[data-fieldname='export_all_rows']").check()
 	with desk.expect_download() as download:
 		dialog.locator(".btn-primary", has_text="Download").click()
-	text = open(download.value.path(), encoding="utf-8-sig").read()
+	path = download.value.path()
 	dialog.wait_for(state="hidden")
+	return path
+
+
+def _export(desk, export_all: bool = False) -> list[list[str]]:
+	text = open(_download_export(desk, "CSV", export_all), encoding="utf-8-sig").read()
 	return list(csv.reader(io.StringIO(text)))
 
 
@@ -290,7 +325,7 @@ def test_the_opportunities_workspace_shows_cards_chart_and_shortcuts(desk, commi
 		"() => [...document.querySelectorAll('.number-widget-box')].every(b => !b.innerText.includes('Loading'))"
 	)
 	_wait_for_bars(desk, ".dashboard-widget-box")
-	_screenshot(desk, "workspace_opportunities")
+	screenshot(desk, "workspace_opportunities")
 	desk.locator(".shortcut-widget-box", has_text="Pipeline Kanban").first.click()
 	desk.wait_for_url("**/view/kanban/**")
 	desk.locator(".kanban-column[data-column-value='Negotiation/Review']").wait_for()

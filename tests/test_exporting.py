@@ -10,9 +10,10 @@ import frappe
 import openpyxl
 import pytest
 from frappe.handler import execute_cmd
+from frappe.utils import add_days, add_months, get_first_day, getdate, today
 
 from opportunity_suite.services.exporting import neutralise_value, strip_neutralisation
-from tests.factories import make_opportunity, unique
+from tests.factories import make_opportunity, make_user, unique
 
 DANGEROUS = {
 	"opportunity_name": '=HYPERLINK("http://x","y") {0}',
@@ -160,6 +161,72 @@ def test_query_report_export(opportunity):
 		row = next(r for r in reader(response) if r and r[0] == opportunity.name)
 		assert row[1] == "'" + opportunity.campaign
 		assert float(row[2]) == -1234.5
+
+
+def forecast_rows_to_export(tag: str) -> frappe._dict:
+	"""Opportunities whose Opportunity Forecast rows carry a dangerous stage name and assignee: a stage
+	named "+…" (stages are a picklist a Sales Manager edits) and a user whose valid address starts with
+	"=" (assigned_to shows the user's id); the report's other text column, the period, is made by us."""
+	user = make_user("Sales User", email=f"=cmd{tag}@opportunity-suite.test")
+	stage = frappe.get_doc(
+		{
+			"doctype": "Opportunity Stage",
+			"stage_name": f"+Hot {tag}",
+			"sequence": 99,
+			"default_probability": 50,
+			"stage_type": "Open",
+		}
+	).insert()
+	close = add_days(get_first_day(today()), 40)
+	make_opportunity(amount=1000, sales_stage=stage.name, assigned_to=user, expected_close_date=close)
+	make_opportunity(amount=-20.5, sales_stage="Qualification", assigned_to=user, expected_close_date=close)
+	return frappe._dict(user=user, stage=stage.name, period=getdate(close).strftime("%Y-%m"))
+
+
+def _trimmed(row: list) -> list:
+	"""A sheet's row without the empty cells openpyxl pads it with to the widest row."""
+	while row and row[-1] in (None, ""):
+		row = row[:-1]
+	return row
+
+
+def test_forecast_report_export_neutralises_text_cells_and_keeps_numbers():
+	"""Menu → Export of the Opportunity Forecast report posts to frappe.desk.query_report.export_query."""
+	data = forecast_rows_to_export(frappe.generate_hash(length=8))
+	filters = {
+		"period": "Month",
+		"from_date": str(get_first_day(today())),
+		"to_date": str(add_days(add_months(get_first_day(today()), 12), -1)),
+		"status": "Open",
+		"assigned_to": data.user,
+	}
+	for file_format_type, reader in (("CSV", csv_rows), ("Excel", xlsx_rows)):
+		response = call(
+			"frappe.desk.query_report.export_query",
+			report_name="Opportunity Forecast",
+			file_format_type=file_format_type,
+			filters=json.dumps(filters),
+			applied_filters=json.dumps({"Assigned To": data.user}),
+			include_filters="1",
+			visible_idx="[]",
+		)
+		rows = [_trimmed(r) for r in reader(response)]
+		assert ["Assigned To", "'" + data.user] in rows  # the filters written above the table, too
+		table = rows[
+			rows.index(
+				["Month", "Sales Stage", "Assigned To", "Opportunities", "Pipeline", "Weighted Pipeline"]
+			) :
+		]
+		hot = next(r for r in table if r[1] == "'" + data.stage)
+		qualification = next(r for r in table if r[1] == "Qualification")
+		assert hot[:3] == [data.period, "'" + data.stage, "'" + data.user]
+		assert qualification[2] == "'" + data.user
+		numbers = [hot[3], hot[4], hot[5], qualification[4], qualification[5]]
+		if file_format_type == "CSV":
+			assert numbers == ["1", "1000.0", "500.0", "-20.5", "-4.1"]  # a negative amount stays a number
+		else:
+			assert numbers == [1, 1000, 500, -20.5, -4.1]
+			assert all(isinstance(v, int | float) for v in numbers)
 
 
 @pytest.mark.parametrize("file_type", ["CSV", "Excel"])

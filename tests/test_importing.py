@@ -343,6 +343,21 @@ def test_unknown_and_duplicate_headers_must_be_decided(cleanup):
 	assert doc.created_count == 1 and opportunities(doc, "amount")[tag].amount == 1
 
 
+def test_saving_the_form_never_rewinds_the_run(cleanup):
+	"""A form opened before the run and saved during or after it keeps the run's state (status, counts,
+	checkpoint) as the run wrote it: a stale "Queued" would stop a live run."""
+	tag = unique("Stale form")
+	doc = new_import(cleanup, csv_bytes([HEADER[:4], [f"{tag} A", "1", "Prospecting", "2026-12-31"]]))
+	prepare(doc)
+	stale = frappe.get_doc(IMPORT, doc.name)
+	run(doc)
+	stale.date_format = "dd-mm-yyyy"
+	stale.save()
+	doc.reload()
+	assert (doc.status, doc.rows_read, doc.created_count, doc.checkpoint) == ("Completed", 1, 1, 2)
+	assert doc.date_format == "dd-mm-yyyy"
+
+
 def test_template_is_saved_and_reused(cleanup):
 	from opportunity_suite.services.importing import jobs
 

@@ -113,7 +113,8 @@
 			args: { opportunity: frm.doc.name },
 		});
 		if (!related || frm.doc.name !== related_name(related)) return;
-		frm.dashboard.parent.find(".opportunity-related").remove();
+		// the whole section: two refreshes in a row (a save does that) must not leave an empty one behind
+		frm.dashboard.parent.find(".opportunity-related-section").remove();
 		const rows = ROWS.map(([key, label, count, actions]) => {
 			const buttons = actions
 				.map(([text], i) => `<button class="btn btn-xs btn-default" data-key="${key}" data-action="${i}">${text}</button>`)
@@ -124,7 +125,8 @@
 		}).join("");
 		const body = frm.dashboard.add_section(
 			`<table class="table table-condensed opportunity-related"><tbody>${rows}</tbody></table>`,
-			__("Related")
+			__("Related"),
+			"custom opportunity-related-section"
 		);
 		body.on("click", "button[data-key]", (event) => {
 			const button = $(event.currentTarget);

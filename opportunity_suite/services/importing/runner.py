@@ -31,6 +31,15 @@ IMPORT_DOCTYPE = "Opportunity Import"
 BATCH_DOCTYPE = "Opportunity Import Batch"
 BATCH_SIZE = 2500
 FAILED_REASON_HEADER = "Import Error"
+PROGRESS_FIELDS = (
+	"status",
+	"total_rows",
+	"rows_read",
+	"created_count",
+	"updated_count",
+	"skipped_count",
+	"failed_count",
+)
 POLICIES = ("None", "Skip", "Overwrite", "Merge")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -70,7 +79,6 @@ class ImportRun:
 		self.doc = frappe.get_doc(IMPORT_DOCTYPE, import_name)
 		self.meta = frappe.get_meta(DOCTYPE)
 		self.user = frappe.session.user
-		self._done = self.doc.rows_read or 0
 
 	# -------------------------------------------------------- setup
 
@@ -256,6 +264,7 @@ class ImportRun:
 			frappe.db.set_value(IMPORT_DOCTYPE, self.name, "total_rows", total, update_modified=False)
 			frappe.db.commit()
 			self.doc.total_rows = total
+		self.publish_progress()
 		checkpoint = self.doc.checkpoint or 1  # row 1 is the header
 		batch_no = frappe.db.count(BATCH_DOCTYPE, {"import_run": self.name})
 		if batch_no:
@@ -410,12 +419,17 @@ class ImportRun:
 			self._search_pending = result.search_pending
 		frappe.db.commit()
 		_after_rows_written(result.written)
-		frappe.publish_progress(
-			min(100, 100 * self._done / max(self.doc.total_rows or 1, 1)),
-			title=_("Importing opportunities"),
+		self.publish_progress()
+
+	def publish_progress(self):
+		"""The run's state (rows done of the total, the counts so far) to whoever has its form open: the
+		form draws its progress bar from it."""
+		state = frappe.db.get_value(IMPORT_DOCTYPE, self.name, PROGRESS_FIELDS, as_dict=True)
+		frappe.publish_realtime(
+			"opportunity_import_progress",
+			{"name": self.name, **state},
 			doctype=IMPORT_DOCTYPE,
 			docname=self.name,
-			description=_("{0} of {1} rows").format(self._done, self.doc.total_rows or "?"),
 		)
 
 	def _record_batch(self, batch_no: int, rows, result: "BatchResult"):
@@ -450,7 +464,6 @@ class ImportRun:
 			"skipped_count": (totals.skipped_count or 0) + result.skipped,
 			"failed_count": (totals.failed_count or 0) + len(result.failed),
 		}
-		self._done = new["rows_read"]
 		frappe.db.set_value(
 			IMPORT_DOCTYPE,
 			self.name,

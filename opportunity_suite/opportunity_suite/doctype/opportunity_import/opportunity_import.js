@@ -1,33 +1,109 @@
 const METHOD = "opportunity_suite.api.importing.";
+// what the run reports after each batch (services/importing/runner.py: PROGRESS_FIELDS)
+const PROGRESS_FIELDS = [
+	"status",
+	"total_rows",
+	"rows_read",
+	"created_count",
+	"updated_count",
+	"skipped_count",
+	"failed_count",
+];
+const DONE = ["Completed", "Completed with Errors"];
 
 frappe.ui.form.on("Opportunity Import", {
 	setup(frm) {
 		frappe.realtime.on("opportunity_import_refresh", (data) => {
 			if (data.name === frm.doc.name) frm.reload_doc();
 		});
+		frappe.realtime.on("opportunity_import_progress", (data) => {
+			if (data.name === frm.doc.name) show_run_state(frm, data);
+		});
 	},
 	refresh(frm) {
 		if (frm.is_new()) return;
 		const call = (method, args = {}) =>
-			frappe.call({ method: METHOD + method, args: { import_name: frm.doc.name, ...args }, freeze: true })
-				.then((r) => { frm.reload_doc(); return r; });
+			frappe
+				.call({
+					method: METHOD + method,
+					args: { import_name: frm.doc.name, ...args },
+					freeze: true,
+				})
+				.then((r) => {
+					frm.reload_doc();
+					return r;
+				});
 		if (["Pending", "Failed"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Detect and Map Columns"), () => call("prepare_import"));
-			frm.add_custom_button(__("Start Import"), () => call("start_import")).addClass("btn-primary");
+			frm.add_custom_button(__("Start Import"), () => call("start_import")).addClass(
+				"btn-primary"
+			);
 		}
 		if (["Running", "Queued"].includes(frm.doc.status)) {
-			frm.add_custom_button(__("Resume"), () => call("resume_import"));
-			if (frm.doc.total_rows) {
-				frm.dashboard.show_progress(__("Import"), (100 * (frm.doc.rows_read || 0)) / frm.doc.total_rows,
-					__("{0} of {1} rows", [frm.doc.rows_read || 0, frm.doc.total_rows]));
-			}
+			draw_progress(frm);
+			// Resume only a run that no live job carries on (a killed worker's)
+			frappe
+				.call({
+					method: METHOD + "get_import_status",
+					args: { import_name: frm.doc.name },
+					type: "GET",
+				})
+				.then((r) => {
+					const state = r.message || {};
+					if (state.status === frm.doc.status && !state.job_alive) {
+						frm.add_custom_button(__("Resume"), () => call("resume_import"));
+					}
+				});
 		}
-		if (["Completed", "Completed with Errors", "Failed"].includes(frm.doc.status)) {
+		if (DONE.includes(frm.doc.status)) draw_progress(frm);
+		if ([...DONE, "Failed"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Undo Import"), () =>
-				frappe.confirm(__("Remove what this import created and restore what it changed?"), () => call("undo_import")));
+				frappe.confirm(
+					__("Remove what this import created and restore what it changed?"),
+					() => call("undo_import")
+				)
+			);
 		}
 		frm.add_custom_button(__("Save as Template"), () =>
-			frappe.prompt({ fieldname: "template_name", fieldtype: "Data", label: __("Template Name"), reqd: 1 },
-				(v) => call("save_as_template", v)));
+			frappe.prompt(
+				{
+					fieldname: "template_name",
+					fieldtype: "Data",
+					label: __("Template Name"),
+					reqd: 1,
+				},
+				(v) => call("save_as_template", v)
+			)
+		);
 	},
 });
+
+function show_run_state(frm, state) {
+	// the run's own fields, shown as they are in the database (not edits: the form stays clean)
+	const status_changed = state.status !== frm.doc.status;
+	PROGRESS_FIELDS.forEach((f) => (frm.doc[f] = state[f]));
+	if (status_changed) {
+		frm.refresh();
+	} else {
+		frm.refresh_fields(PROGRESS_FIELDS);
+		draw_progress(frm);
+	}
+}
+
+function draw_progress(frm) {
+	const doc = frm.doc;
+	if (!doc.total_rows) return;
+	const count = (value) => format_number(value || 0, null, 0);
+	const done = doc.rows_read || 0;
+	let message = __("{0} of {1} rows", [count(done), count(doc.total_rows)]);
+	if (done) {
+		const counts = __("{0} created, {1} updated, {2} skipped, {3} failed", [
+			count(doc.created_count),
+			count(doc.updated_count),
+			count(doc.skipped_count),
+			count(doc.failed_count),
+		]);
+		message = `${message}: ${counts}`;
+	}
+	frm.dashboard.show_progress(__("Import"), (100 * done) / doc.total_rows, message);
+}

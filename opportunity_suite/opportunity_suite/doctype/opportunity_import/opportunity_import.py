@@ -4,9 +4,34 @@ from frappe.model.document import Document
 
 from opportunity_suite.services.importing.readers import file_kind
 
+# written by the run itself (services/importing), never by a save of the form: a form opened before or
+# during a run holds stale values, and saving it must not rewind the run's state
+RUN_FIELDS = (
+	"status",
+	"total_rows",
+	"rows_read",
+	"created_count",
+	"updated_count",
+	"skipped_count",
+	"failed_count",
+	"checkpoint",
+	"failed_rows_file",
+	"job_id",
+	"run_token",
+	"heartbeat",
+	"started_on",
+	"finished_on",
+	"error",
+	"undo_report",
+)
+
 
 class OpportunityImport(Document):
 	def validate(self):
+		before = self.get_doc_before_save()
+		if before:
+			for fieldname in RUN_FIELDS:
+				self.set(fieldname, before.get(fieldname))
 		if self.import_file:
 			self.file_kind = file_kind(self.import_file)
 		if (
