@@ -6,6 +6,7 @@ import frappe
 from frappe import _
 
 from opportunity_suite.services.importing import jobs, undo
+from opportunity_suite.services.importing.runner import PROGRESS_FIELDS
 
 IMPORT_DOCTYPE = "Opportunity Import"
 
@@ -73,18 +74,7 @@ def undo_import(import_name: str) -> dict:
 @frappe.whitelist(methods=["GET", "POST"])
 def get_import_status(import_name: str) -> dict:
 	doc = _get_import(import_name, "read")
-	fields = (
-		"status",
-		"total_rows",
-		"rows_read",
-		"created_count",
-		"updated_count",
-		"skipped_count",
-		"failed_count",
-		"failed_rows_file",
-		"error",
-		"undo_report",
-	)
+	fields = (*PROGRESS_FIELDS, "failed_rows_file", "error", "undo_report")
 	state = {f: doc.get(f) for f in fields}
 	state["job_alive"] = jobs.job_is_alive(doc.name) if doc.status in ("Queued", "Running") else False
 	return state

@@ -3,17 +3,12 @@ from frappe import _
 from frappe.model.document import Document
 
 from opportunity_suite.services.importing.readers import file_kind
+from opportunity_suite.services.importing.runner import PROGRESS_FIELDS
 
 # written by the run itself (services/importing), never by a save of the form: a form opened before or
 # during a run holds stale values, and saving it must not rewind the run's state
 RUN_FIELDS = (
-	"status",
-	"total_rows",
-	"rows_read",
-	"created_count",
-	"updated_count",
-	"skipped_count",
-	"failed_count",
+	*PROGRESS_FIELDS,
 	"checkpoint",
 	"failed_rows_file",
 	"job_id",
