@@ -158,6 +158,10 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 				frappe.db.delete(
 					"__global_search", {"doctype": "Opportunity", "name": ("in", names[start : start + 5000])}
 				)
+				frappe.db.delete(
+					"ToDo",
+					{"reference_type": "Opportunity", "reference_name": ("in", names[start : start + 5000])},
+				)
 			contacts = records.get("Contact", [])
 			for start in range(0, len(contacts), 5000):
 				chunk = contacts[start : start + 5000]
@@ -176,10 +180,12 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 		frappe.db.delete("Data Import", {"name": name})
 	opportunities = frappe.get_all("Opportunity", {"description": ("like", f"%{tag}%")}, pluck="name")
 	for start in range(0, len(opportunities), 5000):
-		frappe.db.delete("Opportunity", {"name": ("in", opportunities[start : start + 5000])})
-		frappe.db.delete(
-			"__global_search", {"doctype": "Opportunity", "name": ("in", opportunities[start : start + 5000])}
-		)
+		chunk = opportunities[start : start + 5000]
+		frappe.db.delete("Opportunity", {"name": ("in", chunk)})
+		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": ("in", chunk)})
+		# what Data Import's saves made beside them: assignments and their timeline comments
+		frappe.db.delete("ToDo", {"reference_type": "Opportunity", "reference_name": ("in", chunk)})
+		frappe.db.delete("Comment", {"reference_doctype": "Opportunity", "reference_name": ("in", chunk)})
 	frappe.db.commit()
 
 

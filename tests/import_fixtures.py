@@ -124,9 +124,9 @@ def cleanup():
 		chunk = opportunities[start : start + 1000]
 		frappe.db.delete("Opportunity", {"name": ("in", chunk)})
 		frappe.db.delete("__global_search", {"doctype": "Opportunity", "name": ("in", chunk)})
-		frappe.db.delete(
-			"Version", {"ref_doctype": "Opportunity", "docname": ("in", chunk)}
-		)  # saves, imports
+		# the traces saves and imports leave: versions, assignments
+		frappe.db.delete("Version", {"ref_doctype": "Opportunity", "docname": ("in", chunk)})
+		frappe.db.delete("ToDo", {"reference_type": "Opportunity", "reference_name": ("in", chunk)})
 	for user in made["User"]:  # Frappe made a Contact for each user
 		made["Contact"].extend(frappe.get_all("Contact", {"user": user}, pluck="name"))
 	# with the traces a deletion leaves (an undo deletes contacts and organizations too)

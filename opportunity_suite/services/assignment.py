@@ -9,10 +9,14 @@
 
 A flag stops the two directions from feeding each other."""
 
+import re
+
 import frappe
+from frappe import _
 from frappe.desk.form import assign_to
 
 DOCTYPE = "Opportunity"
+_HTML_SPECIAL = re.compile("[&<>\"']")
 SYNC_FLAG = "opportunity_suite_syncing_assignment"
 
 
@@ -47,26 +51,62 @@ def sync_from_opportunity(doc):
 	previous = before.assigned_to if before is not None else None
 	if not doc.assigned_to or (before is not None and doc.assigned_to == previous):
 		return
+	follow_assigned_to(doc.name, doc.assigned_to, previous, doc.modified, doc.modified_by)
+
+
+def follow_assigned_to(name: str, assigned_to: str, previous: str | None, modified, modified_by: str):
+	"""Assign opportunity `name` to `assigned_to` through Frappe (unless already) and close `previous`'s
+	open assignment; the record keeps its `modified` (the saved or imported one)."""
 	frappe.flags[SYNC_FLAG] = True
 	try:
-		assignees = open_assignees(doc.name)
-		if doc.assigned_to not in assignees:
+		assignees = open_assignees(name)
+		if assigned_to not in assignees:
 			assign_to.add(
-				{"assign_to": [doc.assigned_to], "doctype": DOCTYPE, "name": doc.name},
-				ignore_permissions=True,
+				{"assign_to": [assigned_to], "doctype": DOCTYPE, "name": name}, ignore_permissions=True
 			)
 			# assign_to.add re-writes assigned_to with frappe.db.set_value, which moves `modified` on: put
 			# back the saved document's timestamp, or its next save (form, REST) would be refused as stale
 			frappe.db.set_value(
-				DOCTYPE,
-				doc.name,
-				{"modified": doc.modified, "modified_by": doc.modified_by},
-				update_modified=False,
+				DOCTYPE, name, {"modified": modified, "modified_by": modified_by}, update_modified=False
 			)
-		if previous and previous != doc.assigned_to and previous in assignees:
-			_cancel_assignment(doc.name, previous)
+		if previous and previous != assigned_to and previous in assignees:
+			_cancel_assignment(name, previous)
 	finally:
 		frappe.flags[SYNC_FLAG] = False
+
+
+def new_assignment_rows(names_and_users: list[tuple[str, str]], assigned_by: str, now) -> list[dict]:
+	"""The ToDo rows `assign_to.add` would make for newly created opportunities (name, assignee), for a
+	caller that writes many at once (the importer). What it leaves out, and why: the assignment's
+	timeline comment and notification (one per record would flood both on a large import)."""
+	from frappe.utils import escape_html, nowdate
+
+	today = nowdate()
+	# escape_html works character by character and leaves braces alone, so escaping the translated
+	# template and the values apart gives what escape_html(template.format(…)) gives, at a row's cost
+	description = escape_html(_("Assignment for {0} {1}")).replace("{0}", escape_html(DOCTYPE))
+	return [
+		{
+			"name": frappe.generate_hash(length=10),
+			"creation": now,
+			"modified": now,
+			"modified_by": assigned_by,
+			"owner": assigned_by,
+			"docstatus": 0,
+			"idx": 0,
+			"status": "Open",
+			"priority": "Medium",
+			"date": today,
+			"allocated_to": user,
+			"description": description.replace(
+				"{1}", escape_html(name) if _HTML_SPECIAL.search(name) else name
+			),
+			"reference_type": DOCTYPE,
+			"reference_name": name,
+			"assigned_by": assigned_by,
+		}
+		for name, user in names_and_users
+	]
 
 
 def _cancel_assignment(name: str, user: str):

@@ -10,14 +10,16 @@ with its reason and never costs the rest of its batch."""
 import datetime
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from itertools import chain
 
 import frappe
 from frappe import _
 from frappe.utils import cstr, now_datetime
 from pymysql.converters import escape_string
 
+from opportunity_suite.services.assignment import follow_assigned_to, new_assignment_rows
 from opportunity_suite.services.forecast import amount_rules, compute_amounts
 from opportunity_suite.services.importing import mapping, organizations, values
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
@@ -158,7 +160,10 @@ class ImportRun:
 			if df.fieldtype not in mapping.SKIP_FIELDTYPES | {"Table", "Table MultiSelect"}
 			and df.fieldname in columns
 		]
-		return standard + [f for f in data if f not in standard]
+		# `_assign`: Frappe's list of assignees, kept with the ToDo rows the import writes (see assign_new)
+		return (
+			standard + [f for f in data if f not in standard] + (["_assign"] if "_assign" in columns else [])
+		)
 
 	def _null_default_columns(self) -> frozenset[str]:
 		"""Columns an INSERT may leave out when a batch has no value for them: nullable, with no default
@@ -527,6 +532,7 @@ class BatchWriter:
 		self.now = now_datetime()
 		self.result.modified = str(self.now)
 		self.stages = {}
+		self.readers: dict[str, bool] = {}
 		self.amount_rules = amount_rules()
 		self.disabled_picklist_values = disabled_picklist_values(run.meta)
 
@@ -751,7 +757,27 @@ class BatchWriter:
 		if not doc.assigned_to:
 			doc.assigned_to = run.user
 		self.validate(doc, None)
+		if not self.may_read(doc.assigned_to):
+			raise RowError(
+				_("{0} can't read opportunities and so can't be assigned this one.").format(doc.assigned_to)
+			)
+		doc._assign = json.dumps([doc.assigned_to])
 		return doc
+
+	def may_read(self, user: str) -> bool:
+		"""Can `user` read opportunities (their role)? Asked once per user and batch. (A save's
+		assignment would share the record instead; an import refuses the row, saying why.)"""
+		if user not in self.readers:
+			self.readers[user] = bool(frappe.has_permission(DOCTYPE, "read", user=user))
+		return self.readers[user]
+
+	def assignments(self, docs) -> tuple[list[str], list[list]]:
+		"""Frappe's assignment of each new record to its `assigned_to`: the ToDo rows `assign_to.add`
+		writes (fields, rows), so the sidebar, the Assigned To filter and the to-do list agree at once."""
+		rows = new_assignment_rows([(doc.name, doc.assigned_to) for doc in docs], self.run.user, self.now)
+		fields = list(rows[0]) if rows else []
+		self.result.created_records.setdefault("ToDo", []).extend(row["name"] for row in rows)
+		return fields, [[row[f] for f in fields] for row in rows]
 
 	def validate(self, doc, before):
 		"""What the Opportunity controller's validate does, through the same services."""
@@ -808,11 +834,13 @@ class BatchWriter:
 					for g_row_no, g_row, _r in group:
 						self.fail(g_row_no, g_row, _("Could not be saved: {0}").format(e))
 			docs, origins = kept, kept_origins
-		else:  # while MariaDB inserts these, Python reads and parses the next batch
-			insert_rows(
-				DOCTYPE,
-				fields,
-				[[doc.get(f) for f in fields] for doc in docs],
+			insert_rows("ToDo", *self.assignments(docs))
+		else:  # the records, then their assignments; while MariaDB inserts, Python parses the next batch
+			_execute(
+				chain(
+					insert_statements(DOCTYPE, fields, [[doc.get(f) for f in fields] for doc in docs]),
+					insert_statements("ToDo", *self.assignments(docs)),
+				),
 				while_waiting=self.run.read_ahead,
 			)
 		self.add_global_search(docs)
@@ -860,6 +888,13 @@ class BatchWriter:
 				_combine(doc, record, overwrite=run.policy == "Overwrite")
 			try:
 				self.validate(doc, frappe._dict(before))
+				reassigned = doc.assigned_to and _differs(doc.assigned_to, before.assigned_to)
+				if reassigned and not self.may_read(doc.assigned_to):
+					raise RowError(
+						_("{0} can't read opportunities and so can't be assigned this one.").format(
+							doc.assigned_to
+						)
+					)
 			except (RowError, frappe.ValidationError) as e:
 				frappe.clear_last_message()
 				for row_no, row, _r in contributions:
@@ -879,6 +914,8 @@ class BatchWriter:
 					frappe.db.savepoint("opportunity_import_row")
 				try:
 					frappe.db.set_value(DOCTYPE, name, changed, update_modified=False)
+					if reassigned:  # as a save does: Frappe's assignment follows assigned_to
+						follow_assigned_to(name, doc.assigned_to, before.assigned_to, self.now, run.user)
 				except Exception as e:
 					if not self.row_by_row:
 						raise
@@ -979,9 +1016,9 @@ def _value_statements(statement_head: str, rows: list, tail: str = ""):
 		yield statement_head + ",".join(next(literals) for _ in range(count)) + tail
 
 
-def _execute_values(statement_head: str, rows: list, tail: str = "", while_waiting=None):
-	"""Multi-row INSERT built from driver-escaped literals, a statement per 500 rows, on the
-	transaction's connection; MariaDB runs one statement while Python builds the next.
+def _execute(statements: Iterable[str], while_waiting=None):
+	"""Run `statements` (multi-row INSERTs built from driver-escaped literals) on the transaction's
+	connection; MariaDB runs one statement while Python builds the next.
 
 	Why not `frappe.db.bulk_insert`: it renders every value through pypika, about 1 ms per 28-column row
 	here, more than everything else an import does; pymysql's executemany costs half of that again in
@@ -997,7 +1034,7 @@ def _execute_values(statement_head: str, rows: list, tail: str = "", while_waiti
 	connection = frappe.db._conn
 	in_flight = False
 	try:
-		for statement in _value_statements(statement_head, rows, tail):
+		for statement in statements:
 			if in_flight:
 				in_flight = False
 				connection._read_query_result()
@@ -1010,17 +1047,23 @@ def _execute_values(statement_head: str, rows: list, tail: str = "", while_waiti
 			connection._read_query_result()
 
 
+def insert_statements(doctype: str, fields: list[str], rows: list[list]) -> Iterator[str]:
+	"""A batch of new rows of `doctype` as multi-row INSERTs of 500 rows (built as they are sent)."""
+	if not rows:
+		return iter(())
+	columns = ", ".join(f"`{f}`" for f in fields)
+	return _value_statements(f"INSERT INTO `tab{doctype}` ({columns}) VALUES ", rows)
+
+
 def insert_rows(doctype: str, fields: list[str], rows: list[list], while_waiting=None):
-	"""A batch of new rows of `doctype` in one multi-row INSERT per 500 rows."""
-	if rows:
-		columns = ", ".join(f"`{f}`" for f in fields)
-		_execute_values(f"INSERT INTO `tab{doctype}` ({columns}) VALUES ", rows, while_waiting=while_waiting)
+	"""A batch of new rows of `doctype`, one multi-row INSERT per 500 rows."""
+	_execute(insert_statements(doctype, fields, rows), while_waiting)
 
 
 def upsert_global_search(entries: list[tuple]):
 	"""Global-search rows (doctype, name, content, published, title, route), written as Frappe's
 	`sync_values` writes them: insert, or update on the unique (doctype, name)."""
-	_execute_values(GLOBAL_SEARCH_INSERT, entries, GLOBAL_SEARCH_UPSERT)
+	_execute(_value_statements(GLOBAL_SEARCH_INSERT, entries, GLOBAL_SEARCH_UPSERT))
 
 
 class GlobalSearchWriter:

@@ -99,6 +99,8 @@ def _delete_created(created: dict, report: dict):
 			chunk = unchanged[start : start + 1000]
 			frappe.db.delete(DOCTYPE, {"name": ("in", chunk)})
 			frappe.db.delete("__global_search", {"doctype": DOCTYPE, "name": ("in", chunk)})
+			# their assignments go with them, as Frappe's delete_doc removes a record's ToDos
+			frappe.db.delete("ToDo", {"reference_type": DOCTYPE, "reference_name": ("in", chunk)})
 		report["deleted"] += len(unchanged)
 	# contacts before organizations (a contact links to its organization); only those the run created and
 	# nobody changed since (an inserted record's `modified` is its `creation`); still linked → kept
