@@ -169,8 +169,12 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 					frappe.db.delete(child, {"parenttype": "Contact", "parent": ("in", chunk)})
 				frappe.db.delete("Contact", {"name": ("in", chunk)})
 				frappe.db.delete("__global_search", {"doctype": "Contact", "name": ("in", chunk)})
-			for record in records.get("Organization", []):
-				frappe.delete_doc("Organization", record, force=True, ignore_permissions=True)
+			organizations = records.get("Organization", [])
+			for start in range(0, len(organizations), 5000):  # not delete_doc: it queues a job per record
+				chunk = organizations[start : start + 5000]
+				frappe.db.delete("Dynamic Link", {"link_doctype": "Organization", "link_name": ("in", chunk)})
+				frappe.db.delete("Organization", {"name": ("in", chunk)})
+				frappe.db.delete("__global_search", {"doctype": "Organization", "name": ("in", chunk)})
 			frappe.db.commit()
 		frappe.db.delete("Opportunity Import Batch", {"import_run": name})
 		frappe.db.delete("Opportunity Import Column", {"parent": name})
