@@ -105,6 +105,14 @@ def test_an_overwrite_that_changes_assigned_to_moves_the_assignment(cleanup):
 		"Cancelled"
 	)
 
+	# undoing the overwrite gives the record, and its assignment, back to the first seller
+	from opportunity_suite.api.importing import undo_import
+
+	undo_import(again.name)
+	frappe.db.commit()
+	assert frappe.db.get_value("Opportunity", name, "assigned_to") == first_seller
+	assert open_assignments([name]) == {name: [first_seller]}
+
 
 def test_a_user_who_cannot_read_opportunities_is_not_given_one(cleanup):
 	tag = unique("NoReader")

@@ -9,6 +9,7 @@ from frappe import _
 from frappe.utils import cstr, now_datetime
 from frappe.utils.global_search import update_global_search
 
+from opportunity_suite.services.assignment import follow_assigned_to
 from opportunity_suite.services.importing.runner import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
 from opportunity_suite.services.importing.versions import record_undo_versions
 
@@ -78,8 +79,18 @@ def _restore(import_name: str, images: list[dict], report: dict):
 		if cstr(current[name].modified) != image["modified_after"]:
 			report["changed_since"].append(name)
 			continue
-		frappe.db.set_value(DOCTYPE, name, image["before"], update_modified=False)
-		restored.append((current[name], {**current[name], **image["before"]}))
+		before = image["before"]
+		frappe.db.set_value(DOCTYPE, name, before, update_modified=False)
+		if before.get("assigned_to") and before["assigned_to"] != current[name].assigned_to:
+			# the assignment follows assigned_to back, as it followed the import
+			follow_assigned_to(
+				name,
+				before["assigned_to"],
+				current[name].assigned_to,
+				before["modified"],
+				before["modified_by"],
+			)
+		restored.append((current[name], {**current[name], **before}))
 		current[name] = frappe._dict(restored[-1][1])
 		update_global_search(frappe.get_doc(DOCTYPE, name))  # as a save does (Frappe's search queue)
 		report["restored"] += 1
