@@ -53,6 +53,13 @@ def make_import(content: bytes, extension: str = "csv", **settings):
 	return frappe.get_doc({"doctype": IMPORT, "import_file": file.file_url, **settings}).insert()
 
 
+def new_import(cleanup, content: bytes, extension: str = "csv", **settings):
+	"""An Opportunity Import that the `cleanup` fixture removes afterwards, with all it made."""
+	doc = make_import(content, extension, **settings)
+	cleanup["imports"].append(doc.name)
+	return doc
+
+
 def prepare(doc, ignore: tuple[str, ...] = (), **column_fields) -> dict:
 	result = jobs.prepare(doc)
 	for column in doc.columns:

@@ -12,18 +12,16 @@ from tests.import_fixtures import (
 	cleanup,  # noqa: F401 (fixture)
 	created,
 	csv_bytes,
-	make_import,
 	prepare,
 	run,
 )
+from tests.import_fixtures import new_import as shared_new_import
 
 HEADER = ["Opportunity Name", "Sales Stage", "Expected Close Date", "Assigned To"]
 
 
 def new_import(cleanup, rows, **settings):
-	doc = make_import(csv_bytes(rows), **settings)
-	cleanup["imports"].append(doc.name)
-	return doc
+	return shared_new_import(cleanup, csv_bytes(rows), **settings)
 
 
 def open_assignments(names: list[str]) -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ from tests.import_fixtures import (
 	cleanup,  # noqa: F401 (fixture)
 	created,
 	csv_bytes,
-	make_import,
+	new_import,
 	prepare,
 	run,
 )
@@ -25,12 +25,6 @@ from tests.records_fixtures import make_organization
 
 HEADER = ["Opportunity Name", "Organization", "Sales Stage", "Expected Close Date"]
 VCF_DEFAULTS = '{"sales_stage": "Qualification", "expected_close_date": "2026-12-31"}'
-
-
-def new_import(cleanup, content, extension="csv", **settings):
-	doc = make_import(content, extension, **settings)
-	cleanup["imports"].append(doc.name)
-	return doc
 
 
 def committed_organization(cleanup, name: str) -> str:

@@ -10,18 +10,16 @@ from tests.factories import make_opportunity, make_user, unique
 from tests.import_fixtures import (
 	cleanup,  # noqa: F401 (fixture)
 	csv_bytes,
-	make_import,
 	prepare,
 	run,
 )
+from tests.import_fixtures import new_import as shared_new_import
 
 HEADER = ["Opportunity Name", "Amount", "Sales Stage", "Campaign", "Next Step"]
 
 
 def new_import(cleanup, rows, **settings):
-	doc = make_import(csv_bytes(rows), "csv", match_fields="opportunity_name", **settings)
-	cleanup["imports"].append(doc.name)
-	return doc
+	return shared_new_import(cleanup, csv_bytes(rows), "csv", match_fields="opportunity_name", **settings)
 
 
 def committed_opportunity(cleanup, **values) -> str:

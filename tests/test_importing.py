@@ -18,7 +18,7 @@ from tests.import_fixtures import (
 	cleanup,  # noqa: F401 (fixture)
 	created,
 	csv_bytes,
-	make_import,
+	new_import,
 	prepare,
 	run,
 	xlsx_bytes,
@@ -37,12 +37,6 @@ def opportunities(doc, *fields):
 			fields=["name", "opportunity_name", *fields],
 		)
 	}
-
-
-def new_import(cleanup, content, extension="csv", **settings):
-	doc = make_import(content, extension, **settings)
-	cleanup["imports"].append(doc.name)
-	return doc
 
 
 def test_csv_import_creates_like_a_save(cleanup):
