@@ -5,6 +5,7 @@ next big deal (bell and Email Queue)."""
 import frappe
 import pytest
 from frappe.utils import add_days, today
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from opportunity_suite.services.alerts.example import EXAMPLE_RULE
 from tests.alerts_fixtures import alert_logs
@@ -84,9 +85,25 @@ def test_set_up_the_hot_deal_alert_in_its_form(desk, hot_deal_alert):
 		}"""
 	)
 	row = open_table_row(desk, "conditions", add=True)
-	pick_in_form(row, "fieldname", "amount")
-	row.locator("select[data-fieldname='operator']").select_option("Greater Than")
-	row.locator("input[data-fieldname='value']").fill("10000")
+	for _attempt in range(3):  # as a person looks that the row took it (a slow desk may drop a pick)
+		pick_in_form(row, "fieldname", "amount")
+		row.locator("select[data-fieldname='operator']").select_option("Greater Than")
+		row.locator("input[data-fieldname='value']").fill("10000")
+		row.locator("input[data-fieldname='value']").press("Tab")
+		try:
+			desk.wait_for_function(
+				"""() => {
+					const c = (cur_frm.doc.conditions || [])[0];
+					return c && c.fieldname === "amount" && c.operator === "Greater Than"
+						&& String(c.value) === "10000";
+				}""",
+				timeout=10_000,
+			)
+			break
+		except PlaywrightTimeoutError:
+			continue
+	else:
+		raise AssertionError("the condition row did not take amount > 10000")
 	close_table_row(desk)
 
 	row = open_table_row(desk, "actions", idx=1)  # the table's first row is there already
