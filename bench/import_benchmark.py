@@ -12,8 +12,6 @@ Run from the bench's `sites/` folder with the bench's Python:
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,6 +24,7 @@ sys.path.insert(0, str(APP_ROOT))
 import frappe  # noqa: E402
 
 from bench.data import write_csv, write_vcf  # noqa: E402
+from tests.processes import BenchProcess  # noqa: E402
 
 
 def connect(site: str):
@@ -75,29 +74,6 @@ class PeakMemory:
 		return self.peak
 
 
-def start_worker(bench_dir: Path) -> subprocess.Popen:
-	return subprocess.Popen(
-		["bench", "worker", "--queue", "long"],
-		cwd=bench_dir,
-		stdout=subprocess.DEVNULL,
-		stderr=subprocess.DEVNULL,
-		start_new_session=True,
-	)
-
-
-def stop_worker(worker: subprocess.Popen):
-	import psutil
-
-	children = psutil.Process(worker.pid).children(recursive=True)
-	os.killpg(worker.pid, signal.SIGTERM)
-	for child in children:
-		try:
-			child.terminate()
-		except psutil.Error:
-			pass
-	worker.wait(timeout=60)
-
-
 def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 	from opportunity_suite.services.importing import jobs
 
@@ -106,7 +82,9 @@ def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 	).insert()
 	jobs.prepare(doc)
 	frappe.db.commit()
-	worker = start_worker(bench_dir)
+	worker = BenchProcess(
+		"benchmark-worker", ["bench", "worker", "--queue", "long"], bench_dir, bench_dir / "logs"
+	)
 	time.sleep(3)  # let the worker start before the clock does
 	memory = PeakMemory(worker.pid)
 	try:
@@ -127,7 +105,7 @@ def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 		elapsed = time.perf_counter() - started
 	finally:
 		peak = memory.stop()
-		stop_worker(worker)
+		worker.stop()
 	return {"name": doc.name, "seconds": elapsed, "peak_rss_mb": peak / 2**20, **state}
 
 

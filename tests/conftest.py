@@ -3,7 +3,6 @@ OS_BENCH_DIR and OS_TEST_SITE set. Each test runs in a transaction rolled back a
 must commit (background jobs, the browser) clean up what they made."""
 
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import frappe
 import pytest
+
+from tests.processes import BenchProcess
 
 BENCH_DIR = Path(os.environ.get("OS_BENCH_DIR", Path.home() / "opportunity-suite-bench")).expanduser()
 SITE = os.environ.get("OS_TEST_SITE", "test.opportunity.localhost")
@@ -131,32 +132,9 @@ def _wait_for_port(port: int, seconds: float = 60):
 	raise RuntimeError(f"nothing listens on port {port} after {seconds} s")
 
 
-class _Process:
-	"""A bench process of the test bench in its own process group, logged to the artifacts folder."""
-
-	def __init__(self, name: str, args: list[str], env: dict | None = None):
-		ARTIFACTS.mkdir(parents=True, exist_ok=True)
-		self.log = open(ARTIFACTS / f"{name}.log", "w")
-		self.process = subprocess.Popen(
-			args,
-			cwd=BENCH_DIR,
-			stdout=self.log,
-			stderr=subprocess.STDOUT,
-			start_new_session=True,
-			env={**os.environ, **(env or {})},
-		)
-
-	def stop(self):
-		try:
-			os.killpg(self.process.pid, signal.SIGTERM)
-			try:
-				self.process.wait(timeout=15)
-			except subprocess.TimeoutExpired:  # a worker finishing a job: stop it and its work horse
-				os.killpg(self.process.pid, signal.SIGKILL)
-				self.process.wait(timeout=15)
-		except ProcessLookupError:
-			pass
-		self.log.close()
+def _Process(name: str, args: list[str], env: dict | None = None) -> BenchProcess:
+	"""A bench process of the test bench, logged to the artifacts folder."""
+	return BenchProcess(name, args, BENCH_DIR, ARTIFACTS, env)
 
 
 @pytest.fixture(scope="session")

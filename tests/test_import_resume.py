@@ -3,9 +3,6 @@
 queue, is killed with SIGKILL mid-run, and the scheduler watchdog (and the Resume method) continue it
 from the last committed batch without a duplicate or a lost row."""
 
-import os
-import signal
-import subprocess
 import time
 
 import frappe
@@ -16,33 +13,18 @@ from opportunity_suite.services.importing import jobs
 from tests.conftest import ARTIFACTS, BENCH_DIR
 from tests.factories import unique
 from tests.import_fixtures import IMPORT, cleanup, csv_bytes, make_import, prepare  # noqa: F401
+from tests.processes import BenchProcess
 
 ROWS = 30_000
 
 
-def _worker(burst: bool = False) -> subprocess.Popen:
-	ARTIFACTS.mkdir(parents=True, exist_ok=True)
-	log = open(ARTIFACTS / "import-worker.log", "a")
-	return subprocess.Popen(
+def _worker(burst: bool = False) -> BenchProcess:
+	return BenchProcess(
+		"import-worker",
 		["bench", "worker", "--queue", "long", *(["--burst"] if burst else [])],
-		cwd=BENCH_DIR,
-		stdout=log,
-		stderr=subprocess.STDOUT,
-		start_new_session=True,
+		BENCH_DIR,
+		ARTIFACTS,
 	)
-
-
-def _kill_tree(process: subprocess.Popen):
-	import psutil
-
-	tree = psutil.Process(process.pid).children(recursive=True)
-	os.killpg(process.pid, signal.SIGKILL)
-	for child in tree:
-		try:
-			child.kill()
-		except psutil.NoSuchProcess:
-			pass
-	process.wait(timeout=30)
 
 
 def _state(name):
@@ -79,10 +61,10 @@ def test_killed_worker_is_resumed_without_duplicates_or_losses(cleanup):
 	worker = _worker()
 	try:
 		_wait(doc.name, lambda s: s.status == "Running" and (s.checkpoint or 0) > 1 and s.rows_read < ROWS)
-		_kill_tree(worker)  # the worker and its work horse (RQ puts the horse in its own session), mid-run
+		worker.kill()  # the worker and its work horse, mid-run
 	finally:
-		if worker.poll() is None:
-			os.killpg(worker.pid, signal.SIGKILL)
+		if worker.running():
+			worker.kill()
 	time.sleep(1)
 	killed = _state(doc.name)
 	assert killed.status == "Running" and killed.rows_read < ROWS, killed
@@ -102,8 +84,8 @@ def test_killed_worker_is_resumed_without_duplicates_or_losses(cleanup):
 	try:
 		final = _wait(doc.name, lambda s: s.status not in ("Queued", "Running"), seconds=300)
 	finally:
-		if worker.poll() is None:
-			os.killpg(worker.pid, signal.SIGKILL)
+		if worker.running():
+			worker.kill()
 	assert final.status == "Completed", final
 	assert (final.rows_read, final.created_count, final.failed_count) == (ROWS, ROWS, 0)
 	names = frappe.get_all(
