@@ -13,19 +13,15 @@ from opportunity_suite.services.exporting import is_app_doctype, is_app_report, 
 @frappe.whitelist()
 def export_query() -> None:
 	"""Report view / list view export (selected rows, current page or all rows)."""
-	if is_app_doctype(frappe.form_dict.get("doctype")):
-		with neutralised_exports():
-			return reportview.export_query()
-	return reportview.export_query()
+	with neutralised_exports(is_app_doctype(frappe.form_dict.get("doctype"))):
+		return reportview.export_query()
 
 
 @frappe.whitelist()
 def export_report() -> None:
 	"""Query and script report export."""
-	if is_app_report(frappe.form_dict.get("report_name")):
-		with neutralised_exports():
-			return query_report.export_query()
-	return query_report.export_query()
+	with neutralised_exports(is_app_report(frappe.form_dict.get("report_name"))):
+		return query_report.export_query()
 
 
 @frappe.whitelist()
@@ -44,10 +40,8 @@ def download_template(
 		export_filters=export_filters,
 		file_type=file_type,
 	)
-	if is_app_doctype(doctype):
-		with neutralised_exports():
-			return data_import.download_template(**kwargs)
-	return data_import.download_template(**kwargs)
+	with neutralised_exports(is_app_doctype(doctype)):
+		return data_import.download_template(**kwargs)
 
 
 @frappe.whitelist()
@@ -74,7 +68,5 @@ def export_data(
 		filters=filters,
 		export_without_column_meta=export_without_column_meta,
 	)
-	if is_app_doctype(doctype) or is_app_doctype(parent_doctype):
-		with neutralised_exports():
-			return data_export.export_data(**kwargs)
-	return data_export.export_data(**kwargs)
+	with neutralised_exports(is_app_doctype(doctype) or is_app_doctype(parent_doctype)):
+		return data_export.export_data(**kwargs)

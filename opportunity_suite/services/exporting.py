@@ -61,8 +61,12 @@ def is_active() -> bool:
 
 
 @contextmanager
-def neutralised_exports():
-	"""Neutralise formulas in whatever Frappe's export writers produce inside this block."""
+def neutralised_exports(applies: bool = True):
+	"""Neutralise formulas in whatever Frappe's export writers produce inside this block, when `applies`
+	(the export carries the app's data); otherwise the block runs untouched."""
+	if not applies:
+		yield
+		return
 	_install_shims()
 	previous = frappe.flags.get(FLAG)
 	frappe.flags[FLAG] = True
