@@ -23,7 +23,7 @@ from tests.test_exporting import call
 HOSTILE = {
 	"campaign": ("\x01=1+1", "'=1+1"),
 	"next_step": ("<p>=2+2</p>", "'=2+2"),
-	"lost_reason": ("<b>@SUM(A1:A2)</b>", "'@SUM(A1:A2)"),
+	"lost_reason": ("<span>@SUM(A1:A2)</span>", "'@SUM(A1:A2)"),
 	"description": ("<p>&lt;p&gt;-3+3&lt;/p&gt;</p>", "'-3+3"),
 }
 
@@ -59,8 +59,9 @@ def test_the_cell_rules():
 def test_the_xlsx_cell_is_neutralised_as_make_xlsx_will_write_it():
 	sheet = "Opportunity"
 	assert neutralise_xlsx_cell("\x01=1+1", sheet) == "'=1+1"
-	assert neutralise_xlsx_cell("<p>=1+1</p>", sheet) == "'=1+1"
-	assert neutralise_xlsx_cell("<p>Acme</p>", sheet) == "Acme"  # what Frappe writes anyway
+	# html2text leaves trailing spaces: what Frappe writes anyway
+	assert neutralise_xlsx_cell("<p>=1+1</p>", sheet).rstrip() == "'=1+1"
+	assert neutralise_xlsx_cell("<p>Acme</p>", sheet).rstrip() == "Acme"
 	# HTML inside HTML: each turn of make_xlsx's cleaning would take a layer off
 	nested = "<p>&lt;p&gt;&amp;lt;b&amp;gt;=1+1&amp;lt;/b&amp;gt;&lt;/p&gt;</p>"
 	written = neutralise_xlsx_cell(nested, sheet)
@@ -90,9 +91,9 @@ def test_report_view_xlsx(hostile_opportunity):
 	)
 	cells = xlsx_cells(response)
 	assert_no_live_formula(cells)
-	values = [c.value for c in cells]
+	values = [c.value.rstrip() for c in cells if isinstance(c.value, str)]
 	for _field, (_stored, expected) in HOSTILE.items():
-		assert expected in values
+		assert expected in values, repr(values)
 
 
 def test_data_import_template_xlsx(hostile_opportunity):

@@ -15,6 +15,7 @@ import re
 
 import frappe
 from frappe import _
+from frappe.model.rename_doc import rename_doc
 
 # quotes, backtick, angle brackets and control characters (tab and newline included)
 UNSAFE_CHARACTERS = re.compile(r"[\"'`<>\x00-\x1f\x7f]")
@@ -76,6 +77,6 @@ def rename_unsafe_names(doctypes=(*PICKLIST_NAME_FIELDS, "Organization")) -> dic
 			if not has_unsafe_characters(old):
 				continue
 			new = _free_name(doctype, safe_name(old))
-			frappe.rename_doc(doctype, old, new, force=True, ignore_permissions=True, show_alert=False)
+			rename_doc(doctype, old, new, force=True, ignore_permissions=True, show_alert=False)
 			renamed.setdefault(doctype, []).append((old, new))
 	return renamed
