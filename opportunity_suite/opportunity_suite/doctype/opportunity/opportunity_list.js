@@ -12,7 +12,6 @@ frappe.listview_settings["Opportunity"] = {
 		return [escape(__(doc.sales_stage || doc.status)), colour, "sales_stage,=," + escape(doc.sales_stage)];
 	},
 	onload(listview) {
-		opportunity_list.escape_kanban_titles();
 		opportunity_list.setup_sidebar_filters(listview);
 		opportunity_list.setup_saved_filters_for_me(listview);
 		if (frappe.model.can_read("Opportunity")) {
@@ -103,3 +102,6 @@ const opportunity_list = {
 		dialog.show();
 	},
 };
+
+// this script loads with the list, report and Kanban views, before they render
+opportunity_list.escape_kanban_titles();
