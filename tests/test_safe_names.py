@@ -51,7 +51,7 @@ def test_renaming_into_a_hostile_name_is_refused(doctype):
 
 
 def test_an_organization_keeps_its_name_and_gets_a_safe_id():
-	typed = unique("Acme \"Best\" O'Brien `&` Sons")
+	typed = unique('Acme "Best" O\'Brien `&` Sons')
 	org = frappe.get_doc({"doctype": "Organization", "organization_name": typed}).insert()
 	assert org.organization_name == typed
 	assert org.name == safe_name(typed) and not set("\"'`") & set(org.name)
@@ -83,9 +83,7 @@ def test_the_patch_renames_stored_hostile_names_and_links_follow():
 	assert frappe.db.get_value("Opportunity Stage", opp.sales_stage, "stage_name") == opp.sales_stage
 	assert not frappe.db.exists("Opportunity Stage", stage)
 	if frappe.db.exists("Kanban Board", BOARD_NAME):
-		columns = frappe.get_all(
-			"Kanban Board Column", filters={"parent": BOARD_NAME}, pluck="column_name"
-		)
+		columns = frappe.get_all("Kanban Board Column", filters={"parent": BOARD_NAME}, pluck="column_name")
 		assert opp.sales_stage in columns and stage not in columns
 	safe_record_names.execute()  # idempotent: nothing left to rename
 

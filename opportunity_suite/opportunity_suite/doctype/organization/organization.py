@@ -16,7 +16,9 @@ class Organization(Document):
 		organization_name = (self.organization_name or "").strip()
 		if not organization_name:
 			frappe.throw(_("Organization Name is required."), exc=frappe.MandatoryError)
-		self.name = append_number_if_name_exists("Organization", safe_name(organization_name) or _("Organization"))
+		self.name = append_number_if_name_exists(
+			"Organization", safe_name(organization_name) or _("Organization")
+		)
 
 	def before_rename(self, old, new, merge=False):
 		check_name(self.doctype, new)
