@@ -95,3 +95,12 @@ def test_a_stored_hostile_value_without_a_record_gets_a_safe_one():
 	ensure_records_for_stored_values()
 	value = frappe.db.get_value("Opportunity", opp.name, "lead_source")
 	assert value == safe_name(hostile) and frappe.db.exists("Lead Source", value)
+
+
+def test_an_unknown_stage_is_named_as_text_in_the_error():
+	from opportunity_suite.services.stages import StageError, apply_stage
+
+	# as the importer checks a row's stage (before Frappe's link check)
+	with pytest.raises(StageError) as refused:
+		apply_stage(frappe._dict(sales_stage="<img src=x onerror=alert(1)>"))
+	assert "<img" not in str(refused.value) and "&lt;img" in str(refused.value)
