@@ -44,6 +44,9 @@ permission_query_conditions = {
 	"Opportunity": "opportunity_suite.services.visibility.opportunity_query_conditions",
 	"Quote": "opportunity_suite.services.visibility.follower_query_conditions",
 	"Sales Order": "opportunity_suite.services.visibility.follower_query_conditions",
+	# their rows listed on their own (REST `?parent=`): Frappe checks only the parent's DocType there
+	"Line Item": "opportunity_suite.services.visibility.child_query_conditions",
+	"Opportunity Contact": "opportunity_suite.services.visibility.child_query_conditions",
 }
 has_permission = {
 	"Opportunity": "opportunity_suite.services.visibility.has_opportunity_permission",

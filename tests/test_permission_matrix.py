@@ -18,7 +18,7 @@ from frappe.utils.password import update_password
 from tests.conversion_fixtures import make_quote, make_sales_order
 from tests.factories import make_opportunity, make_user, unique
 from tests.import_fixtures import csv_bytes, make_import
-from tests.records_fixtures import delete_committed, delete_committed_users, make_lead
+from tests.records_fixtures import delete_committed, delete_committed_users, line, make_lead, make_product
 
 PASSWORD = "Matrix-Visibility-42!"
 MODES = ("everyone", "private")
@@ -45,6 +45,7 @@ write             n/n    n/n      y/y    y/n    y/y      y/y            y/y
 bulk_comment      n/n    n/n      y/y    y/n    y/y      y/y            y/y
 related_counts    n/n    n/n      y/y    y/n    y/y      y/y            y/y
 make_quote        n/n    n/n      y/y    y/n    y/y      y/y            y/y
+line_items        n/n    n/n      y/y    y/n    y/y      y/y            y/y
 quote_list        n/n    n/n      y/y    y/n    y/y      y/y            y/y
 quote_document    n/n    n/n      y/y    y/n    y/y      y/y            y/y
 sales_order       n/n    n/n      y/y    y/n    y/y      y/y            y/y
@@ -100,10 +101,11 @@ def world(web_server):
 	frappe.db.set_value("User", users["owner"], "reports_to", users["team_lead"])
 	frappe.db.set_value("User", users["team_lead"], "reports_to", users["manager"])
 	token = frappe.generate_hash(length=10)
+	product = make_product()
 	frappe.set_user(users["owner"])
 	opportunity = make_opportunity(
 		opportunity_name=f"Matrix {token}", amount=1234, assigned_to=users["owner"],
-		expected_close_date=CLOSE_DATE,
+		expected_close_date=CLOSE_DATE, amount_from_items=0, items=[line(product, qty=1, rate=5)],
 	)
 	frappe.set_user("Administrator")
 	quote = make_quote(opportunity.name)
@@ -139,7 +141,7 @@ def world(web_server):
 	ctx = frappe._dict(
 		base=web_server, users=users, sessions=sessions, token=token, opportunity=opportunity.name,
 		title=opportunity.opportunity_name, quote=quote.name, sales_order=sales_order.name, rule=rule.name,
-		importing=importing.name, made={"Opportunity": [opportunity.name], "Lead": [], "Project": [],
+		importing=importing.name, product=product.name, made={"Opportunity": [opportunity.name], "Lead": [], "Project": [],
 		"Contact": [], "Organization": []}, fresh={}, alerts={},
 	)
 	try:
@@ -169,6 +171,7 @@ def _remove(ctx):
 	contacts = frappe.get_all("Opportunity", {"name": ("in", opportunities)}, pluck="contact")
 	delete_committed("Opportunity", opportunities)
 	delete_committed("Lead", ctx.made["Lead"])
+	delete_committed("Product", [ctx.product])
 	delete_committed("Contact", [c for c in contacts if c])
 	frappe.db.delete("Opportunity Import Column", {"parent": ctx.importing})
 	for file in frappe.get_all("File", {"attached_to_name": ctx.importing}, pluck="name"):
@@ -333,6 +336,15 @@ def path_related_counts(ctx, user, mode):
 def path_make_quote(ctx, user, mode):
 	r = _post(ctx, user, "/api/method/opportunity_suite.api.sales_documents.make_quote", source_name=ctx.opportunity)
 	return (_message(r) or {}).get("opportunity") == ctx.opportunity
+
+
+def path_line_items(ctx, user, mode):
+	"""The opportunity's product lines listed on their own (REST on the child table, `parent=`)."""
+	r = _get(
+		ctx, user, "/api/resource/Line Item", parent="Opportunity", fields=json.dumps(["parent", "rate"]),
+		filters=json.dumps([["Line Item", "parent", "=", ctx.opportunity]]),
+	)
+	return r.status_code == 200 and ctx.opportunity in [row["parent"] for row in r.json()["data"]]
 
 
 def path_quote_list(ctx, user, mode):

@@ -133,12 +133,38 @@ def follower_condition(user: str, doctype: str) -> str:
 	)
 
 
+def child_condition(user: str, doctype: str) -> str:
+	"""SQL condition on a child table's rows (a Line Item, an Opportunity Contact): those of a parent `user`
+	may see. Frappe's get_list on a child DocType (REST `?parent=Opportunity`) checks only the parent's
+	DocType, so without this the lines of every private deal would be listed."""
+	if sees_everything(user):
+		return ""
+	table = f"`tab{doctype}`"
+	parents = [
+		p
+		for p in (OPPORTUNITY, *FOLLOWERS)
+		if any(df.options == doctype for df in frappe.get_meta(p).get_table_fields())
+	]
+	parts = [f"{table}.`parenttype` not in ({', '.join(_escape(p) for p in parents)})"] if parents else []
+	for parent in parents:
+		if parent == OPPORTUNITY:
+			seen = f"select `vo`.`name` from `tabOpportunity` `vo` where {opportunity_condition(user, '`vo`')}"
+		else:
+			seen = f"select `tab{parent}`.`name` from `tab{parent}` where {follower_condition(user, parent)}"
+		parts.append(f"({table}.`parenttype` = {_escape(parent)} and {table}.`parent` in ({seen}))")
+	return "(" + " or ".join(parts) + ")" if parts else ""
+
+
 def opportunity_query_conditions(user: str | None = None, doctype: str | None = None) -> str:
 	return opportunity_condition(user or frappe.session.user)
 
 
 def follower_query_conditions(user: str | None = None, doctype: str | None = None) -> str:
 	return follower_condition(user or frappe.session.user, doctype)
+
+
+def child_query_conditions(user: str | None = None, doctype: str | None = None) -> str:
+	return child_condition(user or frappe.session.user, doctype)
 
 
 # ---------------------------------------------------------------- one record (has_permission)
