@@ -100,6 +100,8 @@ override_whitelisted_methods = {
 	"frappe.core.doctype.data_export.exporter.export_data": "opportunity_suite.api.exporting.export_data",
 	# Frappe's global search checks only the DocType: ours drops the records the user may not read
 	"frappe.utils.global_search.search": "opportunity_suite.api.search.global_search",
+	# Frappe's get_count is a bare frappe.db.count: ours counts what the user may read
+	"frappe.client.get_count": "opportunity_suite.api.client.get_count",
 	# Frappe's unassign clears a field named assigned_to whoever is removed; ours puts back who is still assigned
 	"frappe.desk.form.assign_to.remove": "opportunity_suite.api.assignment.remove",
 	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",

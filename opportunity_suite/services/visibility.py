@@ -51,7 +51,7 @@ def clear_cache(*args, **kwargs):
 def is_private() -> bool:
 	cache = _cache()
 	if "private" not in cache:
-		value = frappe.db.get_single_value(SETTINGS, "visibility") if _has_setting() else None
+		value = frappe.db.get_single_value(SETTINGS, "visibility", cache=False) if _has_setting() else None
 		cache["private"] = value == PRIVATE
 	return cache["private"]
 
