@@ -102,6 +102,7 @@ override_whitelisted_methods = {
 	"frappe.utils.global_search.search": "opportunity_suite.api.search.global_search",
 	# Frappe's get_count is a bare frappe.db.count: ours counts what the user may read
 	"frappe.client.get_count": "opportunity_suite.api.client.get_count",
+	"frappe.desk.listview.get_group_by_count": "opportunity_suite.api.client.get_group_by_count",
 	# Frappe's unassign clears a field named assigned_to whoever is removed; ours puts back who is still assigned
 	"frappe.desk.form.assign_to.remove": "opportunity_suite.api.assignment.remove",
 	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",

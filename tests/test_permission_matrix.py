@@ -35,6 +35,7 @@ report_view       n/n    n/n      y/y    y/n    y/y      y/y            y/y
 count             n/n    n/n      y/y    y/n    y/y      y/y            y/y
 get_value         n/n    n/n      y/y    y/n    y/y      y/y            y/y
 sidebar_counts    n/n    n/n      y/y    y/n    y/y      y/y            y/y
+assignee_counts   n/n    n/n      y/y    y/n    y/y      y/y            y/y
 query_report      n/n    n/n      y/y    y/n    y/y      y/y            y/y
 number_card       n/n    n/n      y/y    y/n    y/y      y/y            y/y
 kanban            n/n    n/n      y/y    y/n    y/y      y/y            y/y
@@ -275,6 +276,15 @@ def path_sidebar_counts(ctx, user, mode):
 		current_filters=_by_name(ctx), field="owner",
 	)
 	return any(row.get("count") for row in _message(r) or [])
+
+
+def path_assignee_counts(ctx, user, mode):
+	"""The list sidebar's Assigned To counts."""
+	r = _get(
+		ctx, user, "/api/method/frappe.desk.listview.get_group_by_count", doctype="Opportunity",
+		current_filters=_by_name(ctx), field="assigned_to",
+	)
+	return any(row.get("name") == ctx.users["owner"] and row.get("count") for row in _message(r) or [])
 
 
 def path_query_report(ctx, user, mode):
