@@ -110,8 +110,12 @@ def world(web_server):
 	product = make_product()
 	frappe.set_user(users["owner"])
 	opportunity = make_opportunity(
-		opportunity_name=f"Matrix {token}", amount=1234, assigned_to=users["owner"],
-		expected_close_date=CLOSE_DATE, amount_from_items=0, items=[line(product, qty=1, rate=5)],
+		opportunity_name=f"Matrix {token}",
+		amount=1234,
+		assigned_to=users["owner"],
+		expected_close_date=CLOSE_DATE,
+		amount_from_items=0,
+		items=[line(product, qty=1, rate=5)],
 	)
 	frappe.set_user("Administrator")
 	quote = make_quote(opportunity.name)
@@ -124,7 +128,9 @@ def world(web_server):
 			"enabled": 1,
 			"trigger": "Every Save",
 			"condition_match": "All",
-			"conditions": [{"fieldname": "opportunity_name", "operator": "Equals", "value": opportunity.opportunity_name}],
+			"conditions": [
+				{"fieldname": "opportunity_name", "operator": "Equals", "value": opportunity.opportunity_name}
+			],
 			"actions": [
 				{
 					"action_type": "Notification",
@@ -134,7 +140,9 @@ def world(web_server):
 			],
 		}
 	).insert()
-	importing = make_import(csv_bytes([["Opportunity Name", "Next Step"], [opportunity.opportunity_name, "x"]]))
+	importing = make_import(
+		csv_bytes([["Opportunity Name", "Next Step"], [opportunity.opportunity_name, "x"]])
+	)
 	file_content = f"file of {token}".encode()
 	attachment = attach_file(opportunity.name, is_private=1, content=file_content)
 	sync_global_search()
@@ -143,15 +151,35 @@ def world(web_server):
 	for key in USERS:
 		if key in users:
 			session = requests.Session()
-			response = session.post(f"{web_server}/api/method/login", json={"usr": users[key], "pwd": PASSWORD})
+			response = session.post(
+				f"{web_server}/api/method/login", json={"usr": users[key], "pwd": PASSWORD}
+			)
 			assert response.ok, (key, response.text)
 			sessions[key] = session
 	ctx = frappe._dict(
-		base=web_server, users=users, sessions=sessions, token=token, opportunity=opportunity.name,
-		title=opportunity.opportunity_name, quote=quote.name, sales_order=sales_order.name, rule=rule.name,
-		importing=importing.name, product=product.name, file_url=attachment.file_url,
-		file_content=file_content, made={"Opportunity": [opportunity.name], "Lead": [], "Project": [],
-		"Contact": [], "Organization": []}, fresh={}, alerts={}, gaps={},
+		base=web_server,
+		users=users,
+		sessions=sessions,
+		token=token,
+		opportunity=opportunity.name,
+		title=opportunity.opportunity_name,
+		quote=quote.name,
+		sales_order=sales_order.name,
+		rule=rule.name,
+		importing=importing.name,
+		product=product.name,
+		file_url=attachment.file_url,
+		file_content=file_content,
+		made={
+			"Opportunity": [opportunity.name],
+			"Lead": [],
+			"Project": [],
+			"Contact": [],
+			"Organization": [],
+		},
+		fresh={},
+		alerts={},
+		gaps={},
 	)
 	try:
 		yield ctx
@@ -171,10 +199,19 @@ def _remove(ctx):
 		"Opportunity", {"lead": ("in", ctx.made["Lead"] or [""])}, pluck="name"
 	)
 	projects = frappe.get_all("Project", {"opportunity": ("in", opportunities)}, pluck="name")
-	frappe.db.delete("Notification Log", {"document_type": "Opportunity", "document_name": ("in", opportunities)})
-	frappe.db.delete("ToDo", {"reference_type": ("in", ("Opportunity", "Project")),
-		"reference_name": ("in", opportunities + projects + [""])})
-	delete_committed("Sales Order", frappe.get_all("Sales Order", {"opportunity": ("in", opportunities)}, pluck="name"))
+	frappe.db.delete(
+		"Notification Log", {"document_type": "Opportunity", "document_name": ("in", opportunities)}
+	)
+	frappe.db.delete(
+		"ToDo",
+		{
+			"reference_type": ("in", ("Opportunity", "Project")),
+			"reference_name": ("in", opportunities + projects + [""]),
+		},
+	)
+	delete_committed(
+		"Sales Order", frappe.get_all("Sales Order", {"opportunity": ("in", opportunities)}, pluck="name")
+	)
 	delete_committed("Quote", frappe.get_all("Quote", {"opportunity": ("in", opportunities)}, pluck="name"))
 	delete_committed("Project", projects)
 	contacts = frappe.get_all("Opportunity", {"name": ("in", opportunities)}, pluck="contact")
@@ -205,7 +242,9 @@ def mode(request, world):
 	fresh = {}
 	for key in USERS:
 		frappe.set_user(world.users["owner"])
-		to_convert = make_opportunity(assigned_to=world.users["owner"], amount=1, expected_close_date="2032-01-01")
+		to_convert = make_opportunity(
+			assigned_to=world.users["owner"], amount=1, expected_close_date="2032-01-01"
+		)
 		frappe.set_user("Administrator")
 		lead = make_lead(first_name=f"Matrix {world.token}", last_name=key)
 		world.made["Opportunity"].append(to_convert.name)
@@ -241,7 +280,9 @@ def path_list(ctx, user, mode):
 
 
 def path_form(ctx, user, mode):
-	r = _get(ctx, user, "/api/method/frappe.desk.form.load.getdoc", doctype="Opportunity", name=ctx.opportunity)
+	r = _get(
+		ctx, user, "/api/method/frappe.desk.form.load.getdoc", doctype="Opportunity", name=ctx.opportunity
+	)
 	return r.status_code == 200 and r.json()["docs"][0]["name"] == ctx.opportunity
 
 
@@ -251,9 +292,13 @@ def path_rest_document(ctx, user, mode):
 
 def _report_view(ctx, user, **extra):
 	r = _post(
-		ctx, user, "/api/method/frappe.desk.reportview.get", doctype="Opportunity",
+		ctx,
+		user,
+		"/api/method/frappe.desk.reportview.get",
+		doctype="Opportunity",
 		fields=["`tabOpportunity`.`name`", "`tabOpportunity`.`opportunity_name`"],
-		filters=[["Opportunity", "name", "=", ctx.opportunity]], **extra,
+		filters=[["Opportunity", "name", "=", ctx.opportunity]],
+		**extra,
 	)
 	message = _message(r)
 	return bool(message) and ctx.opportunity in [row[0] for row in message["values"]]
@@ -272,9 +317,15 @@ def path_kanban_move(ctx, user, mode):
 	from opportunity_suite.services.kanban import BOARD_NAME
 
 	r = _post(
-		ctx, user, "/api/method/frappe.desk.doctype.kanban_board.kanban_board.update_order_for_single_card",
-		board_name=BOARD_NAME, docname=ctx.opportunity, from_colname="Prospecting", to_colname="Prospecting",
-		old_index=0, new_index=0,
+		ctx,
+		user,
+		"/api/method/frappe.desk.doctype.kanban_board.kanban_board.update_order_for_single_card",
+		board_name=BOARD_NAME,
+		docname=ctx.opportunity,
+		from_colname="Prospecting",
+		to_colname="Prospecting",
+		old_index=0,
+		new_index=0,
 	)
 	return r.status_code == 200
 
@@ -286,7 +337,11 @@ def path_count(ctx, user, mode):
 
 def path_get_value(ctx, user, mode):
 	r = _get(
-		ctx, user, "/api/method/frappe.client.get_value", doctype="Opportunity", fieldname="amount",
+		ctx,
+		user,
+		"/api/method/frappe.client.get_value",
+		doctype="Opportunity",
+		fieldname="amount",
 		filters=json.dumps({"name": ctx.opportunity}),
 	)
 	return (_message(r) or {}).get("amount") == 1234
@@ -294,8 +349,12 @@ def path_get_value(ctx, user, mode):
 
 def path_sidebar_counts(ctx, user, mode):
 	r = _get(
-		ctx, user, "/api/method/frappe.desk.listview.get_group_by_count", doctype="Opportunity",
-		current_filters=_by_name(ctx), field="owner",
+		ctx,
+		user,
+		"/api/method/frappe.desk.listview.get_group_by_count",
+		doctype="Opportunity",
+		current_filters=_by_name(ctx),
+		field="owner",
 	)
 	return any(row.get("count") for row in _message(r) or [])
 
@@ -303,8 +362,12 @@ def path_sidebar_counts(ctx, user, mode):
 def path_assignee_counts(ctx, user, mode):
 	"""The list sidebar's Assigned To counts."""
 	r = _get(
-		ctx, user, "/api/method/frappe.desk.listview.get_group_by_count", doctype="Opportunity",
-		current_filters=_by_name(ctx), field="assigned_to",
+		ctx,
+		user,
+		"/api/method/frappe.desk.listview.get_group_by_count",
+		doctype="Opportunity",
+		current_filters=_by_name(ctx),
+		field="assigned_to",
 	)
 	return any(row.get("name") == ctx.users["owner"] and row.get("count") for row in _message(r) or [])
 
@@ -312,20 +375,31 @@ def path_assignee_counts(ctx, user, mode):
 def path_query_report(ctx, user, mode):
 	filters = {"from_date": "2031-07-01", "to_date": "2031-07-31", "assigned_to": ctx.users["owner"]}
 	r = _get(
-		ctx, user, "/api/method/frappe.desk.query_report.run", report_name="Opportunity Forecast",
+		ctx,
+		user,
+		"/api/method/frappe.desk.query_report.run",
+		report_name="Opportunity Forecast",
 		filters=json.dumps(filters),
 	)
 	if r.status_code == 403 and "Currency" in r.text:
-		ctx.gaps[("query_report", user, mode)] = "issue 12 item 11 (branch perms): No permission to read Currency"
+		ctx.gaps[("query_report", user, mode)] = (
+			"issue 12 item 11 (branch perms): No permission to read Currency"
+		)
 	message = _message(r)
-	return bool(message) and sum(row.get("opportunities") or 0 for row in message["result"] if isinstance(row, dict)) == 1
+	return (
+		bool(message)
+		and sum(row.get("opportunities") or 0 for row in message["result"] if isinstance(row, dict)) == 1
+	)
 
 
 def path_number_card(ctx, user, mode):
 	card = {"document_type": "Opportunity", "function": "Sum", "aggregate_function_based_on": "amount"}
 	r = _post(
-		ctx, user, "/api/method/frappe.desk.doctype.number_card.number_card.get_result",
-		doc=json.dumps(card), filters=_by_name(ctx),
+		ctx,
+		user,
+		"/api/method/frappe.desk.doctype.number_card.number_card.get_result",
+		doc=json.dumps(card),
+		filters=_by_name(ctx),
 	)
 	return _message(r) == 1234
 
@@ -342,8 +416,12 @@ def path_global_search(ctx, user, mode):
 
 def path_export(ctx, user, mode):
 	r = _post(
-		ctx, user, "/api/method/frappe.desk.reportview.export_query", doctype="Opportunity",
-		file_format_type="CSV", fields=["`tabOpportunity`.`name`", "`tabOpportunity`.`opportunity_name`"],
+		ctx,
+		user,
+		"/api/method/frappe.desk.reportview.export_query",
+		doctype="Opportunity",
+		file_format_type="CSV",
+		fields=["`tabOpportunity`.`name`", "`tabOpportunity`.`opportunity_name`"],
 		filters=[["Opportunity", "name", "=", ctx.opportunity]],
 	)
 	return r.status_code == 200 and ctx.token in r.text
@@ -351,13 +429,23 @@ def path_export(ctx, user, mode):
 
 def path_docinfo(ctx, user, mode):
 	"""The form's timeline: comments, versions, attachments."""
-	r = _get(ctx, user, "/api/method/frappe.desk.form.load.get_docinfo", doctype="Opportunity", name=ctx.opportunity)
+	r = _get(
+		ctx,
+		user,
+		"/api/method/frappe.desk.form.load.get_docinfo",
+		doctype="Opportunity",
+		name=ctx.opportunity,
+	)
 	return r.status_code == 200
 
 
 def path_print(ctx, user, mode):
 	r = _get(
-		ctx, user, "/api/method/frappe.www.printview.get_html_and_style", doc="Opportunity", name=ctx.opportunity
+		ctx,
+		user,
+		"/api/method/frappe.www.printview.get_html_and_style",
+		doc="Opportunity",
+		name=ctx.opportunity,
 	)
 	return r.status_code == 200 and ctx.token in r.text
 
@@ -370,31 +458,46 @@ def path_attachment(ctx, user, mode):
 
 def path_write(ctx, user, mode):
 	r = ctx.sessions[user].put(
-		f"{ctx.base}/api/resource/Opportunity/{ctx.opportunity}", json={"next_step": f"call {user}"}, timeout=120
+		f"{ctx.base}/api/resource/Opportunity/{ctx.opportunity}",
+		json={"next_step": f"call {user}"},
+		timeout=120,
 	)
 	return r.status_code == 200
 
 
 def path_bulk_comment(ctx, user, mode):
-	r = _post(ctx, user, "/api/method/opportunity_suite.api.bulk.add_comment", names=[ctx.opportunity],
-		comment=f"matrix {user} {mode}")
+	r = _post(
+		ctx,
+		user,
+		"/api/method/opportunity_suite.api.bulk.add_comment",
+		names=[ctx.opportunity],
+		comment=f"matrix {user} {mode}",
+	)
 	return (_message(r) or {}).get("added") == 1
 
 
 def path_related_counts(ctx, user, mode):
-	r = _get(ctx, user, "/api/method/opportunity_suite.api.related.get_related_counts", opportunity=ctx.opportunity)
+	r = _get(
+		ctx, user, "/api/method/opportunity_suite.api.related.get_related_counts", opportunity=ctx.opportunity
+	)
 	return r.status_code == 200
 
 
 def path_make_quote(ctx, user, mode):
-	r = _post(ctx, user, "/api/method/opportunity_suite.api.sales_documents.make_quote", source_name=ctx.opportunity)
+	r = _post(
+		ctx, user, "/api/method/opportunity_suite.api.sales_documents.make_quote", source_name=ctx.opportunity
+	)
 	return (_message(r) or {}).get("opportunity") == ctx.opportunity
 
 
 def path_line_items(ctx, user, mode):
 	"""The opportunity's product lines listed on their own (REST on the child table, `parent=`)."""
 	r = _get(
-		ctx, user, "/api/resource/Line Item", parent="Opportunity", fields=json.dumps(["parent", "rate"]),
+		ctx,
+		user,
+		"/api/resource/Line Item",
+		parent="Opportunity",
+		fields=json.dumps(["parent", "rate"]),
 		filters=json.dumps([["Line Item", "parent", "=", ctx.opportunity]]),
 	)
 	return r.status_code == 200 and ctx.opportunity in [row["parent"] for row in r.json()["data"]]
@@ -415,39 +518,60 @@ def path_sales_order(ctx, user, mode):
 
 def path_convert(ctx, user, mode):
 	opportunity = ctx.fresh[mode][user].opportunity
-	r = _post(ctx, user, "/api/method/opportunity_suite.api.conversion.convert_to_project", opportunity=opportunity)
+	r = _post(
+		ctx, user, "/api/method/opportunity_suite.api.conversion.convert_to_project", opportunity=opportunity
+	)
 	return r.status_code == 200
 
 
 def path_lead_conversion(ctx, user, mode):
-	r = _post(ctx, user, "/api/method/opportunity_suite.api.lead.convert_lead", lead=ctx.fresh[mode][user].lead)
+	r = _post(
+		ctx, user, "/api/method/opportunity_suite.api.lead.convert_lead", lead=ctx.fresh[mode][user].lead
+	)
 	opportunity = _message(r)
-	return bool(opportunity) and _get(ctx, user, f"/api/resource/Opportunity/{opportunity}").status_code == 200
+	return (
+		bool(opportunity) and _get(ctx, user, f"/api/resource/Opportunity/{opportunity}").status_code == 200
+	)
 
 
 def path_import(ctx, user, mode):
-	r = _post(ctx, user, "/api/method/opportunity_suite.api.importing.prepare_import", import_name=ctx.importing)
+	r = _post(
+		ctx, user, "/api/method/opportunity_suite.api.importing.prepare_import", import_name=ctx.importing
+	)
 	return r.status_code == 200
 
 
 def path_alert_recipient(ctx, user, mode):
 	"""Administrator saves the opportunity over REST: the rule notifies each listed user who may read it."""
 	if mode not in ctx.alerts:
-		frappe.db.delete("Notification Log", {"document_type": "Opportunity", "document_name": ctx.opportunity})
+		frappe.db.delete(
+			"Notification Log", {"document_type": "Opportunity", "document_name": ctx.opportunity}
+		)
 		frappe.db.commit()
 		admin = requests.Session()
 		admin.post(
 			f"{ctx.base}/api/method/login",
 			json={"usr": "Administrator", "pwd": os.environ.get("OS_ADMIN_PASSWORD", "admin")},
 		)
-		r = admin.put(f"{ctx.base}/api/resource/Opportunity/{ctx.opportunity}", json={"description": f"alert {mode}"}, timeout=120)
+		r = admin.put(
+			f"{ctx.base}/api/resource/Opportunity/{ctx.opportunity}",
+			json={"description": f"alert {mode}"},
+			timeout=120,
+		)
 		assert r.status_code == 200, r.text
 		frappe.db.rollback()
 		logs = frappe.get_all(
-			"Notification Log", {"document_type": "Opportunity", "document_name": ctx.opportunity,
-			"subject": ("like", f"%{ctx.opportunity}%")}, pluck="for_user",
+			"Notification Log",
+			{
+				"document_type": "Opportunity",
+				"document_name": ctx.opportunity,
+				"subject": ("like", f"%{ctx.opportunity}%"),
+			},
+			pluck="for_user",
 		)
-		frappe.db.delete("Notification Log", {"document_type": "Opportunity", "document_name": ctx.opportunity})
+		frappe.db.delete(
+			"Notification Log", {"document_type": "Opportunity", "document_name": ctx.opportunity}
+		)
 		frappe.db.commit()
 		ctx.alerts[mode] = set(logs)
 	return ctx.users.get(user, "Guest") in ctx.alerts[mode]

@@ -20,7 +20,9 @@ def private():
 	yield
 	frappe.db.rollback()
 	if frappe.db.get_single_value("Opportunity Settings", "visibility", cache=False) == visibility.PRIVATE:
-		frappe.db.set_single_value("Opportunity Settings", "visibility", visibility.EVERYONE)  # a test committed
+		frappe.db.set_single_value(
+			"Opportunity Settings", "visibility", visibility.EVERYONE
+		)  # a test committed
 		frappe.db.commit()
 	visibility.clear_cache()
 
@@ -36,7 +38,11 @@ def team():
 
 
 def readers(name: str, users) -> set[str]:
-	return {key for key, user in users.items() if frappe.has_permission("Opportunity", "read", doc=name, user=user)}
+	return {
+		key
+		for key, user in users.items()
+		if frappe.has_permission("Opportunity", "read", doc=name, user=user)
+	}
 
 
 def listed(name: str, user: str) -> bool:
@@ -66,7 +72,9 @@ def test_assignee_by_field_or_by_assign_to_sees_it(private, team):
 
 def test_a_share_opens_a_private_opportunity(private, team):
 	opportunity = as_user(team.owner, make_opportunity)
-	frappe.share.add_docshare("Opportunity", opportunity.name, team.other, read=1, flags={"ignore_share_permission": 1})
+	frappe.share.add_docshare(
+		"Opportunity", opportunity.name, team.other, read=1, flags={"ignore_share_permission": 1}
+	)
 	assert "other" in readers(opportunity.name, team) and listed(opportunity.name, team.other)
 
 
@@ -113,8 +121,12 @@ def test_an_import_never_overwrites_a_deal_the_importer_cannot_see(private, team
 	cleanup["User"].extend(team.values())
 	frappe.db.commit()
 	frappe.set_user(team.other)  # as if Sales Users were given import rights: matching is the runner's
-	content = csv_bytes([["Opportunity Name", "Next Step", "Sales Stage", "Expected Close Date"],
-		[opportunity.opportunity_name, "overwritten", "Prospecting", "2031-01-01"]])
+	content = csv_bytes(
+		[
+			["Opportunity Name", "Next Step", "Sales Stage", "Expected Close Date"],
+			[opportunity.opportunity_name, "overwritten", "Prospecting", "2031-01-01"],
+		]
+	)
 	doc = new_import(cleanup, content, duplicate_policy="Overwrite", match_fields="opportunity_name")
 	prepare(doc)
 	run(doc)

@@ -15,7 +15,9 @@ from frappe.utils import get_safe_filters
 
 
 @frappe.whitelist()
-def get_count(doctype: str, filters=None, debug: bool = False, cache: bool = False, parent: str | None = None) -> int:
+def get_count(
+	doctype: str, filters=None, debug: bool = False, cache: bool = False, parent: str | None = None
+) -> int:
 	rows = frappe.get_list(
 		doctype,
 		filters=get_safe_filters(filters),

@@ -148,7 +148,9 @@ def child_condition(user: str, doctype: str) -> str:
 	parts = [f"{table}.`parenttype` not in ({', '.join(_escape(p) for p in parents)})"] if parents else []
 	for parent in parents:
 		if parent == OPPORTUNITY:
-			seen = f"select `vo`.`name` from `tabOpportunity` `vo` where {opportunity_condition(user, '`vo`')}"
+			seen = (
+				f"select `vo`.`name` from `tabOpportunity` `vo` where {opportunity_condition(user, '`vo`')}"
+			)
 		else:
 			seen = f"select `tab{parent}`.`name` from `tab{parent}` where {follower_condition(user, parent)}"
 		parts.append(f"({table}.`parenttype` = {_escape(parent)} and {table}.`parent` in ({seen}))")
@@ -181,7 +183,9 @@ def can_see_opportunity(name: str | None, user: str) -> bool:
 	assignees = set(frappe.parse_json(row._assign) or []) if row._assign else set()
 	if row.owner in team or row.assigned_to in team or team & assignees:
 		return True
-	return bool(frappe.share.get_shared(OPPORTUNITY, user, rights=["read"], filters=[["share_name", "=", name]]))
+	return bool(
+		frappe.share.get_shared(OPPORTUNITY, user, rights=["read"], filters=[["share_name", "=", name]])
+	)
 
 
 def has_opportunity_permission(doc, ptype=None, user=None, debug=False):
