@@ -174,7 +174,7 @@ def child_query_conditions(user: str | None = None, doctype: str | None = None) 
 
 def can_see_opportunity(name: str | None, user: str) -> bool:
 	"""Whether `user` sees the stored opportunity `name` (its owner, assignees and shares as saved)."""
-	if sees_everything(user):
+	if not name or sees_everything(user):
 		return True
 	row = frappe.db.get_value(OPPORTUNITY, name, ["owner", "assigned_to", "_assign"], as_dict=True)
 	if row is None:
