@@ -97,6 +97,7 @@ def team_of(user: str) -> list[str]:
 
 
 def _escape(value: str) -> str:
+	"""Frappe's permission_query_conditions hook takes SQL text: every value in it goes through this."""
 	return frappe.db.escape(value, percent=False)
 
 
@@ -107,8 +108,13 @@ def opportunity_condition(user: str, table: str = "`tabOpportunity`") -> str:
 	team = team_of(user)
 	members = ", ".join(_escape(member) for member in team)
 	parts = [f"{table}.`owner` in ({members})", f"{table}.`assigned_to` in ({members})"]
-	# `_assign` is Frappe's JSON list of assignees, written with json.dumps: look for each quoted name
-	parts += [f"locate({_escape(json.dumps(member))}, ifnull({table}.`_assign`, '')) > 0" for member in team]
+	# `_assign` is Frappe's JSON list of assignees: look for each quoted name (as written raw, or escaped
+	# by json.dumps for a name beyond ASCII)
+	parts += [
+		f"locate({_escape(needle)}, ifnull({table}.`_assign`, '')) > 0"
+		for member in team
+		for needle in dict.fromkeys((f'"{member}"', json.dumps(member)))
+	]
 	parts.append(_shared_condition(OPPORTUNITY, user, table))
 	return "(" + " or ".join(parts) + ")"
 
