@@ -31,6 +31,27 @@ doc_events = {
 		"on_update": "opportunity_suite.events.todo.on_update",
 		"after_delete": "opportunity_suite.events.todo.after_delete",
 	},
+	# the reporting line of record visibility (services/visibility.py)
+	"User": {
+		"validate": "opportunity_suite.services.visibility.validate_reporting_line",
+		"on_update": "opportunity_suite.services.visibility.clear_cache",
+	},
+}
+
+# Record visibility (Opportunity Settings' Visibility): opportunities, and the quotes and sales orders that
+# follow them, on every path that asks Frappe (services/visibility.py)
+permission_query_conditions = {
+	"Opportunity": "opportunity_suite.services.visibility.opportunity_query_conditions",
+	"Quote": "opportunity_suite.services.visibility.follower_query_conditions",
+	"Sales Order": "opportunity_suite.services.visibility.follower_query_conditions",
+	# their rows listed on their own (REST `?parent=`): Frappe checks only the parent's DocType there
+	"Line Item": "opportunity_suite.services.visibility.child_query_conditions",
+	"Opportunity Contact": "opportunity_suite.services.visibility.child_query_conditions",
+}
+has_permission = {
+	"Opportunity": "opportunity_suite.services.visibility.has_opportunity_permission",
+	"Quote": "opportunity_suite.services.visibility.has_follower_permission",
+	"Sales Order": "opportunity_suite.services.visibility.has_follower_permission",
 }
 
 scheduler_events = {
@@ -77,6 +98,11 @@ override_whitelisted_methods = {
 	"frappe.desk.query_report.export_query": "opportunity_suite.api.exporting.export_report",
 	"frappe.core.doctype.data_import.data_import.download_template": "opportunity_suite.api.exporting.download_template",
 	"frappe.core.doctype.data_export.exporter.export_data": "opportunity_suite.api.exporting.export_data",
+	# Frappe's global search checks only the DocType: ours drops the records the user may not read
+	"frappe.utils.global_search.search": "opportunity_suite.api.search.global_search",
+	# Frappe's get_count is a bare frappe.db.count: ours counts what the user may read
+	"frappe.client.get_count": "opportunity_suite.api.client.get_count",
+	"frappe.desk.listview.get_group_by_count": "opportunity_suite.api.client.get_group_by_count",
 	# Frappe's unassign clears a field named assigned_to whoever is removed; ours puts back who is still assigned
 	"frappe.desk.form.assign_to.remove": "opportunity_suite.api.assignment.remove",
 	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",

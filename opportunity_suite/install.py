@@ -95,6 +95,7 @@ def ensure_defaults():
 	from opportunity_suite.services.picklists import ensure_picklists
 	from opportunity_suite.services.project_mapping import ensure_default_mapping
 	from opportunity_suite.services.stages import ensure_default_stages
+	from opportunity_suite.services.visibility import ensure_reports_to_field
 
 	ensure_default_stages()
 	ensure_picklists()
@@ -104,6 +105,7 @@ def ensure_defaults():
 	ensure_default_mapping()
 	ensure_example_rule()
 	ensure_desk_records()
+	ensure_reports_to_field()
 
 
 def after_install():
