@@ -94,6 +94,7 @@ def ensure_defaults():
 	from opportunity_suite.services.desk import ensure_desk_records
 	from opportunity_suite.services.picklists import ensure_picklists
 	from opportunity_suite.services.project_mapping import ensure_default_mapping
+	from opportunity_suite.services.roles import ensure_role_permissions
 	from opportunity_suite.services.stages import ensure_default_stages
 
 	ensure_default_stages()
@@ -104,6 +105,7 @@ def ensure_defaults():
 	ensure_default_mapping()
 	ensure_example_rule()
 	ensure_desk_records()
+	ensure_role_permissions()
 
 
 def after_install():
