@@ -35,7 +35,7 @@ def setting():
 def _take(web_server, user: str, opportunity: str):
 	return Client(web_server, user).call(
 		"/api/resource/ToDo",
-		{"reference_type": "Opportunity", "reference_name": opportunity, "allocated_to": user},
+		{"reference_type": "Opportunity", "reference_name": opportunity, "allocated_to": user, "description": "Mine"},
 	)
 
 
@@ -87,7 +87,7 @@ def test_deleting_someone_elses_open_assignment_needs_write():
 	other = make_opportunity()
 	frappe.set_user(assigner)
 	todo = frappe.get_doc(
-		{"doctype": "ToDo", "reference_type": "Opportunity", "reference_name": opp.name, "allocated_to": assignee, "assigned_by": assigner}
+		{"doctype": "ToDo", "reference_type": "Opportunity", "reference_name": opp.name, "allocated_to": assignee, "assigned_by": assigner, "description": "Call"}
 	).insert()
 	assert frappe.db.get_value("Opportunity", opp.name, "assigned_to") == assignee
 	frappe.set_user("Administrator")

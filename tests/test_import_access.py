@@ -8,17 +8,18 @@ from tests.factories import unique
 from tests.http_users import Client, make_login_users, remove_login_users
 from tests.import_fixtures import IMPORT, csv_bytes
 
-IMPORTS = "/api/resource/Opportunity Import"
+IMPORTS = "/api/resource/Opportunity%20Import"
 
 
 def _private_file(owner: str) -> str:
-	"""A private CSV uploaded by `owner` (not attached to anything), committed; its URL."""
+	"""A private CSV uploaded by `owner` (not attached to anything), committed; its URL. (Each with its
+	own content: Frappe gives files with the same content the same URL.)"""
 	frappe.set_user(owner)
 	file = frappe.get_doc(
 		{
 			"doctype": "File",
 			"file_name": f"{unique('secret').replace(' ', '_')}.csv",
-			"content": csv_bytes([["Opportunity Name", "Amount"], ["Secret deal", "1"]]),
+			"content": csv_bytes([["Opportunity Name", "Amount"], ["Secret deal", "1"], [owner, "2"]]),
 			"is_private": 1,
 		}
 	).insert()

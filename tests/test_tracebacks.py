@@ -64,4 +64,5 @@ def test_the_product_run_mode_turns_off_full_errors():
 		# the save cleared (and may have re-cached) the settings: forget what the rollback undoes
 		frappe.db.rollback()
 		frappe.clear_document_cache("System Settings", "System Settings")
-		frappe.local.__dict__.pop("system_settings", None)
+		if hasattr(frappe.local, "system_settings"):
+			del frappe.local.system_settings
