@@ -17,14 +17,21 @@ def setting():
 	target = make_opportunity(assigned_to=users["owner"])
 	other = make_opportunity()
 	frappe.get_doc(
-		{"doctype": "User Permission", "user": users["limited"], "allow": "Opportunity", "for_value": other.name}
+		{
+			"doctype": "User Permission",
+			"user": users["limited"],
+			"allow": "Opportunity",
+			"for_value": other.name,
+		}
 	).insert()
 	frappe.db.commit()
 	try:
 		yield frappe._dict(users=users, target=target.name, other=other.name)
 	finally:
 		frappe.db.rollback()
-		for name in frappe.get_all("ToDo", {"reference_name": ("in", [target.name, other.name])}, pluck="name"):
+		for name in frappe.get_all(
+			"ToDo", {"reference_name": ("in", [target.name, other.name])}, pluck="name"
+		):
 			frappe.delete_doc("ToDo", name, force=True, ignore_permissions=True)
 		frappe.db.delete("User Permission", {"user": users["limited"]})
 		delete_committed("Opportunity", [target.name, other.name])
@@ -35,7 +42,12 @@ def setting():
 def _take(web_server, user: str, opportunity: str):
 	return Client(web_server, user).call(
 		"/api/resource/ToDo",
-		{"reference_type": "Opportunity", "reference_name": opportunity, "allocated_to": user, "description": "Mine"},
+		{
+			"reference_type": "Opportunity",
+			"reference_name": opportunity,
+			"allocated_to": user,
+			"description": "Mine",
+		},
 	)
 
 
@@ -70,7 +82,9 @@ def test_a_user_may_close_their_own_assignment_but_not_reopen_it_without_write()
 	user = make_user("Sales User")
 	opp = make_opportunity(assigned_to=user)
 	other = make_opportunity()
-	frappe.get_doc({"doctype": "User Permission", "user": user, "allow": "Opportunity", "for_value": other.name}).insert()
+	frappe.get_doc(
+		{"doctype": "User Permission", "user": user, "allow": "Opportunity", "for_value": other.name}
+	).insert()
 	todo = frappe.get_doc("ToDo", _todos(opp.name, user)[0])
 	frappe.set_user(user)
 	todo.status = "Closed"
@@ -87,11 +101,20 @@ def test_deleting_someone_elses_open_assignment_needs_write():
 	other = make_opportunity()
 	frappe.set_user(assigner)
 	todo = frappe.get_doc(
-		{"doctype": "ToDo", "reference_type": "Opportunity", "reference_name": opp.name, "allocated_to": assignee, "assigned_by": assigner, "description": "Call"}
+		{
+			"doctype": "ToDo",
+			"reference_type": "Opportunity",
+			"reference_name": opp.name,
+			"allocated_to": assignee,
+			"assigned_by": assigner,
+			"description": "Call",
+		}
 	).insert()
 	assert frappe.db.get_value("Opportunity", opp.name, "assigned_to") == assignee
 	frappe.set_user("Administrator")
-	frappe.get_doc({"doctype": "User Permission", "user": assigner, "allow": "Opportunity", "for_value": other.name}).insert()
+	frappe.get_doc(
+		{"doctype": "User Permission", "user": assigner, "allow": "Opportunity", "for_value": other.name}
+	).insert()
 	frappe.set_user(assigner)
 	with pytest.raises(frappe.PermissionError):
 		frappe.delete_doc("ToDo", todo.name)

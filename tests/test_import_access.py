@@ -97,7 +97,12 @@ def test_a_caller_never_writes_the_runs_status_or_counts(web_server, setting):
 	status, body = seller.call(IMPORTS, {"import_file": setting.files["seller"], **forged})
 	assert status == 200, body
 	made = body["data"]
-	assert (made["status"], made["created_count"], made["rows_read"], made["total_rows"]) == ("Pending", 0, 0, 0)
+	assert (made["status"], made["created_count"], made["rows_read"], made["total_rows"]) == (
+		"Pending",
+		0,
+		0,
+		0,
+	)
 	status, body = seller.call(f"{IMPORTS}/{made['name']}", forged, method="PUT")
 	assert status == 200, body
 	assert (body["data"]["status"], body["data"]["created_count"]) == ("Pending", 0)

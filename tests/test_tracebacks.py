@@ -18,7 +18,9 @@ def clients(web_server):
 			"Guest": Client(web_server),
 			"Sales User": Client(web_server, users["seller"]),
 			"Sales Manager": Client(web_server, users["manager"]),
-			"Administrator": Client(web_server, "Administrator", frappe.conf.get("admin_password") or "admin"),
+			"Administrator": Client(
+				web_server, "Administrator", frappe.conf.get("admin_password") or "admin"
+			),
 		}
 	finally:
 		remove_login_users(users)

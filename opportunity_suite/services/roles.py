@@ -23,7 +23,9 @@ def ensure_role_permissions():
 	for (doctype, role), ptypes in GRANTS.items():
 		if not frappe.db.exists("DocType", doctype) or not frappe.db.exists("Role", role):
 			continue
-		if frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0, "if_owner": 0}):
+		if frappe.db.exists(
+			"Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0, "if_owner": 0}
+		):
 			continue
 		add_permission(doctype, role, 0, ptypes[0])  # copies the DocType's own rules first, as the UI does
 		for ptype in ptypes[1:]:
