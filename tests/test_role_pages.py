@@ -53,13 +53,20 @@ def test_the_forecast_report_and_its_workspace_chart_open(callers, role):
 	)
 	assert status == 200, body
 	assert body["message"]["result"], body
+	# the workspace's chart widget: the chart's record, then the report with the chart's filters
+	chart = "Weighted Pipeline by Month"
+	status, body = _get(client, "frappe.desk.form.load.getdoc", doctype="Dashboard Chart", name=chart)
+	assert status == 200, body
+	frappe.db.rollback()
 	status, body = _get(
 		client,
-		"frappe.desk.doctype.dashboard_chart.dashboard_chart.get",
-		chart_name="Weighted Pipeline by Month",
-		refresh="1",
+		"frappe.desk.query_report.run",
+		report_name="Opportunity Forecast",
+		filters=json.loads(frappe.db.get_value("Dashboard Chart", chart, "filters_json")),
+		ignore_prepared_report="1",
 	)
 	assert status == 200, body
+	assert body["message"]["chart"], body
 
 
 @pytest.mark.slow
