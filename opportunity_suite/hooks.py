@@ -28,6 +28,8 @@ doc_events = {
 	"Project": dict(_ALERTS),
 	# Assigned To <-> Frappe's Assign To (services/assignment.py)
 	"ToDo": {
+		"validate": "opportunity_suite.events.todo.validate",
+		"on_trash": "opportunity_suite.events.todo.on_trash",
 		"on_update": "opportunity_suite.events.todo.on_update",
 		"after_delete": "opportunity_suite.events.todo.after_delete",
 	},
@@ -74,6 +76,10 @@ doctype_js = {
 	"Contact": "public/js/contact.js",
 }
 
+# The app's DocTypes a user may not read say "not permitted" in the desk, not "Page … not found"
+app_include_js = "/assets/opportunity_suite/js/not_permitted.js"
+extend_bootinfo = "opportunity_suite.services.desk.extend_bootinfo"
+
 # The desk's global search offers these (Frappe reads the hook when it sets up a site; install.py adds
 # them to an existing site's Global Search Settings)
 global_search_doctypes = {
@@ -108,6 +114,9 @@ override_whitelisted_methods = {
 	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",
 	"frappe.desk.form.assign_to.remove_multiple": "opportunity_suite.api.assignment.remove_multiple",
 }
+
+# Tracebacks of failed requests only for System Managers (services/tracebacks.py)
+before_request = ["opportunity_suite.services.tracebacks.hide_from_non_system_managers"]
 
 # An alert's log stays as history when its record is deleted: it must not block the deletion
 ignore_links_on_delete = ["Alert Log"]

@@ -94,6 +94,7 @@ def ensure_defaults():
 	from opportunity_suite.services.desk import ensure_desk_records
 	from opportunity_suite.services.picklists import ensure_picklists
 	from opportunity_suite.services.project_mapping import ensure_default_mapping
+	from opportunity_suite.services.roles import ensure_role_permissions
 	from opportunity_suite.services.stages import ensure_default_stages
 	from opportunity_suite.services.visibility import ensure_reports_to_field
 
@@ -106,6 +107,7 @@ def ensure_defaults():
 	ensure_example_rule()
 	ensure_desk_records()
 	ensure_reports_to_field()
+	ensure_role_permissions()
 
 
 def after_install():

@@ -2,6 +2,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from opportunity_suite.services.importing.file_access import check_can_read
 from opportunity_suite.services.importing.readers import file_kind
 from opportunity_suite.services.importing.runner import PROGRESS_FIELDS
 
@@ -24,14 +25,19 @@ RUN_FIELDS = (
 class OpportunityImport(Document):
 	def validate(self):
 		before = self.get_doc_before_save()
-		if before:
-			for fieldname in RUN_FIELDS:
-				self.set(fieldname, before.get(fieldname))
+		for fieldname in RUN_FIELDS:  # a new import starts Pending with no counts, whatever a caller sent
+			self.set(fieldname, before.get(fieldname) if before else self._initial(fieldname))
 		if self.import_file:
 			self.file_kind = file_kind(self.import_file)
+			if self.is_new() or self.has_value_changed("import_file"):
+				check_can_read(self.import_file)  # before Frappe attaches a copy of it to the import
 		if (
 			self.has_value_changed("import_file")
 			and not self.is_new()
 			and self.status not in ("Pending", "Failed")
 		):
 			frappe.throw(_("The file of an import that has run can't be changed."))
+
+	def _initial(self, fieldname: str):
+		df = self.meta.get_field(fieldname)
+		return df.default or (0 if df.fieldtype == "Int" else None)
