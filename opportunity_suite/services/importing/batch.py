@@ -63,12 +63,16 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		run = self.run
 		records, failed = parsed or run.parse(self.rows)
 		self.result.failed.extend(failed)
-		if run.kind == "VCF":
+		if run.kind == "VCF":  # the cards' organizations and contacts, matched or named, not yet written
 			records = self.make_contacts(records)
 		records = self.resolve_links(records)
+		if run.kind == "VCF":
+			records = self.attach_contacts(records)
 		new, updates = self.apply_policy(records)
 		self.insert_new(new)
 		self.apply_updates(updates)
+		if run.kind == "VCF":  # the contacts of the cards whose opportunity was written
+			self.write_contacts()
 		return self.result
 
 	# -------------------------------------------------------- writing

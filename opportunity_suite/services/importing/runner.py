@@ -33,6 +33,7 @@ from opportunity_suite.services.importing.common import (
 	Superseded,
 	has_values,
 )
+from opportunity_suite.services.importing.vcard_contacts import vcard_defaults
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
 from opportunity_suite.services.importing.results import write_failed_rows_file
 from opportunity_suite.services.importing.versions import record_import_versions
@@ -86,6 +87,8 @@ class ImportRun(ColumnValues):
 			self.column_map = mapping.validate_columns([c.as_dict() for c in doc.columns], self.headers)
 		self.converters = [(index, f, self.converter(f)) for index, f in self.column_map.items()]
 		self.defaults = self._parse_defaults()
+		if self.kind == "VCF":  # a card names no stage or close date: working ones, nothing to type
+			self.defaults = {**vcard_defaults(), **self.defaults}
 		self.policy = doc.duplicate_policy or "None"
 		if self.policy not in POLICIES:
 			frappe.throw(_("Unknown duplicate policy {0}.").format(self.policy))
@@ -332,6 +335,9 @@ class ImportRun(ColumnValues):
 				),
 				"before_images": frappe.as_json(result.before_images, indent=None),
 				"failed_rows": frappe.as_json(result.failed, indent=None),
+				# a vCard's skipped cards ([row, cells, reason]) and each row's warnings ({row: [warning]})
+				"skipped_rows": frappe.as_json(getattr(result, "skipped_rows", []), indent=None),
+				"row_warnings": frappe.as_json(getattr(result, "warnings", {}), indent=None),
 			}
 		).db_insert()
 		totals = frappe.db.get_value(

@@ -43,6 +43,7 @@ COLUMNS = [
 	"Website",
 	"Note",
 	"UID",
+	"Card",
 ]
 SKIPPED = {b"PHOTO", b"LOGO", b"SOUND", b"KEY"}
 _MAYBE_SKIPPED = (b"P", b"L", b"S", b"K", b"p", b"l", b"s", b"k")
@@ -125,6 +126,7 @@ class Card:
 			self.website,
 			self.note,
 			self.uid,
+			_("card {0}, line {1}").format(self.number, self.line),
 		]
 
 
@@ -189,10 +191,10 @@ def _unescape(text: str) -> str:
 	return _ESCAPES.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
 
 
-def _split_structured(text: str) -> list[str]:
-	"""The components of N, ADR or ORG (`;`-separated; `\\;` is a semicolon), unescaped."""
+def _split_raw(text: str, separator: str) -> list[str]:
+	"""`text` split at each `separator` not escaped by a backslash; the parts still escaped."""
 	if "\\" not in text:
-		return text.split(";")
+		return text.split(separator)
 	parts, current, escaped = [], [], False
 	for char in text:
 		if escaped:
@@ -200,13 +202,23 @@ def _split_structured(text: str) -> list[str]:
 			escaped = False
 		elif char == "\\":
 			escaped = True
-		elif char == ";":
-			parts.append(_unescape("".join(current)))
+		elif char == separator:
+			parts.append("".join(current))
 			current = []
 		else:
 			current.append(char)
-	parts.append(_unescape("".join(current)))
+	parts.append("".join(current))
 	return parts
+
+
+def _split_structured(text: str) -> list[str]:
+	"""The components of N, ADR or ORG (`;`-separated; `\\;` is a semicolon), unescaped."""
+	return [_unescape(part) for part in _split_raw(text, ";")]
+
+
+def _name_part(raw: str) -> str:
+	"""One component of N: a list (`Richter,James`) is its items with spaces; `\\,` is a comma."""
+	return " ".join(p for p in (_unescape(item).strip() for item in _split_raw(raw, ",")) if p)
 
 
 class Property:
@@ -320,7 +332,7 @@ def build_card(card: Card, props: list[Property]):
 			card.full_name = card.full_name or _unescape(value).strip()
 		elif name == "N":
 			if not (card.first_name or card.last_name):
-				parts = [" ".join(p.split(",")).strip() for p in _split_structured(value)] + [""] * 5
+				parts = [_name_part(p) for p in _split_raw(value, ";")] + [""] * 5
 				card.last_name, card.first_name, card.middle_name, card.prefix, card.suffix = parts[:5]
 		elif name == "ORG":
 			if not card.organization:
