@@ -19,7 +19,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from opportunity_suite.services.importing import mapping
+from opportunity_suite.services.importing import mapping, vcard
 from opportunity_suite.services.importing.batch import BatchResult, BatchWriter
 from opportunity_suite.services.importing.columns import ColumnValues
 from opportunity_suite.services.importing.common import (
@@ -180,7 +180,10 @@ class ImportRun(ColumnValues):
 		self._claim()
 		self.prepare()
 		if not self.doc.total_rows:
-			total = sum(1 for _n, row in self.file if _n > 1 and has_values(row))
+			if self.kind == "VCF":  # a card is a row: count them without parsing them
+				total = vcard.count_cards(self.file.path)
+			else:
+				total = sum(1 for _n, row in self.file if _n > 1 and has_values(row))
 			frappe.db.set_value(IMPORT_DOCTYPE, self.name, "total_rows", total, update_modified=False)
 			frappe.db.commit()
 			self.doc.total_rows = total

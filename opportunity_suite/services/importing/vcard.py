@@ -109,7 +109,7 @@ class Card:
 	def has_name(self) -> bool:
 		return bool(self.full_name or self.first_name or self.last_name or self.middle_name)
 
-	def cells(self) -> list[str]:
+	def cells(self, card_cell: str = "card {0}, line {1}") -> list[str]:
 		return [
 			self.full_name,
 			self.prefix,
@@ -126,7 +126,7 @@ class Card:
 			self.website,
 			self.note,
 			self.uid,
-			_("card {0}, line {1}").format(self.number, self.line),
+			card_cell.format(self.number, self.line),
 		]
 
 
@@ -433,6 +433,12 @@ def iter_cards(lines: Iterator[tuple[int, bytes]], fallback_encoding: str = "utf
 		yield card
 
 
+def count_cards(path: str) -> int:
+	"""How many cards the file holds (its BEGIN:VCARD lines), without reading them."""
+	with open(path, "rb") as f:
+		return sum(1 for line in _physical_lines(f) if len(line) == 11 and line.upper() == b"BEGIN:VCARD")
+
+
 def check(path: str):
 	"""Refuse a file that holds no vCard at all (a CSV renamed .vcf, say), before anything is written."""
 	with open(path, "rb") as f:
@@ -452,8 +458,9 @@ class VCardFileError(VCardError):
 def iter_rows(path: str, encoding: str | None = None) -> Iterator[tuple[int, list]]:
 	"""Row 1 is the header (`COLUMNS`), then one `CardRow` per card: card n is row n + 1."""
 	yield 1, list(COLUMNS)
+	card_cell = _("card {0}, line {1}")
 	with open(path, "rb") as f:
 		for card in iter_cards(logical_lines(f), encoding or "utf-8"):
-			row = CardRow(card.cells())
+			row = CardRow(card.cells(card_cell))
 			row.card = card
 			yield card.number + 1, row

@@ -12,9 +12,10 @@ from itertools import chain
 
 import frappe
 from frappe import _
-from frappe.utils import cstr, sanitize_html, validate_email_address, validate_phone_number
+from frappe.utils import cstr
 
 from opportunity_suite.services.importing import organizations, values
+from opportunity_suite.services.importing.tables import Table, taken_names, unique_names
 from opportunity_suite.services.importing.vcard import Card
 from opportunity_suite.services.importing.writer import (
 	execute,
@@ -25,8 +26,6 @@ from opportunity_suite.services.importing.writer import (
 
 CONTACT = "Contact"
 ADDRESS = "Address"
-STANDARD = ("name", "creation", "modified", "modified_by", "owner", "docstatus", "idx")
-CHILD_STANDARD = (*STANDARD, "parent", "parentfield", "parenttype")
 COUNTRY_ALIASES = {
 	"usa": "United States",
 	"us": "United States",
@@ -42,67 +41,6 @@ COUNTRY_ALIASES = {
 	"españa": "Spain",
 	"méxico": "Mexico",
 }
-
-
-class Table:
-	"""What a multi-row INSERT into one DocType's table needs: its columns, the values a new document
-	starts with, and the checks a save makes on each value (`clean`)."""
-
-	def __init__(self, doctype: str, child: bool = False):
-		self.doctype = doctype
-		self.meta = frappe.get_meta(doctype)
-		columns = set(frappe.db.get_table_columns(doctype))
-		standard = CHILD_STANDARD if child else STANDARD
-		self.fields = [*standard, *(df.fieldname for df in self.meta.fields if df.fieldname in columns)]
-		self.fields = list(dict.fromkeys(f for f in self.fields if f in columns))
-		doc = frappe.new_doc(doctype)
-		self.template = {f: doc.get(f) for f in self.fields if f not in ("name", "creation", "modified")}
-		type_map = frappe.db.type_map
-		self.rules = {}
-		for df in self.meta.fields:
-			column = type_map.get(df.fieldtype)
-			if not column or df.fieldname not in columns:
-				continue
-			if column[0] in ("int", "bigint", "decimal"):
-				self.template[df.fieldname] = self.template.get(df.fieldname) or 0  # NOT NULL, 0 when empty
-			limit = (int(df.length or 0) or int(column[1] or 0)) if column[0] == "varchar" else None
-			self.rules[df.fieldname] = (limit, df.options if df.fieldtype == "Data" else None, df)
-
-	def clean(self, row: dict, warnings: list[str], what: str) -> dict:
-		"""`row` with each value a save would refuse left out (a warning says which and why), and HTML
-		sanitized as a save sanitizes it."""
-		for fieldname, value in list(row.items()):
-			if not isinstance(value, str) or fieldname not in self.rules:
-				continue
-			limit, options, df = self.rules[fieldname]
-			label = _(df.label or fieldname)
-			reason = None
-			if options == "Email" and value and not validate_email_address(value):
-				reason = _("{0} is not a valid email address").format(value)
-			elif options == "Phone" and value and not validate_phone_number(value):
-				reason = _("{0} is not a valid phone number").format(value)
-			elif ("<" in value or ">" in value) and options != "Email" and not df.ignore_xss_filter:
-				value = row[fieldname] = sanitize_html(value)
-			if reason is None and limit and len(value) > limit:
-				reason = _("is longer than {0} characters").format(limit)
-			if reason:
-				warnings.append(_("{0}: {1} {2} was left out: {3}.").format(what, label, _short(value), reason))
-				row[fieldname] = None
-		return row
-
-	def new_row(self, values_: dict, now, user: str) -> dict:
-		row = dict(self.template)
-		row.update(values_)
-		row.update(creation=now, modified=now, owner=user, modified_by=user, docstatus=0)
-		row.setdefault("idx", 0)
-		return row
-
-	def rows(self, docs: list[dict]) -> tuple[list[str], list[list]]:
-		return self.fields, [[doc.get(f) for f in self.fields] for doc in docs]
-
-
-def _short(value: str) -> str:
-	return f"“{value[:40]}…”" if len(value) > 40 else f"“{value}”"
 
 
 class RunTables:
@@ -299,15 +237,15 @@ class BatchContacts:
 			"vcard_uid": card.uid,
 		}
 		fields = {f: (v or None) for f, v in fields.items() if f in tables.contact.rules}
-		tables.contact.clean(fields, warnings, _("Contact"))
+		tables.contact.clean(fields, warnings, "Contact")
 		emails = []
 		for email in card.emails:
-			row = tables.email.clean({"email_id": email.value, "email_type": email.kind}, warnings, _("Email"))
+			row = tables.email.clean({"email_id": email.value, "email_type": email.kind}, warnings, "Email")
 			if row["email_id"]:
 				emails.append((row, email.preferred))
 		phones = []
 		for phone in card.phones:
-			row = tables.phone.clean({"phone": phone.value, "phone_type": phone.kind}, warnings, _("Phone"))
+			row = tables.phone.clean({"phone": phone.value, "phone_type": phone.kind}, warnings, "Phone")
 			if row["phone"]:
 				phones.append((row, phone))
 		# the primary e-mail: the first PREF one, else the first; phone and mobile alike (no reordering)
@@ -389,7 +327,7 @@ class BatchContacts:
 				"country": country,
 				"is_primary_address": int(address is preferred),
 			}
-			tables.address.clean(row, warnings, _("Address"))
+			tables.address.clean(row, warnings, "Address")
 			if not (row["address_line1"] and row["city"] and row["address_title"]):
 				continue
 			out.append(row)
@@ -508,31 +446,27 @@ class BatchContacts:
 		(the record's global-search fields, then its child rows')."""
 		if frappe.local.conf.get("disable_global_search") or not groups:
 			return
-		from frappe.utils.global_search import get_formatted_value
-
-		def content(meta, row) -> list[str]:
-			return [
-				get_formatted_value(row.get(df.fieldname), df)
-				for df in meta.get_global_search_fields()
-				if row.get(df.fieldname) and df.fieldtype not in ("Table", "Table MultiSelect")
-			]
-
 		tables = self.tables
 		entries = []
 		for group in groups:
 			contact = group[CONTACT][0]
-			parts = content(tables.contact.meta, contact)
+			parts = tables.contact.search_content(contact)
 			for child_table in (tables.email, tables.phone, tables.link):
 				for child in group[child_table.doctype]:
 					if child["parent"] == contact["name"]:
-						parts += content(child_table.meta, child)
+						parts += child_table.search_content(child)
 			if parts:
 				entries.append((CONTACT, contact["name"], " ||| ".join(parts), 0, cstr(contact.get("full_name"))[:140], ""))
 			for address in group[ADDRESS]:
-				parts = content(tables.address.meta, address)
+				parts = tables.address.search_content(address)
 				if parts:
 					entries.append((ADDRESS, address["name"], " ||| ".join(parts), 0, cstr(address["name"])[:140], ""))
-		if entries:
+		if not entries:
+			return
+		search_writer = getattr(self.run, "search_writer", None)
+		if search_writer and not self.writer.row_by_row:  # on the run's second connection, as opportunities
+			self.writer.result.search_pending = search_writer.submit(entries)  # (FIFO: theirs are in first)
+		else:
 			upsert_global_search(entries)
 
 
@@ -547,56 +481,10 @@ def _child(table: Table, values_: dict, parent: str, parenttype: str, parentfiel
 # ---------------------------------------------------------------- naming
 
 
-def unique_names(doctype: str, bases: list[str]) -> list[str]:
-	"""A name for each base, as `append_number_if_name_exists` gives one save at a time: the base when
-	free, else `base-N` with N one more than the highest taken (names compare as the database compares
-	them: any case, accents ignored)."""
-	state = _taken(doctype, bases)
-	out = []
-	for base in bases:
-		key = values.match_key(base)
-		exists, highest = state.setdefault(key, [False, 0])
-		if not exists:
-			state[key][0] = True
-			out.append(base)
-		else:
-			state[key][1] = highest + 1
-			out.append(f"{base}-{highest + 1}")
-	return out
-
-
-def _taken(doctype: str, bases: list[str]) -> dict[str, list]:
-	"""match key of each base → [taken?, highest N of a taken `base-N`]."""
-	import re
-
-	distinct = list(dict.fromkeys(bases))
-	state: dict[str, list] = {}
-	keys = {values.match_key(b): b for b in distinct}
-	for start in range(0, len(distinct), 200):
-		chunk = distinct[start : start + 200]
-		conditions = " OR ".join(["`name` = %s OR `name` LIKE %s"] * len(chunk))
-		params = [p for base in chunk for p in (base, _like_prefix(base) + "-%")]
-		for (name,) in frappe.db.sql(f"SELECT `name` FROM `tab{doctype}` WHERE {conditions}", params):
-			key = values.match_key(name)
-			if key in keys:
-				state.setdefault(key, [False, 0])[0] = True
-				continue
-			head, _dash, number = name.rpartition("-")
-			head_key = values.match_key(head)
-			if head_key in keys and re.fullmatch(r"\d+", number):
-				entry = state.setdefault(head_key, [False, 0])
-				entry[1] = max(entry[1], int(number))
-	return state
-
-
-def _like_prefix(text: str) -> str:
-	return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def unique_address_names(bases: list[str]) -> list[str]:
 	"""Address names as its autoname gives them: `<title>-<type>`, or when taken `<title>-<type>-N` from
 	the naming series of that prefix (Frappe's `make_autoname(...-.#)`)."""
-	state = _taken(ADDRESS, bases)
+	state = taken_names(ADDRESS, bases)
 	out = []
 	for base in bases:
 		key = values.match_key(base)
