@@ -73,7 +73,11 @@ def test_vobject_cuts_text_at_a_comma_the_reader_keeps_it():
 	assert (parsed.fn.value, parsed.note.value, parsed.title.value) == ("Smith", "calls after 3pm", "CEO")
 	assert parsed.org.value[0] == ["Acme", " Inc."]
 	(card,) = vcard.iter_cards(enumerate(text.encode().split(b"\r\n"), start=1))
-	assert (card.full_name, card.note, card.title) == ("Smith, John", "calls after 3pm, not Fridays", "CEO, Founder")
+	assert (card.full_name, card.note, card.title) == (
+		"Smith, John",
+		"calls after 3pm, not Fridays",
+		"CEO, Founder",
+	)
 	assert (card.organization, card.department) == ("Acme, Inc.", "R&D")
 
 
@@ -128,7 +132,10 @@ def test_real_exports_read_as_their_applications_wrote_them():
 		"Sr.",
 	)
 	assert (outlook.organization, outlook.department, outlook.title) == ("IBM", "Accounting", "Money Counter")
-	assert [(p.value, p.kind) for p in outlook.phones] == [("(905) 555-1234", "Work"), ("(905) 666-1234", "Home")]
+	assert [(p.value, p.kind) for p in outlook.phones] == [
+		("(905) 555-1234", "Work"),
+		("(905) 666-1234", "Home"),
+	]
 	assert [a.kind for a in outlook.addresses] == ["Office", "Personal"] and outlook.addresses[0].preferred
 	(iphone,) = cards_of("ez-vcard-John_Doe_IPHONE.vcf")
 	assert [p.kind for p in iphone.phones] == ["Cell", "Home", "Work", "Fax", "Fax", "Pager", "Other"]
@@ -144,7 +151,11 @@ def test_real_exports_read_as_their_applications_wrote_them():
 	assert [c.error is None for c in android] == [False, False, True, True, True, True]  # 1, 2: no name
 	assert android[2].full_name == "Ñ Ñ Ñ Ñ Ñ" and android[4].organization == "Ñ" * 12
 	assert any("does not decode" in w for w in android[5].warnings)  # ez-vcard's stray =80
-	assert [c.full_name for c in cards_of("ez-vcard-gmail-list.vcf")] == ["Arnold Smith", "Chris Beatle", "Doug White"]
+	assert [c.full_name for c in cards_of("ez-vcard-gmail-list.vcf")] == [
+		"Arnold Smith",
+		"Chris Beatle",
+		"Doug White",
+	]
 	(gmail,) = cards_of("ez-vcard-John_Doe_GMAIL.vcf")
 	assert gmail.note.endswith("DAMAGE.\nFavotire Color: Blue") and gmail.website == "http://www.ibm.com"
 
@@ -157,7 +168,13 @@ def test_the_contact_keeps_what_the_card_says(cleanup):  # noqa: F811
 	assert (doc.created_count, doc.failed_count, doc.status) == (1, 0, "Completed"), doc.error
 	contact = contact_of(batches)
 	assert contact.full_name == "Dr. Johanna Maria van der Berg, PhD"  # FN as written
-	assert (contact.salutation, contact.first_name, contact.middle_name, contact.last_name, contact.suffix) == (
+	assert (
+		contact.salutation,
+		contact.first_name,
+		contact.middle_name,
+		contact.last_name,
+		contact.suffix,
+	) == (
 		"Dr",
 		"Johanna",
 		"Maria",
@@ -175,7 +192,9 @@ def test_the_contact_keeps_what_the_card_says(cleanup):  # noqa: F811
 		(f"jmvdb.{tag}@example.org", "Other", 0),
 	]
 	assert contact.email_id == f"johanna.{tag}@example.nl"
-	assert [(p.phone, p.phone_type, p.is_primary_phone, p.is_primary_mobile_no) for p in contact.phone_nos] == [
+	assert [
+		(p.phone, p.phone_type, p.is_primary_phone, p.is_primary_mobile_no) for p in contact.phone_nos
+	] == [
 		("+31 20 555 0100", "Work", 1, 0),
 		("+31 6 5550 0101", "Cell", 0, 1),
 		("+31 20 555 0102", "Home", 0, 0),
@@ -207,7 +226,9 @@ def test_the_contact_keeps_what_the_card_says(cleanup):  # noqa: F811
 def test_contacts_are_named_as_frappe_names_them_when_the_name_is_taken(cleanup):  # noqa: F811
 	tag = frappe.generate_hash(length=6)
 	card = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Tran;Linh {tag};;;\r\nFN:Linh Tran\r\nEMAIL:{mail}@example.vn\r\nEND:VCARD\r\n"
-	existing = frappe.get_doc({"doctype": "Contact", "first_name": f"Linh {tag}", "last_name": "Tran"}).insert()
+	existing = frappe.get_doc(
+		{"doctype": "Contact", "first_name": f"Linh {tag}", "last_name": "Tran"}
+	).insert()
 	cleanup["Contact"].append(existing.name)
 	content = "".join(card.format(tag=tag, mail=f"{tag}-{i}") for i in range(3)).encode()
 	doc, batches, _tag = imported(cleanup, "", content)
@@ -329,7 +350,9 @@ def test_a_vcard_import_starts_with_working_defaults(cleanup):  # noqa: F811
 	settings.import_default_stage, settings.import_close_in_days = "Qualification", 30
 	settings.save()
 	try:
-		again, batches, _tag = imported(cleanup, "ez-vcard-gmail-list.vcf", defaults='{"sales_stage": "Needs Analysis"}')
+		_again, batches, _tag = imported(
+			cleanup, "ez-vcard-gmail-list.vcf", defaults='{"sales_stage": "Needs Analysis"}'
+		)
 		made = frappe.get_doc("Opportunity", created(batches, "Opportunity")[0])
 		assert made.sales_stage == "Needs Analysis"  # the form's value beats the settings'
 		assert getdate(made.expected_close_date) == getdate(add_days(None, 30))

@@ -706,7 +706,12 @@ def test_vcard_parsing_versions_folding_qp_escapes_groups():
 	cards = list(iter_cards(logical_lines(io.BytesIO(VCF.format(tag="T", mail="m").encode()))))
 	assert len(cards) == 3
 	a, b, c = cards
-	assert (a.first_name, a.last_name, a.full_name, a.organization) == ("Jürgen", "Müller", "Jürgen Müller T", "T Grün AG")
+	assert (a.first_name, a.last_name, a.full_name, a.organization) == (
+		"Jürgen",
+		"Müller",
+		"Jürgen Müller T",
+		"T Grün AG",
+	)
 	assert a.note == "first line\r\nsecond line"
 	assert [(p.value, p.kind) for p in a.phones] == [("+49 30 1234567", "Work"), ("+49 170 7654321", "Cell")]
 	assert [e.value for e in a.emails] == ["juergen.m@example.com"]

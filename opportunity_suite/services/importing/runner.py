@@ -33,9 +33,9 @@ from opportunity_suite.services.importing.common import (
 	Superseded,
 	has_values,
 )
-from opportunity_suite.services.importing.vcard_contacts import vcard_defaults
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
 from opportunity_suite.services.importing.results import write_failed_rows_file
+from opportunity_suite.services.importing.vcard_contacts import vcard_defaults
 from opportunity_suite.services.importing.versions import record_import_versions
 from opportunity_suite.services.importing.writer import GlobalSearchWriter
 

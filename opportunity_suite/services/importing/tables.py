@@ -66,7 +66,9 @@ class Table:
 				reason = _("is longer than {0} characters").format(limit)
 			if reason:
 				warnings.append(
-					_("{0}: {1} {2} was left out: {3}.").format(_(what), _(df.label or fieldname), _short(value), reason)
+					_("{0}: {1} {2} was left out: {3}.").format(
+						_(what), _(df.label or fieldname), _short(value), reason
+					)
 				)
 				row[fieldname] = None
 		return row
@@ -88,12 +90,18 @@ class Table:
 				for df in self.meta.get_global_search_fields()
 				if df.fieldtype not in ("Table", "Table MultiSelect")
 			]
-		return [get_formatted_value(row.get(df.fieldname), df) for df in self._search_fields if row.get(df.fieldname)]
+		return [
+			get_formatted_value(row.get(df.fieldname), df)
+			for df in self._search_fields
+			if row.get(df.fieldname)
+		]
 
 	def rows(self, docs: list[dict]) -> tuple[list[str], list[list]]:
 		"""(columns, rows) for an INSERT of `docs`: a column no doc fills is left to its NULL default."""
 		fields = [
-			f for f in self.fields if f not in self.null_default or any(doc.get(f) is not None for doc in docs)
+			f
+			for f in self.fields
+			if f not in self.null_default or any(doc.get(f) is not None for doc in docs)
 		]
 		return fields, [[doc.get(f) for f in fields] for doc in docs]
 

@@ -11,8 +11,8 @@ from frappe.utils.global_search import update_global_search
 
 from opportunity_suite.services.assignment import follow_assigned_to
 from opportunity_suite.services.importing.common import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
-from opportunity_suite.services.importing.versions import record_undo_versions
 from opportunity_suite.services.importing.vcard_contacts import release_address
+from opportunity_suite.services.importing.versions import record_undo_versions
 
 UNDOABLE = ("Completed", "Completed with Errors", "Failed")
 

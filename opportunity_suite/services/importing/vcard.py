@@ -122,7 +122,9 @@ class Card:
 			self.title,
 			", ".join(e.value for e in self.emails),
 			", ".join(p.value for p in self.phones),
-			" | ".join(", ".join(p for p in (a.street, a.code, a.city, a.country) if p) for a in self.addresses),
+			" | ".join(
+				", ".join(p for p in (a.street, a.code, a.city, a.country) if p) for a in self.addresses
+			),
 			self.website,
 			self.note,
 			self.uid,
@@ -359,7 +361,9 @@ def build_card(card: Card, props: list[Property]):
 			street = "\n".join(p for p in (street, extended, _pobox) if p)
 			if street or city or code or country:
 				card.addresses.append(
-					PostalAddress(_kind(types, ADDRESS_TYPES), street, city, region, code, country, prop.preferred)
+					PostalAddress(
+						_kind(types, ADDRESS_TYPES), street, city, region, code, country, prop.preferred
+					)
 				)
 		elif name == "NOTE":
 			note = _unescape(value).strip()
@@ -427,9 +431,9 @@ def iter_cards(lines: Iterator[tuple[int, bytes]], fallback_encoding: str = "utf
 			props.append(prop)
 	if card is not None:
 		build_card(card, props)
-		card.error = _(
-			"Card {0} (line {1}) is cut off: the file ends before its END:VCARD."
-		).format(card.number, card.line)
+		card.error = _("Card {0} (line {1}) is cut off: the file ends before its END:VCARD.").format(
+			card.number, card.line
+		)
 		yield card
 
 

@@ -8,8 +8,6 @@ whose UID an earlier card of the file had is the same person: skipped, saying wh
 Contact is matched first by UID, then by e-mail, then by full name and company; only new ones are
 written, and only for cards whose opportunity was written."""
 
-from itertools import chain
-
 import frappe
 from frappe import _
 from frappe.utils import cstr
@@ -52,7 +50,9 @@ class RunTables:
 		self.phone = Table("Contact Phone", child=True)
 		self.link = Table("Dynamic Link", child=True)
 		self.address = Table(ADDRESS)
-		self.salutations = {values.match_key(s.rstrip(".")): s for s in frappe.get_all("Salutation", pluck="name")}
+		self.salutations = {
+			values.match_key(s.rstrip(".")): s for s in frappe.get_all("Salutation", pluck="name")
+		}
 		self.default_country = frappe.db.get_single_value("System Settings", "country")
 		self.uids: dict[str, int] = {}  # UID → the number of the card that first had it
 		self.uids_checked_to = 0
@@ -190,7 +190,9 @@ class BatchContacts:
 				["name", "full_name", "company_name"],
 				order_by="creation",
 			):
-				by_name.setdefault((values.match_key(row.full_name), values.match_key(row.company_name)), row.name)
+				by_name.setdefault(
+					(values.match_key(row.full_name), values.match_key(row.company_name)), row.name
+				)
 		made_here: dict = {}  # within the batch: the same e-mail is the same person
 
 		def find(card: Card) -> str | None:
@@ -218,10 +220,12 @@ class BatchContacts:
 
 	def _new_contact(self, row_no: int, card: Card, organization: str | None) -> dict:
 		"""The Contact (a dict of its row, child rows and address) as a save would store it."""
-		tables, run, now = self.tables, self.run, self.writer.now
+		tables = self.tables
 		warnings = warnings_of(self.writer).setdefault(row_no, [])
 		first = card.first_name or (card.full_name if not (card.last_name or card.middle_name) else "")
-		salutation = tables.salutations.get(values.match_key(card.prefix.rstrip("."))) if card.prefix else None
+		salutation = (
+			tables.salutations.get(values.match_key(card.prefix.rstrip("."))) if card.prefix else None
+		)
 		fields = {
 			"first_name": first,
 			"middle_name": card.middle_name,
@@ -271,7 +275,9 @@ class BatchContacts:
 		from frappe.contacts.doctype.contact.contact import get_full_name
 		from frappe.model.naming import validate_name
 
-		base = get_full_name(fields.get("first_name"), fields.get("middle_name"), fields.get("last_name"), card.organization)
+		base = get_full_name(
+			fields.get("first_name"), fields.get("middle_name"), fields.get("last_name"), card.organization
+		)
 		if not base:
 			base = card.full_name or (emails[0][0]["email_id"] if emails else "")
 		if organization:
@@ -284,7 +290,9 @@ class BatchContacts:
 			"base": base,
 			"emails": [r for r, _p in emails],
 			"phones": [r for r, _p in phones],
-			"links": [{"link_doctype": "Organization", "link_name": organization, "link_title": card.organization}]
+			"links": [
+				{"link_doctype": "Organization", "link_name": organization, "link_title": card.organization}
+			]
 			if organization
 			else [],
 			"addresses": self._addresses(card, warnings),
@@ -297,11 +305,15 @@ class BatchContacts:
 	def _addresses(self, card: Card, warnings: list[str]) -> list[dict]:
 		tables = self.tables
 		out = []
-		preferred = next((a for a in card.addresses if a.preferred), card.addresses[0] if card.addresses else None)
+		preferred = next(
+			(a for a in card.addresses if a.preferred), card.addresses[0] if card.addresses else None
+		)
 		for address in card.addresses:
 			lines = [line.strip() for line in address.street.split("\n") if line.strip()]
 			country = self._country(address.country)
-			shown = ", ".join(p for p in (address.street.replace("\n", ", "), address.city, address.country) if p)
+			shown = ", ".join(
+				p for p in (address.street.replace("\n", ", "), address.city, address.country) if p
+			)
 			missing = []
 			if not lines:
 				missing.append(_("street"))
@@ -311,9 +323,9 @@ class BatchContacts:
 				missing.append(_("country {0}").format(address.country) if address.country else _("country"))
 			if missing:
 				warnings.append(
-					_("Address “{0}” was left out: it has no {1} (an Address needs street, city and country).").format(
-						shown, ", ".join(missing)
-					)
+					_(
+						"Address “{0}” was left out: it has no {1} (an Address needs street, city and country)."
+					).format(shown, ", ".join(missing))
 				)
 				continue
 			row = {
@@ -373,7 +385,6 @@ class BatchContacts:
 		contacts = [c for row_no, c in self.pending.items() if row_no not in failed]
 		if not contacts:
 			return
-		tables = self.tables
 		titles = [
 			f"{address['address_title'].strip()}-{_(address['address_type']).strip()}"
 			for contact in contacts
@@ -427,9 +438,13 @@ class BatchContacts:
 			if address["is_primary_address"] or not row.get("address"):
 				row["address"] = address["name"]
 		for child in contact["emails"]:
-			group["Contact Email"].append(_child(tables.email, child, name, CONTACT, "email_ids", None, now, user))
+			group["Contact Email"].append(
+				_child(tables.email, child, name, CONTACT, "email_ids", None, now, user)
+			)
 		for child in contact["phones"]:
-			group["Contact Phone"].append(_child(tables.phone, child, name, CONTACT, "phone_nos", None, now, user))
+			group["Contact Phone"].append(
+				_child(tables.phone, child, name, CONTACT, "phone_nos", None, now, user)
+			)
 		for index, link in enumerate(contact["links"], start=1):
 			group["Dynamic Link"].append(_child(tables.link, link, name, CONTACT, "links", index, now, user))
 		return group
@@ -456,11 +471,22 @@ class BatchContacts:
 					if child["parent"] == contact["name"]:
 						parts += child_table.search_content(child)
 			if parts:
-				entries.append((CONTACT, contact["name"], " ||| ".join(parts), 0, cstr(contact.get("full_name"))[:140], ""))
+				entries.append(
+					(
+						CONTACT,
+						contact["name"],
+						" ||| ".join(parts),
+						0,
+						cstr(contact.get("full_name"))[:140],
+						"",
+					)
+				)
 			for address in group[ADDRESS]:
 				parts = tables.address.search_content(address)
 				if parts:
-					entries.append((ADDRESS, address["name"], " ||| ".join(parts), 0, cstr(address["name"])[:140], ""))
+					entries.append(
+						(ADDRESS, address["name"], " ||| ".join(parts), 0, cstr(address["name"])[:140], "")
+					)
 		if not entries:
 			return
 		search_writer = getattr(self.run, "search_writer", None)
@@ -470,9 +496,13 @@ class BatchContacts:
 			upsert_global_search(entries)
 
 
-def _child(table: Table, values_: dict, parent: str, parenttype: str, parentfield: str, idx, now, user) -> dict:
+def _child(
+	table: Table, values_: dict, parent: str, parenttype: str, parentfield: str, idx, now, user
+) -> dict:
 	row = table.new_row(values_, now, user)
-	row.update(name=frappe.generate_hash(length=10), parent=parent, parenttype=parenttype, parentfield=parentfield)
+	row.update(
+		name=frappe.generate_hash(length=10), parent=parent, parenttype=parenttype, parentfield=parentfield
+	)
 	if idx is not None:
 		row["idx"] = idx
 	return row
