@@ -374,3 +374,18 @@ def test_undo_removes_the_contacts_and_addresses_the_run_made(cleanup):  # noqa:
 	assert not report["kept"] and not report["changed_since"], report
 	assert not frappe.get_all("Contact", {"name": ("in", contacts)})
 	assert not frappe.get_all("Address", {"name": ("in", addresses)})
+
+
+def test_an_org_no_organization_can_be_made_of_loses_that_value_not_the_card(cleanup):  # noqa: F811
+	content = (
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Evans;Mallory;;;\r\nFN:Mallory Evans\r\n"
+		"ORG:<svg onload=alert(1)> Ltd\r\nEMAIL:mallory@example.com\r\nEND:VCARD\r\n"
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nN:<b>Trent</b>;;;;\r\nFN:Trent\r\nEMAIL:trent@example.com\r\nEND:VCARD\r\n"
+	).encode()
+	doc, batches, _tag = imported(cleanup, "", content)
+	assert (doc.created_count, doc.failed_count) == (1, 1), (doc.status, doc.error, failed(batches))
+	assert "can't contain < or >" in failed(batches)[3]  # a save can't name that contact either
+	assert "could not be created" in warnings(batches)[2][0]
+	contact = contact_of(batches)
+	assert not contact.links and "onload" not in (contact.company_name or "")
+	assert not frappe.db.get_value("Opportunity", created(batches, "Opportunity")[0], "organization")

@@ -99,9 +99,9 @@ def create_missing(writer, names: list[str]) -> dict:
 		problems: list[str] = []
 		try:
 			validate_name(ORGANIZATION, title)
-		except frappe.ValidationError as e:
+		except (frappe.ValidationError, frappe.NameError):  # as a save refuses it, said in plain text
 			frappe.clear_last_message()
-			out[name] = e
+			out[name] = frappe.ValidationError(_("a name can't contain < or >"))
 			continue
 		row = table.clean({"organization_name": title}, problems, ORGANIZATION)
 		if problems or not row["organization_name"]:

@@ -129,14 +129,22 @@ class BatchContacts:
 			orgs = organizations.ensure(writer, [c.organization for c in cards if c.organization], True)
 		existing = self._existing_contacts(cards)
 		out = []
+		may_create = None
 		for row_no, row, record in kept:
 			card = record.pop("_card")
 			organization = None
 			if run.has_organization and card.organization:
 				organization = orgs.get(values.match_key(card.organization))
 				if not organization:
-					writer.fail(row_no, row, organizations.not_found_reason(writer, card.organization))
-					continue
+					reason = organizations.not_found_reason(writer, card.organization)
+					if may_create is None:
+						may_create = not organizations.creation_refused(run.user, run.user_permissions)
+					if not may_create:  # the user may not create it: the card can't have its organization
+						writer.fail(row_no, row, reason)
+						continue
+					# an ORG no Organization can be made of (`<svg onload=…> Ltd`): that value is lost
+					warnings_of(writer).setdefault(row_no, []).append(reason)
+					record.pop("organization", None)
 			contact = existing(card)
 			if not contact:
 				try:
@@ -282,7 +290,15 @@ class BatchContacts:
 			base = card.full_name or (emails[0][0]["email_id"] if emails else "")
 		if organization:
 			base = f"{base}-{organization.strip()}"
-		base = validate_name(CONTACT, base)  # a save refuses `<` and `>` in a name, as here
+		try:
+			base = validate_name(CONTACT, base)  # a save refuses `<` and `>` in a name, as here
+		except frappe.NameError:
+			frappe.clear_last_message()
+			raise frappe.ValidationError(
+				_("The contact can't be named {0}: a name can't contain < or >.").format(
+					base.replace("<", "‹").replace(">", "›")
+				)
+			) from None
 		if len(base) > 140:
 			base = base[:140].strip()
 		contact = {
