@@ -1,7 +1,10 @@
+# ruff: noqa: F811 (the cleanup fixture is imported, then used as an argument)
 """vCards from real address books (tests/data/vcards/, origins in its README): what vobject gets wrong and
 the reader gets right, the Contact a card becomes, and each way a card or a value can be bad costing only
 that card or that value."""
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -20,42 +23,57 @@ def cards_of(name: str) -> list[vcard.Card]:
 		return list(vcard.iter_cards(vcard.logical_lines(f)))
 
 
-def imported(cleanup, name: str, content: bytes | None = None, **settings):  # noqa: F811
+class Run(list):
+	"""The run's batches (what it created), with its results file by row number as `.results`."""
+
+	results: dict[int, dict]
+
+
+def imported(cleanup, name: str, content: bytes | None = None, **settings):
 	"""Import a file of tests/data/vcards (its bytes, with a unique tag on every e-mail and UID so runs
-	never match each other's contacts); the run and its batches."""
+	never match each other's contacts); the run, its batches and results, and the tag."""
 	tag = frappe.generate_hash(length=8)
 	content = content if content is not None else (DATA / name).read_bytes()
 	content = content.replace(b"@", f".{tag}@".encode()).replace(b"UID:", f"UID:{tag}-".encode())
 	doc = new_import(cleanup, content, "vcf", **settings)
 	prepare(doc)
 	run(doc)
-	batches = frappe.get_all(
-		"Opportunity Import Batch",
-		{"import_run": doc.name},
-		["created_records", "failed_rows", "skipped_rows", "row_warnings"],
-		order_by="first_row",
+	batches = Run(
+		frappe.get_all(
+			"Opportunity Import Batch", {"import_run": doc.name}, ["created_records"], order_by="first_row"
+		)
 	)
+	batches.results = results_of(doc) if doc.results_file else {}
 	return doc, batches, tag
+
+
+def results_of(doc) -> dict[int, dict]:
+	"""The run's results file (what a person downloads), by row number."""
+	content = frappe.get_doc("File", {"file_url": doc.results_file}).get_content()
+	rows = list(csv.reader(io.StringIO(content.decode() if isinstance(content, bytes) else content)))
+	return {int(r[0]): dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
 
 
 def created(batches, doctype: str) -> list[str]:
 	return [n for b in batches for n in json.loads(b.created_records or "{}").get(doctype, [])]
 
 
+def _with_status(batches, status: str) -> dict[int, str]:
+	return {n: r["Reason or Warnings"] for n, r in batches.results.items() if r["Status"] == status}
+
+
 def failed(batches) -> dict[int, str]:
-	return {row: reason for b in batches for row, _cells, reason in json.loads(b.failed_rows or "[]")}
+	return _with_status(batches, "failed")
 
 
 def skipped(batches) -> dict[int, str]:
-	return {row: reason for b in batches for row, _cells, reason in json.loads(b.skipped_rows or "[]")}
+	return _with_status(batches, "skipped")
 
 
 def warnings(batches) -> dict[int, list[str]]:
-	out = {}
-	for b in batches:
-		for row, items in json.loads(b.row_warnings or "{}").items():
-			out.setdefault(int(row), []).extend(items)
-	return out
+	return {
+		n: r["Reason or Warnings"].split("; ") for n, r in batches.results.items() if r["Status"] == "created"
+	}
 
 
 def contact_of(batches, row_index: int = 0):
@@ -163,7 +181,7 @@ def test_real_exports_read_as_their_applications_wrote_them():
 # ---------------------------------------------------------------- the Contact a card becomes
 
 
-def test_the_contact_keeps_what_the_card_says(cleanup):  # noqa: F811
+def test_the_contact_keeps_what_the_card_says(cleanup):
 	doc, batches, tag = imported(cleanup, "full-card.vcf")
 	assert (doc.created_count, doc.failed_count, doc.status) == (1, 0, "Completed"), doc.error
 	contact = contact_of(batches)
@@ -223,7 +241,7 @@ def test_the_contact_keeps_what_the_card_says(cleanup):  # noqa: F811
 	contact.save()  # what the import stored is a Contact a save accepts
 
 
-def test_contacts_are_named_as_frappe_names_them_when_the_name_is_taken(cleanup):  # noqa: F811
+def test_contacts_are_named_as_frappe_names_them_when_the_name_is_taken(cleanup):
 	tag = frappe.generate_hash(length=6)
 	card = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Tran;Linh {tag};;;\r\nFN:Linh Tran\r\nEMAIL:{mail}@example.vn\r\nEND:VCARD\r\n"
 	existing = frappe.get_doc(
@@ -239,7 +257,7 @@ def test_contacts_are_named_as_frappe_names_them_when_the_name_is_taken(cleanup)
 # ---------------------------------------------------------------- a bad value loses that value
 
 
-def test_a_value_a_contact_refuses_loses_that_value_with_a_warning(cleanup):  # noqa: F811
+def test_a_value_a_contact_refuses_loses_that_value_with_a_warning(cleanup):
 	doc, batches, tag = imported(cleanup, "bad-values.vcf")
 	assert (doc.created_count, doc.failed_count) == (2, 0), failed(batches)
 	simon, john = (frappe.get_doc("Contact", name) for name in created(batches, "Contact"))
@@ -256,7 +274,7 @@ def test_a_value_a_contact_refuses_loses_that_value_with_a_warning(cleanup):  # 
 	assert any("BusinessPhone" in w for w in found[3])
 
 
-def test_outlook_2003_placeholders_lose_the_phones_not_the_card(cleanup):  # noqa: F811
+def test_outlook_2003_placeholders_lose_the_phones_not_the_card(cleanup):
 	doc, batches, _tag = imported(cleanup, "ez-vcard-outlook-2003.vcf")
 	assert (doc.created_count, doc.failed_count) == (1, 0)
 	contact = contact_of(batches)
@@ -271,7 +289,7 @@ def test_outlook_2003_placeholders_lose_the_phones_not_the_card(cleanup):  # noq
 	assert (address.city, address.country) == ("Austin", "United States")
 
 
-def test_quoted_printable_that_doesnt_decode_loses_that_value(cleanup):  # noqa: F811
+def test_quoted_printable_that_doesnt_decode_loses_that_value(cleanup):
 	doc, batches, _tag = imported(cleanup, "bad-quoted-printable.vcf")
 	assert (doc.created_count, doc.failed_count) == (2, 0)
 	rene = contact_of(batches)
@@ -280,7 +298,7 @@ def test_quoted_printable_that_doesnt_decode_loses_that_value(cleanup):  # noqa:
 	assert any("does not decode" in w for w in warnings(batches)[2])
 
 
-def test_a_fold_inside_a_character_is_unfolded_before_decoding(cleanup):  # noqa: F811
+def test_a_fold_inside_a_character_is_unfolded_before_decoding(cleanup):
 	doc, batches, _tag = imported(cleanup, "fold-inside-character.vcf")
 	assert (doc.created_count, doc.failed_count) == (1, 0)
 	contact = contact_of(batches)
@@ -293,33 +311,34 @@ def test_a_fold_inside_a_character_is_unfolded_before_decoding(cleanup):  # noqa
 # ---------------------------------------------------------------- a bad card costs that card
 
 
-def test_a_truncated_last_card_fails_saying_so_and_the_others_import(cleanup):  # noqa: F811
+def test_a_truncated_last_card_fails_saying_so_and_the_others_import(cleanup):
 	doc, batches, _tag = imported(cleanup, "damaged-truncated.vcf")
 	assert (doc.rows_read, doc.created_count, doc.failed_count) == (3, 2, 1)
 	assert "cut off" in failed(batches)[4] and "Card 3" in failed(batches)[4]
 
 
-def test_a_card_without_a_name_fails_saying_so_and_the_others_import(cleanup):  # noqa: F811
+def test_a_card_without_a_name_fails_saying_so_and_the_others_import(cleanup):
 	doc, batches, _tag = imported(cleanup, "damaged-no-name.vcf")
 	assert (doc.rows_read, doc.created_count, doc.failed_count) == (3, 2, 1)
 	assert "has no name" in failed(batches)[3]
 	assert len(created(batches, "Contact")) == 2
 
 
-def test_a_file_with_no_card_is_refused_saying_so(cleanup):  # noqa: F811
+def test_a_file_with_no_card_is_refused_saying_so(cleanup):
 	doc = new_import(cleanup, (DATA / "damaged-csv-renamed.vcf").read_bytes(), "vcf")
 	with pytest.raises(frappe.ValidationError, match="holds no vCard"):
 		prepare(doc)
 
 
-def test_a_repeated_uid_is_the_same_person_skipped_naming_the_first_card(cleanup):  # noqa: F811
+def test_a_repeated_uid_is_the_same_person_skipped_naming_the_first_card(cleanup):
 	doc, batches, _tag = imported(cleanup, "repeated-uid.vcf")
 	assert (doc.rows_read, doc.created_count, doc.skipped_count, doc.failed_count) == (4, 3, 1, 0)
 	assert skipped(batches) == {5: "Duplicate: same vCard UID as card 3."}
+	assert batches.results[4]["Status"] == "created"
 	assert len(created(batches, "Contact")) == 3
 
 
-def test_a_repeated_uid_in_a_later_batch_is_skipped_too(cleanup):  # noqa: F811
+def test_a_repeated_uid_in_a_later_batch_is_skipped_too(cleanup):
 	tag = frappe.generate_hash(length=6)
 	content = (DATA / "repeated-uid.vcf").read_bytes()
 	doc = new_import(
@@ -333,7 +352,7 @@ def test_a_repeated_uid_in_a_later_batch_is_skipped_too(cleanup):  # noqa: F811
 # ---------------------------------------------------------------- defaults
 
 
-def test_a_vcard_import_starts_with_working_defaults(cleanup):  # noqa: F811
+def test_a_vcard_import_starts_with_working_defaults(cleanup):
 	from frappe.utils import add_days, getdate
 
 	doc, batches, _tag = imported(cleanup, "ez-vcard-gmail-list.vcf")  # no defaults typed
@@ -362,7 +381,7 @@ def test_a_vcard_import_starts_with_working_defaults(cleanup):  # noqa: F811
 		frappe.db.commit()
 
 
-def test_undo_removes_the_contacts_and_addresses_the_run_made(cleanup):  # noqa: F811
+def test_undo_removes_the_contacts_and_addresses_the_run_made(cleanup):
 	from opportunity_suite.services.importing import undo
 
 	doc, batches, _tag = imported(cleanup, "ez-vcard-rfc2426-example.vcf")
@@ -376,15 +395,15 @@ def test_undo_removes_the_contacts_and_addresses_the_run_made(cleanup):  # noqa:
 	assert not frappe.get_all("Address", {"name": ("in", addresses)})
 
 
-def test_an_org_no_organization_can_be_made_of_loses_that_value_not_the_card(cleanup):  # noqa: F811
+def test_an_org_no_organization_can_be_made_of_loses_that_value_not_the_card(cleanup):
 	content = (
-		"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Evans;Mallory;;;\r\nFN:Mallory Evans\r\n"
-		"ORG:<svg onload=alert(1)> Ltd\r\nEMAIL:mallory@example.com\r\nEND:VCARD\r\n"
-		"BEGIN:VCARD\r\nVERSION:3.0\r\nN:<b>Trent</b>;;;;\r\nFN:Trent\r\nEMAIL:trent@example.com\r\nEND:VCARD\r\n"
-	).encode()
+		b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Evans;Mallory;;;\r\nFN:Mallory Evans\r\n"
+		b"ORG:<svg onload=alert(1)> Ltd\r\nEMAIL:mallory@example.com\r\nEND:VCARD\r\n"
+		b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:<b>Trent</b>;;;;\r\nFN:Trent\r\nEMAIL:trent@example.com\r\nEND:VCARD\r\n"
+	)
 	doc, batches, _tag = imported(cleanup, "", content)
 	assert (doc.created_count, doc.failed_count) == (1, 1), (doc.status, doc.error, failed(batches))
-	assert "can't contain < or >" in failed(batches)[3]  # a save can't name that contact either
+	assert "'<', '>'" in failed(batches)[3]  # a save can't name that contact either
 	assert "could not be created" in warnings(batches)[2][0]
 	contact = contact_of(batches)
 	assert not contact.links and "onload" not in (contact.company_name or "")

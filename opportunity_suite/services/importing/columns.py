@@ -9,7 +9,7 @@ import frappe
 from frappe import _
 
 from opportunity_suite.services.importing import values
-from opportunity_suite.services.importing.common import RowError, failed_row
+from opportunity_suite.services.importing.common import RowError, failed_row, readable
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -99,15 +99,17 @@ class ColumnValues:
 					if record.get(fieldname) in (None, ""):
 						record[fieldname] = value
 				parsed.append((row_no, row, record))
-			except (RowError, values.CellError, frappe.ValidationError) as e:
+			except Exception as e:  # any error of one row fails that row, never the run
 				frappe.clear_last_message()
-				failed.append(failed_row(row_no, row, str(e)))
+				failed.append(failed_row(row_no, row, readable(e)))
 		return parsed, failed
 
 	def card_values(self, row: list) -> dict:
 		"""The card's opportunity (its name from the run's pattern, its organization from ORG); the card
 		goes along for its Contact (`vcard_contacts`)."""
 		card = row.card
+		if card.error:  # cut off, or no name: the card fails saying so
+			raise RowError(card.error)
 		pattern = self.doc.vcard_name_pattern or "{organization} – {full_name}"
 		email = card.emails[0].value if card.emails else ""
 		placeholders = {

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import frappe
 from frappe import _
 
+from opportunity_suite.services.importing.common import readable
 from opportunity_suite.services.importing.values import match_key
 
 ORGANIZATION = "Organization"
@@ -66,7 +67,7 @@ def ensure(writer, names: Iterable[str], create: bool) -> dict[str, str]:
 	for name, created in create_missing(writer, missing).items():
 		key = match_key(name)
 		if isinstance(created, Exception):
-			errors[key] = _("Organization {0} could not be created: {1}").format(name, created)
+			errors[key] = _("Organization {0} could not be created: {1}").format(name, readable(created))
 			continue
 		writer.result.created_records.setdefault(ORGANIZATION, []).append(created)
 		found[key] = created
@@ -99,9 +100,9 @@ def create_missing(writer, names: list[str]) -> dict:
 		problems: list[str] = []
 		try:
 			validate_name(ORGANIZATION, title)
-		except (frappe.ValidationError, frappe.NameError):  # as a save refuses it, said in plain text
+		except (frappe.ValidationError, frappe.NameError) as e:  # as a save refuses it
 			frappe.clear_last_message()
-			out[name] = frappe.ValidationError(_("a name can't contain < or >"))
+			out[name] = e
 			continue
 		row = table.clean({"organization_name": title}, problems, ORGANIZATION)
 		if problems or not row["organization_name"]:
@@ -137,7 +138,7 @@ def _create(name: str) -> str | Exception:
 	frappe.flags.in_import = True  # as for the import's other records: alert rules follow alerts_on_import
 	try:
 		return frappe.get_doc({"doctype": ORGANIZATION, "organization_name": name.strip()}).insert().name
-	except frappe.ValidationError as e:
+	except Exception as e:  # e.g. Frappe's NameError for a name with `<` or `>`: the row fails, saying why
 		frappe.db.rollback(save_point="opportunity_import_organization")
 		frappe.clear_last_message()
 		return e

@@ -113,11 +113,14 @@ def _short(value: str) -> str:
 # ---------------------------------------------------------------- naming
 
 
-def unique_names(doctype: str, bases: list[str]) -> list[str]:
+def unique_names(doctype: str, bases: list[str], state: dict | None = None) -> list[str]:
 	"""A name for each base, as `append_number_if_name_exists` gives one save at a time: the base when
 	free, else `base-N` with N one more than the highest taken (names compare as the database compares
 	them: any case, accents ignored)."""
-	state = taken_names(doctype, bases)
+	known = state if state is not None else {}
+	unknown = [b for b in dict.fromkeys(bases) if match_key(b) not in known]
+	known.update(taken_names(doctype, unknown) if unknown else {})
+	state = known
 	out = []
 	for base in bases:
 		key = match_key(base)

@@ -65,41 +65,40 @@ def run_tables(run) -> RunTables:
 
 
 def warnings_of(writer) -> dict[int, list[str]]:
-	"""row number → the batch's warnings on that row."""
-	return writer.result.__dict__.setdefault("warnings", {})
-
-
-def skipped_of(writer) -> list[list]:
-	"""The batch's skipped rows: [row_no, cells, reason]."""
-	return writer.result.__dict__.setdefault("skipped_rows", [])
+	"""row number → the batch's warnings on that row (the run's results file lists them)."""
+	return writer.result.warnings
 
 
 # ---------------------------------------------------------------- the batch
 
 
 class VCardContacts:
-	"""Mixed into BatchWriter (needs `run`, `result`, `fail`, `now`, `row_by_row`)."""
+	"""Mixed into BatchWriter (needs `run`, `result`, `fail`, `skip`, `warn`, `now`, `row_by_row`):
+	`make_contacts` for the rows that passed their checks (each card's Contact matched, or named and
+	kept to write), `write_contacts` once the batch's opportunities are written."""
 
 	def make_contacts(self, parsed: list) -> list:
-		self.vcard_contacts = BatchContacts(self)
-		return self.vcard_contacts.match(parsed)
-
-	def attach_contacts(self, parsed: list) -> list:
-		return self.vcard_contacts.attach(parsed)
+		"""The rows of `parsed` ((row_no, row, record with its `_card`)) whose card can have its contact,
+		each record with its `contact`; the others are failed or skipped, saying why."""
+		if getattr(self, "vcard_contacts", None) is None:
+			self.vcard_contacts = BatchContacts(self)
+		return self.vcard_contacts.attach(self.vcard_contacts.match(parsed))
 
 	def write_contacts(self):
-		self.vcard_contacts.write()
+		if getattr(self, "vcard_contacts", None) is not None:
+			self.vcard_contacts.write()
 
 
 class BatchContacts:
-	"""One batch's contacts: `match` before links are resolved (ORG → Organization, the Contact each card
-	is), `attach` the new contacts' names to their opportunities, `write` them after the opportunities."""
+	"""One batch's contacts: `match` (ORG → Organization, the Contact each card is), `attach` the new
+	contacts' names to their opportunities, `write` them after the opportunities."""
 
 	def __init__(self, writer):
 		self.writer = writer
 		self.run = writer.run
 		self.tables = run_tables(writer.run)
 		self.pending: dict[int, dict] = {}  # row_no → the new contact (with its child rows and address)
+		self.names_state: dict = {}  # the contact names taken, known across the batch's calls
 
 	# -------------------------------------------------------- match
 
@@ -117,10 +116,7 @@ class BatchContacts:
 			if card.uid:
 				first = self.tables.uids.setdefault(card.uid, card.number)
 				if first != card.number:
-					writer.result.skipped += 1
-					skipped_of(writer).append(
-						[row_no, list(row), _("Duplicate: same vCard UID as card {0}.").format(first)]
-					)
+					writer.skip(row_no, _("Duplicate: same vCard UID as card {0}.").format(first))
 					continue
 			kept.append((row_no, row, record))
 		cards = [r["_card"] for _n, _row, r in kept]
@@ -143,8 +139,12 @@ class BatchContacts:
 						writer.fail(row_no, row, reason)
 						continue
 					# an ORG no Organization can be made of (`<svg onload=…> Ltd`): that value is lost
-					warnings_of(writer).setdefault(row_no, []).append(reason)
+					writer.warn(row_no, reason)
 					record.pop("organization", None)
+					(record.get("_new_organizations") or {}).pop("organization", None)
+				else:  # made here, with the batch's others: nothing left for make_row_links to make
+					record["organization"] = organization
+					(record.get("_new_organizations") or {}).pop("organization", None)
 			contact = existing(card)
 			if not contact:
 				try:
@@ -292,13 +292,9 @@ class BatchContacts:
 			base = f"{base}-{organization.strip()}"
 		try:
 			base = validate_name(CONTACT, base)  # a save refuses `<` and `>` in a name, as here
-		except frappe.NameError:
+		except frappe.NameError as e:  # Frappe's message, as a save gives it
 			frappe.clear_last_message()
-			raise frappe.ValidationError(
-				_("The contact can't be named {0}: a name can't contain < or >.").format(
-					base.replace("<", "‹").replace(">", "›")
-				)
-			) from None
+			raise frappe.ValidationError(_("The contact can't be named {0}: {1}").format(base, e)) from None
 		if len(base) > 140:
 			base = base[:140].strip()
 		contact = {
@@ -381,11 +377,11 @@ class BatchContacts:
 	def attach(self, parsed: list) -> list:
 		"""Name the new contacts (as Frappe's naming would: the name, else `-1`, `-2`, …) and put each on
 		its opportunity."""
-		if not self.pending:
-			return parsed
-		names = unique_names(CONTACT, [c["base"] for c in self.pending.values()])
-		for contact, name in zip(self.pending.values(), names, strict=True):
-			contact["fields"]["name"] = name
+		unnamed = [c for c in self.pending.values() if "name" not in c["fields"]]
+		if unnamed:
+			names = unique_names(CONTACT, [c["base"] for c in unnamed], self.names_state)
+			for contact, name in zip(unnamed, names, strict=True):
+				contact["fields"]["name"] = name
 		if self.run.has_contact_field:
 			for row_no, _row, record in parsed:
 				if row_no in self.pending:
