@@ -90,7 +90,7 @@ def ensure_default_currency():
 def ensure_defaults():
 	"""The app's default records, created when missing (idempotent): at install and after every migrate."""
 	from opportunity_suite.services.alerts.example import ensure_example_rule
-	from opportunity_suite.services.contacts import ensure_default_address_template
+	from opportunity_suite.services.contacts import ensure_default_address_template, ensure_vcard_fields
 	from opportunity_suite.services.desk import ensure_desk_records
 	from opportunity_suite.services.picklists import ensure_picklists
 	from opportunity_suite.services.project_mapping import ensure_default_mapping
@@ -103,6 +103,7 @@ def ensure_defaults():
 	ensure_global_search_doctypes()
 	ensure_default_currency()
 	ensure_default_address_template()
+	ensure_vcard_fields()
 	ensure_default_mapping()
 	ensure_example_rule()
 	ensure_desk_records()

@@ -101,6 +101,7 @@ def cleanup():
 		"imports": [],
 		"Opportunity": [],
 		"Contact": [],
+		"Address": [],
 		"Organization": [],
 		"Opportunity Import Template": [],
 		"User": [],
@@ -111,7 +112,7 @@ def cleanup():
 	for name in made["imports"]:
 		for batch in frappe.get_all("Opportunity Import Batch", {"import_run": name}, ["created_records"]):
 			records = json.loads(batch.created_records or "{}")
-			for doctype in ("Opportunity", "Contact", "Organization"):
+			for doctype in ("Opportunity", "Address", "Contact", "Organization"):
 				made[doctype].extend(records.get(doctype, []))
 		frappe.db.delete("Opportunity Import Batch", {"import_run": name})
 		files = frappe.get_all(
@@ -137,7 +138,7 @@ def cleanup():
 	for user in made["User"]:  # Frappe made a Contact for each user
 		made["Contact"].extend(frappe.get_all("Contact", {"user": user}, pluck="name"))
 	# with the traces a deletion leaves (an undo deletes contacts and organizations too)
-	for doctype in ("Contact", "Organization", "Opportunity Import Template", "User"):
+	for doctype in ("Address", "Contact", "Organization", "Opportunity Import Template", "User"):
 		delete_committed(doctype, list(set(made[doctype])))
 	delete_committed("Notification Settings", made["User"])  # a user's settings outlive it
 	frappe.db.commit()

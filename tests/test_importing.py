@@ -699,39 +699,32 @@ VCF = (
 
 
 def test_vcard_parsing_versions_folding_qp_escapes_groups():
-	from opportunity_suite.services.importing.vcard import COLUMNS, iter_cards
+	import io
 
-	cards = [
-		dict(zip(COLUMNS, row, strict=False))
-		for row in iter_cards(iter(VCF.format(tag="T", mail="m").splitlines(keepends=True)))
-	]
+	from opportunity_suite.services.importing.vcard import iter_cards, logical_lines
+
+	cards = list(iter_cards(logical_lines(io.BytesIO(VCF.format(tag="T", mail="m").encode()))))
 	assert len(cards) == 3
 	a, b, c = cards
-	assert (a["First Name"], a["Last Name"], a["Full Name"], a["Organization"]) == (
+	assert (a.first_name, a.last_name, a.full_name, a.organization) == (
 		"Jürgen",
 		"Müller",
 		"Jürgen Müller T",
 		"T Grün AG",
 	)
-	assert a["Note"] == "first line\r\nsecond line"
-	assert (a["Phone"], a["Mobile"], a["Email"]) == (
-		"+49 30 1234567",
-		"+49 170 7654321",
-		"juergen.m@example.com",
+	assert a.note == "first line\r\nsecond line"
+	assert [(p.value, p.kind) for p in a.phones] == [("+49 30 1234567", "Work"), ("+49 170 7654321", "Cell")]
+	assert [e.value for e in a.emails] == ["juergen.m@example.com"]
+	assert (b.organization, b.department, b.title) == ("T Rossi, Bianchi & Co", "Sales", "Head of Purchasing")
+	assert b.note == "Prefers email; calls after 3pm\nNo Fridays"
+	assert [p.value for p in b.phones] == ["+39 02 555 0101"]
+	assert [e.value for e in b.emails] == ["carla.m@example.it", "carla.home.m@example.it"]
+	assert ([(p.value, p.kind) for p in c.phones], [e.value for e in c.emails], c.organization) == (
+		[("+1-555-555-0199", "Cell")],
+		["noah.m@example.com"],
+		"",
 	)
-	assert (b["Organization"], b["Department"], b["Title"]) == (
-		"T Rossi, Bianchi & Co",
-		"Sales",
-		"Head of Purchasing",
-	)
-	assert b["Note"] == "Prefers email; calls after 3pm\nNo Fridays"
-	assert (b["Phone"], b["Email"], b["Other Emails"]) == (
-		"+39 02 555 0101",
-		"carla.m@example.it",
-		"carla.home.m@example.it",
-	)
-	assert (c["Mobile"], c["Email"], c["Organization"]) == ("+1-555-555-0199", "noah.m@example.com", "")
-	assert not any("9j/4AAQ" in str(v) for card in cards for v in card.values())
+	assert not any("9j/4AAQ" in str(v) for card in cards for v in card.cells())
 
 
 def test_vcard_import_makes_contacts_and_opportunities(cleanup):

@@ -84,3 +84,51 @@ def ensure_default_address_template():
 			"template": get_default_address_template(),
 		}
 	).insert(ignore_permissions=True)
+
+
+# the parts of a vCard a Contact has no field for: suffix, notes, website, UID, and the type of each
+# e-mail and phone (created at install and migrate; a vCard import fills them)
+VCARD_FIELDS = {
+	"Contact": [
+		{"fieldname": "suffix", "label": "Suffix", "fieldtype": "Data", "insert_after": "last_name"},
+		{"fieldname": "website", "label": "Website", "fieldtype": "Data", "insert_after": "designation"},
+		{"fieldname": "notes", "label": "Notes", "fieldtype": "Small Text", "insert_after": "department"},
+		{
+			"fieldname": "vcard_uid",
+			"label": "vCard UID",
+			"fieldtype": "Data",
+			"insert_after": "notes",
+			"read_only": 1,
+			"search_index": 1,
+			"no_copy": 1,
+		},
+	],
+	"Contact Email": [
+		{
+			"fieldname": "email_type",
+			"label": "Type",
+			"fieldtype": "Select",
+			"options": "\nWork\nHome\nOther",
+			"insert_after": "email_id",
+			"in_list_view": 1,
+			"columns": 2,
+		}
+	],
+	"Contact Phone": [
+		{
+			"fieldname": "phone_type",
+			"label": "Type",
+			"fieldtype": "Select",
+			"options": "\nWork\nHome\nCell\nFax\nPager\nOther",
+			"insert_after": "phone",
+			"in_list_view": 1,
+			"columns": 2,
+		}
+	],
+}
+
+
+def ensure_vcard_fields():
+	from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+	create_custom_fields(VCARD_FIELDS, update=True)

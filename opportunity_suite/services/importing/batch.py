@@ -106,6 +106,8 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		new, updates = self.apply_policy(records)
 		self.insert_new(new)
 		self.apply_updates(updates)
+		if run.kind == "VCF":  # the contacts of the cards whose opportunity was written, a batch at once
+			self.write_contacts()
 		self.name_skipped_duplicates()
 		return self.result
 

@@ -10,7 +10,6 @@ from frappe import _
 
 from opportunity_suite.services.importing import values
 from opportunity_suite.services.importing.common import RowError, failed_row, readable
-from opportunity_suite.services.importing.vcard import COLUMNS as VCARD_COLUMNS
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -106,20 +105,23 @@ class ColumnValues:
 		return parsed, failed
 
 	def card_values(self, row: list) -> dict:
-		card = dict(zip(VCARD_COLUMNS, row, strict=False))
-		if not (card.get("Full Name") or card.get("Organization") or card.get("Email")):
-			raise RowError(_("The card has no name, organization or email."))
+		"""The card's opportunity (its name from the run's pattern, its organization from ORG); the card
+		goes along for its Contact (`vcard_contacts`)."""
+		card = row.card
+		if card.error:  # cut off, or no name: the card fails saying so
+			raise RowError(card.error)
 		pattern = self.doc.vcard_name_pattern or "{organization} – {full_name}"
+		email = card.emails[0].value if card.emails else ""
 		placeholders = {
-			"organization": card.get("Organization") or "",
-			"full_name": card.get("Full Name") or "",
-			"first_name": card.get("First Name") or "",
-			"last_name": card.get("Last Name") or "",
-			"email": card.get("Email") or "",
+			"organization": card.organization,
+			"full_name": card.full_name,
+			"first_name": card.first_name,
+			"last_name": card.last_name,
+			"email": email,
 		}
 		name = _PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), pattern)
-		name = re.sub(r"^[\s–-]+|[\s–-]+$", "", name) or placeholders["full_name"] or placeholders["email"]
+		name = re.sub(r"^[\s–-]+|[\s–-]+$", "", name) or card.full_name or email
 		record = {"opportunity_name": name[:140], "_card": card}
-		if self.has_organization and card.get("Organization"):
-			record["organization"] = card["Organization"]
+		if self.has_organization and card.organization:
+			record["organization"] = card.organization
 		return record

@@ -54,20 +54,81 @@ def ensure(writer, names: Iterable[str], create: bool) -> dict[str, str]:
 	errors = organization_errors(writer)
 	run = writer.run
 	refused = creation_refused(run.user, run.user_permissions)
+	missing: dict[str, str] = {}  # match key → the name as the file first gives it
 	for name in names:
 		key = match_key(name)
-		if key in found or key in errors:
-			continue
-		if refused:
-			errors[key] = refused.format(name)
-			continue
-		created = _create(name)
+		if key not in found and key not in errors:
+			missing.setdefault(key, name)
+	missing = list(missing.values())
+	if refused:
+		for name in missing:
+			errors[match_key(name)] = refused.format(name)
+		return found
+	for name, created in create_missing(writer, missing).items():
+		key = match_key(name)
 		if isinstance(created, Exception):
 			errors[key] = _("Organization {0} could not be created: {1}").format(name, readable(created))
 			continue
 		writer.result.created_records.setdefault(ORGANIZATION, []).append(created)
 		found[key] = created
 	return found
+
+
+def create_missing(writer, names: list[str]) -> dict:
+	"""name → the new Organization's name, or the error a save would raise. One multi-row INSERT for the
+	batch, with what a save checks and sets (Frappe's naming, the name's `<>` check, length, sanitizer,
+	Assigned To = the creator, global search); one save each where a save must run: when imports fire
+	alert rules, or when the batch is redone row by row."""
+	from opportunity_suite.services.alerts.dispatcher import alerts_on_import
+
+	if not names:
+		return {}
+	if writer.row_by_row or alerts_on_import():
+		return {name: _create(name) for name in names}
+	from frappe.model.naming import validate_name
+
+	from opportunity_suite.services.importing.tables import Table, unique_names
+	from opportunity_suite.services.importing.writer import execute, insert_statements, upsert_global_search
+
+	run = writer.run
+	table = run.__dict__.get("_organization_table") or run.__dict__.setdefault(
+		"_organization_table", Table(ORGANIZATION)
+	)
+	out, rows = {}, []
+	for name in names:
+		title = name.strip()
+		problems: list[str] = []
+		try:
+			validate_name(ORGANIZATION, title)
+		except (frappe.ValidationError, frappe.NameError) as e:  # as a save refuses it
+			frappe.clear_last_message()
+			out[name] = e
+			continue
+		row = table.clean({"organization_name": title}, problems, ORGANIZATION)
+		if problems or not row["organization_name"]:
+			out[name] = frappe.ValidationError("; ".join(problems))
+			continue
+		rows.append((name, title))
+	if not rows:
+		return out
+	docs = []
+	for (name, title), new_name in zip(rows, unique_names(ORGANIZATION, [t for _n, t in rows]), strict=True):
+		docs.append(
+			table.new_row(
+				{"name": new_name, "organization_name": title, "assigned_to": run.user}, writer.now, run.user
+			)
+		)
+		out[name] = new_name
+	execute(insert_statements(ORGANIZATION, *table.rows(docs)))
+	if not frappe.local.conf.get("disable_global_search"):
+		entries = [
+			(ORGANIZATION, doc["name"], " ||| ".join(parts), 0, doc["organization_name"][:140], "")
+			for doc in docs
+			if (parts := table.search_content(doc))
+		]
+		if entries:
+			upsert_global_search(entries)
+	return out
 
 
 def _create(name: str) -> str | Exception:

@@ -234,8 +234,10 @@ class FileRows:
 		self.delimiter = csv_delimiter(delimiter, self.path, self.encoding) if self.kind == "CSV" else None
 
 	def check(self):
-		if self.kind in ("CSV", "VCF"):
+		if self.kind == "CSV":
 			check_decodes(self.path, self.encoding)
+		elif self.kind == "VCF":  # decoded value by value, after unfolding: see vcard.py
+			vcard.check(self.path)
 
 	def __iter__(self) -> Iterator[tuple[int, list]]:
 		if self.kind == "CSV":

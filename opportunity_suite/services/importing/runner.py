@@ -19,7 +19,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from opportunity_suite.services.importing import mapping
+from opportunity_suite.services.importing import mapping, vcard
 from opportunity_suite.services.importing.batch import BatchResult, BatchWriter
 from opportunity_suite.services.importing.columns import ColumnValues
 from opportunity_suite.services.importing.common import (
@@ -37,6 +37,7 @@ from opportunity_suite.services.importing.common import (
 )
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
 from opportunity_suite.services.importing.results import write_failed_rows_file, write_results_file
+from opportunity_suite.services.importing.vcard_contacts import vcard_defaults
 from opportunity_suite.services.importing.versions import record_import_versions
 from opportunity_suite.services.importing.writer import GlobalSearchWriter
 from opportunity_suite.services.opportunity import OpportunityContext
@@ -89,6 +90,8 @@ class ImportRun(ColumnValues):
 			self.column_map = mapping.validate_columns([c.as_dict() for c in doc.columns], self.headers)
 		self.converters = [(index, f, self.converter(f)) for index, f in self.column_map.items()]
 		self.defaults = self._parse_defaults()
+		if self.kind == "VCF":  # a card names no stage or close date: working ones, nothing to type
+			self.defaults = {**vcard_defaults(), **self.defaults}
 		self.policy = doc.duplicate_policy or "None"
 		if self.policy not in POLICIES:
 			frappe.throw(_("Unknown duplicate policy {0}.").format(self.policy))
@@ -180,7 +183,10 @@ class ImportRun(ColumnValues):
 		self._claim()
 		self.prepare()
 		if not self.doc.total_rows:
-			total = sum(1 for _n, row in self.file if _n > 1 and has_values(row))
+			if self.kind == "VCF":  # a card is a row: count them without parsing them
+				total = vcard.count_cards(self.file.path)
+			else:
+				total = sum(1 for _n, row in self.file if _n > 1 and has_values(row))
 			frappe.db.set_value(IMPORT_DOCTYPE, self.name, "total_rows", total, update_modified=False)
 			frappe.db.commit()
 			self.doc.total_rows = total

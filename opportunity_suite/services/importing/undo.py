@@ -11,6 +11,7 @@ from frappe.utils.global_search import update_global_search
 
 from opportunity_suite.services.assignment import follow_assigned_to
 from opportunity_suite.services.importing.common import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
+from opportunity_suite.services.importing.vcard_contacts import release_address
 from opportunity_suite.services.importing.versions import record_undo_versions
 
 UNDOABLE = ("Completed", "Completed with Errors", "Failed")
@@ -113,9 +114,9 @@ def _delete_created(created: dict, report: dict):
 			# their assignments go with them, as Frappe's delete_doc removes a record's ToDos
 			frappe.db.delete("ToDo", {"reference_type": DOCTYPE, "reference_name": ("in", chunk)})
 		report["deleted"] += len(unchanged)
-	# contacts before organizations (a contact links to its organization); only those the run created and
-	# nobody changed since (an inserted record's `modified` is its `creation`); still linked → kept
-	for doctype in ("Contact", "Organization"):
+	# addresses, then contacts, then organizations (each links to the next); only those the run created
+	# and nobody changed since (an inserted record's `modified` is its `creation`); still linked → kept
+	for doctype in ("Address", "Contact", "Organization"):
 		names = created.get(doctype) or []
 		if not names:
 			continue
@@ -127,6 +128,8 @@ def _delete_created(created: dict, report: dict):
 				continue
 			frappe.db.savepoint("opportunity_import_undo")
 			try:
+				if doctype == "Address":  # its contact points at it, as it points at its contact
+					release_address(row.name)
 				# the undo is allowed (the run's owner or a Sales Manager): what the run made goes with it
 				frappe.delete_doc(doctype, row.name, ignore_permissions=True)
 				report["deleted"] += 1
