@@ -21,7 +21,7 @@ from pymysql.converters import escape_string
 
 from opportunity_suite.services.assignment import follow_assigned_to, new_assignment_rows
 from opportunity_suite.services.forecast import amount_rules, compute_amounts
-from opportunity_suite.services.importing import mapping, organizations, values
+from opportunity_suite.services.importing import mapping, organizations, people, readers, values
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
 from opportunity_suite.services.importing.vcard import COLUMNS as VCARD_COLUMNS
 from opportunity_suite.services.importing.versions import record_import_versions
@@ -101,6 +101,8 @@ class ImportRun:
 			self.column_map = mapping.validate_columns([c.as_dict() for c in doc.columns], self.headers)
 		self.converters = [(index, f, self.converter(f)) for index, f in self.column_map.items()]
 		self.defaults = self._parse_defaults()
+		self.user_map = people.parse_user_map(doc.get("user_map"))
+		self.default_currency = amount_rules().default_currency
 		self.policy = doc.duplicate_policy or "None"
 		if self.policy not in POLICIES:
 			frappe.throw(_("Unknown duplicate policy {0}.").format(self.policy))
@@ -227,15 +229,7 @@ class ImportRun:
 			return lambda v: values.to_date(v, date_format)
 		if fieldtype == "Select":
 			return values.to_select((df.options or "").split("\n"))
-		limit = (df.length or 140) if fieldtype in ("Data", "Link", "Dynamic Link") else None
-
-		def to_text(v):
-			result = values.text(v) or None
-			if limit and result and len(result) > limit:
-				raise values.CellError(_("is longer than {0} characters").format(limit))
-			return result
-
-		return to_text
+		return values.text_converter(df)
 
 	def convert(self, fieldname: str, value):
 		return self.converter(fieldname)(value)
@@ -243,6 +237,11 @@ class ImportRun:
 	def row_values(self, row: list) -> dict:
 		"""The row's cells as field values; RowError listing every cell that doesn't parse."""
 		out, errors = {}, []
+		if self.kind == "CSV":
+			try:
+				readers.check_row_shape(row, len(self.headers))
+			except readers.RowShapeError as e:
+				raise RowError(str(e)) from None
 		width = len(row)
 		for index, fieldname, convert in self.converters:
 			cell = row[index] if index < width else None
@@ -255,9 +254,26 @@ class ImportRun:
 				continue
 			if converted is not None:
 				out[fieldname] = converted
+		if not errors:
+			errors = self._check_currency_marks(row, out)
 		if errors:
 			raise RowError("; ".join(errors))
+		if out.get("probability") == 0 and "probability_is_manual" not in out:
+			out["probability_is_manual"] = 1  # a 0 in the file is a value, not "not given"
 		return out
+
+	def _check_currency_marks(self, row: list, out: dict) -> list[str]:
+		"""An amount written with a currency sign or code other than the row's currency (`€1,500` on a
+		USD row) is refused: it can't be taken as that many dollars."""
+		errors = []
+		currency = out.get("currency") or self.defaults.get("currency") or self.default_currency
+		for index, fieldname, _convert in self.converters:
+			if self.fields[fieldname].fieldtype == "Currency" and index < len(row):
+				try:
+					values.check_currency_mark(row[index], currency)
+				except values.CellError as e:
+					errors.append(_("{0}: {1}").format(self.headers[index], e))
+		return errors
 
 	# -------------------------------------------------------- the loop
 
@@ -321,8 +337,8 @@ class ImportRun:
 			try:
 				record = self.card_values(row) if self.kind == "VCF" else self.row_values(row)
 				for fieldname, value in self.defaults.items():
-					if record.get(fieldname) in (None, ""):
-						record[fieldname] = value
+					if record.get(fieldname) in (None, "") and fieldname != "lost_reason":
+						record[fieldname] = value  # a default lost reason is only for Lost rows (validate)
 				parsed.append((row_no, row, record))
 			except (RowError, values.CellError, frappe.ValidationError) as e:
 				frappe.clear_last_message()
@@ -654,10 +670,18 @@ class BatchWriter:
 			if run.fields[f].fieldtype == "Link" and any(r.get(f) for _n, _row, r in parsed)
 		}
 		resolved: dict[str, dict[str, str]] = {}
+		refused: dict[str, dict[str, str]] = {}
 		for fieldname, link_doctype in link_fields.items():
 			wanted = list(dict.fromkeys(r[fieldname] for _n, _row, r in parsed if r.get(fieldname)))
 			if link_doctype == "Organization" and run.has_organization:
 				resolved[fieldname] = self.ensure_organizations(wanted)
+				continue
+			if link_doctype in ("User", "Contact"):  # by login name too / by full name too, with reasons
+				resolved[fieldname], refused[fieldname] = (
+					people.resolve_users(wanted, run.user_map)
+					if link_doctype == "User"
+					else people.resolve_contacts(wanted)
+				)
 				continue
 			found = {}
 			for name in frappe.get_all(link_doctype, filters={"name": ("in", list(wanted))}, pluck="name"):
@@ -671,7 +695,10 @@ class BatchWriter:
 				if not value:
 					continue
 				name = resolved[fieldname].get(values.match_key(value))
-				if not name and link_doctype == "Organization" and run.has_organization:
+				reason = refused.get(fieldname, {}).get(values.match_key(value))
+				if not name and reason:
+					errors.append(_("{0}: {1}").format(_(run.fields[fieldname].label), reason))
+				elif not name and link_doctype == "Organization" and run.has_organization:
 					errors.append(organizations.not_found_reason(self, value))
 				elif not name:
 					errors.append(_("{0} {1} not found").format(_(link_doctype), value))
@@ -786,7 +813,10 @@ class BatchWriter:
 			raise RowError(_("Missing {0}").format(", ".join(missing)))
 		if doc.probability not in (None, "") and not 0 <= float(doc.probability) <= 100:
 			raise RowError(_("Probability must be between 0 and 100."))
-		apply_stage(doc, before, self.stage(doc.sales_stage))
+		# history comes along: a closed-lost deal without a reason is imported (the desk still asks for one)
+		apply_stage(doc, before, self.stage(doc.sales_stage), require_lost_reason=False)
+		if doc.status == "Lost" and not (doc.lost_reason or "").strip() and self.run.defaults.get("lost_reason"):
+			doc.lost_reason = self.run.defaults["lost_reason"]
 		check_picklist_values(doc, before, disabled=self.disabled_picklist_values)
 		compute_amounts(doc, self.amount_rules)
 
