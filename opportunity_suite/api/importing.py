@@ -6,7 +6,7 @@ import frappe
 from frappe import _
 
 from opportunity_suite.services.importing import jobs, undo
-from opportunity_suite.services.importing.runner import PROGRESS_FIELDS
+from opportunity_suite.services.importing.common import PROGRESS_FIELDS
 
 IMPORT_DOCTYPE = "Opportunity Import"
 

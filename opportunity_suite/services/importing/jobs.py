@@ -13,13 +13,9 @@ from frappe import _
 from frappe.utils import add_to_date, now_datetime
 
 from opportunity_suite.services.importing import mapping
+from opportunity_suite.services.importing.common import FAILED_REASON_HEADER, IMPORT_DOCTYPE, Superseded
 from opportunity_suite.services.importing.readers import FileRows, detect_encoding, file_kind
-from opportunity_suite.services.importing.runner import (
-	FAILED_REASON_HEADER,
-	IMPORT_DOCTYPE,
-	ImportRun,
-	Superseded,
-)
+from opportunity_suite.services.importing.runner import ImportRun
 
 JOB_PREFIX = "opportunity_import::"
 STALL_AFTER_SECONDS = 120

@@ -2,8 +2,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from opportunity_suite.services.importing.common import PROGRESS_FIELDS
 from opportunity_suite.services.importing.readers import file_kind
-from opportunity_suite.services.importing.runner import PROGRESS_FIELDS
 
 # written by the run itself (services/importing), never by a save of the form: a form opened before or
 # during a run holds stale values, and saving it must not rewind the run's state

@@ -1,0 +1,42 @@
+"""What the parts of an Opportunity Import run share: the DocTypes, the run's limits, and the shape of a
+failed row."""
+
+from frappe.utils import cstr
+
+DOCTYPE = "Opportunity"
+IMPORT_DOCTYPE = "Opportunity Import"
+BATCH_DOCTYPE = "Opportunity Import Batch"
+BATCH_SIZE = 2500
+FAILED_REASON_HEADER = "Import Error"
+PROGRESS_FIELDS = (
+	"status",
+	"total_rows",
+	"rows_read",
+	"created_count",
+	"updated_count",
+	"skipped_count",
+	"failed_count",
+)
+POLICIES = ("None", "Skip", "Overwrite", "Merge")
+
+
+class Superseded(Exception):
+	"""Another run (a resume) took over this import: this one stops quietly."""
+
+
+class RowError(Exception):
+	pass
+
+
+def failed_row(row_no: int, row: list, reason: str) -> list:
+	return [row_no, [plain(v) for v in row], cstr(reason)]
+
+
+def has_values(row) -> bool:
+	return any(v not in (None, "") and (not isinstance(v, str) or v.strip()) for v in row)
+
+
+def plain(value):
+	if value is None or isinstance(value, str | int | float):
+		return value
+	return cstr(value)

@@ -1,0 +1,67 @@
+"""Link resolution for a batch: every linked value looked up once per batch (organizations matched and,
+when allowed, created by `organizations`), checked against the importing user's user permissions."""
+
+import frappe
+from frappe import _
+
+from opportunity_suite.services.importing import organizations, people, values
+
+
+class LinkResolver:
+	"""Mixed into BatchWriter: needs `run`, `fail`."""
+
+	def ensure_organizations(self, names, force: bool = False) -> dict[str, str]:
+		"""match key → Organization name; missing ones created when allowed (or for vCards)."""
+		return organizations.ensure(self, names, force or bool(self.run.doc.create_missing_organizations))
+
+	def resolve_links(self, parsed):
+		run = self.run
+		link_fields = {
+			f: run.fields[f].options
+			for f in run.fields
+			if run.fields[f].fieldtype == "Link" and any(r.get(f) for _n, _row, r in parsed)
+		}
+		resolved: dict[str, dict[str, str]] = {}
+		refused: dict[str, dict[str, str]] = {}
+		for fieldname, link_doctype in link_fields.items():
+			wanted = list(dict.fromkeys(r[fieldname] for _n, _row, r in parsed if r.get(fieldname)))
+			if link_doctype == "Organization" and run.has_organization:
+				resolved[fieldname] = self.ensure_organizations(wanted)
+				continue
+			if link_doctype in ("User", "Contact"):  # by login name too / by full name too, with reasons
+				resolved[fieldname], refused[fieldname] = (
+					people.resolve_users(wanted, run.user_map)
+					if link_doctype == "User"
+					else people.resolve_contacts(wanted)
+				)
+				continue
+			found = {}
+			for name in frappe.get_all(link_doctype, filters={"name": ("in", list(wanted))}, pluck="name"):
+				found[values.match_key(name)] = name
+			resolved[fieldname] = found
+		out = []
+		for row_no, row, record in parsed:
+			errors = []
+			for fieldname, link_doctype in link_fields.items():
+				value = record.get(fieldname)
+				if not value:
+					continue
+				name = resolved[fieldname].get(values.match_key(value))
+				reason = refused.get(fieldname, {}).get(values.match_key(value))
+				if not name and reason:
+					errors.append(_("{0}: {1}").format(_(run.fields[fieldname].label), reason))
+				elif not name and link_doctype == "Organization" and run.has_organization:
+					errors.append(organizations.not_found_reason(self, value))
+				elif not name:
+					errors.append(_("{0} {1} not found").format(_(link_doctype), value))
+				elif link_doctype in run.user_permissions and name not in run.user_permissions[link_doctype]:
+					errors.append(
+						_("{0} {1} is not permitted by your user permissions").format(_(link_doctype), name)
+					)
+				else:
+					record[fieldname] = name
+			if errors:
+				self.fail(row_no, row, "; ".join(errors))
+			else:
+				out.append((row_no, row, record))
+		return out
