@@ -208,8 +208,8 @@ def parse_number(value, number_format: str = "1,234.56", percent_allowed: bool =
 
 def currency_mark(value) -> str | None:
 	"""The currency sign or ISO code written in a number cell (`€1,500` → €, `1 500 CHF` → CHF)."""
-	if not isinstance(value, str):
-		return None
+	if not isinstance(value, str) or (value[:1].isdigit() and value[-1:].isdigit()):
+		return None  # the common case, a plain number, at once
 	marks = _number_text(strip_neutralisation(value))[2]
 	return marks[0] if marks else None
 
