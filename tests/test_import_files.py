@@ -179,6 +179,25 @@ def test_xlsx_percentage_cells_are_percentages(cleanup):
 	assert "percentage, not an amount" in reasons[f"{tag} pct amount"]
 
 
+def test_xlsx_data_under_no_header_fails_its_row(cleanup):
+	tag = unique("XlWide")
+	content = xlsx_bytes(
+		{
+			"Deals": [
+				[*HEADER, None, None],
+				[f"{tag} ok", 1, "Prospecting", "2026-12-31", None, None],
+				[f"{tag} extra", 1, "Prospecting", "2026-12-31", None, "where does this go?"],
+			]
+		}
+	)
+	doc = new_import(cleanup, content, "xlsx")
+	prepare(doc)
+	assert [c.header for c in doc.columns] == HEADER
+	run(doc)
+	assert (doc.created_count, doc.failed_count) == (1, 1), doc.error
+	assert "beyond the header" in _reasons(doc)[f"{tag} extra"]
+
+
 # ---------------------------------------------------------------- empty files
 
 

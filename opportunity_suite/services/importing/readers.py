@@ -285,21 +285,26 @@ class RowShapeError(ValueError):
 	"""A record whose cells can't be lined up with the header."""
 
 
-def check_row_shape(row: list, width: int):
-	"""A CSV record with fewer cells than the header can't be told from a shifted row; cells beyond the
-	header are allowed only when empty. A cell holding U+FFFD was damaged by an earlier conversion."""
-	if len(row) < width:
+def _filled(cell) -> bool:
+	return cell not in (None, "") and (not isinstance(cell, str) or bool(cell.strip()))
+
+
+def check_row_shape(row: list, width: int, short_allowed: bool = False):
+	"""A CSV record with fewer cells than the header can't be told from a shifted row (an XLSX row's
+	cells keep their columns: `short_allowed`); cells beyond the header are allowed only when empty. A
+	cell holding U+FFFD was damaged by an earlier conversion."""
+	if len(row) < width and not short_allowed:
 		raise RowShapeError(
 			_("The row has {0} cells but the header has {1}: a missing cell can't be told apart from a "
 			"shifted row").format(len(row), width)
 		)
-	if len(row) > width and any(cell.strip() for cell in row[width:]):
+	if len(row) > width and any(_filled(cell) for cell in row[width:]):
 		raise RowShapeError(
 			_("The row has {0} non-empty cells beyond the header's {1} columns").format(
-				sum(1 for cell in row[width:] if cell.strip()), width
+				sum(1 for cell in row[width:] if _filled(cell)), width
 			)
 		)
-	if "\ufffd" in "".join(row):
+	if "\ufffd" in "".join(cell for cell in row if type(cell) is str):
 		raise RowShapeError(
 			_("The row holds the replacement character U+FFFD (a character lost by an earlier conversion)")
 		)
