@@ -9,7 +9,7 @@ import frappe
 from frappe import _
 
 from opportunity_suite.services.importing import readers, values
-from opportunity_suite.services.importing.common import RowError, failed_row
+from opportunity_suite.services.importing.common import RowError, failed_row, readable
 from opportunity_suite.services.importing.vcard import COLUMNS as VCARD_COLUMNS
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -114,9 +114,9 @@ class ColumnValues:
 					if record.get(fieldname) in (None, "") and fieldname != "lost_reason":
 						record[fieldname] = value  # a default lost reason is only for Lost rows (batch)
 				parsed.append((row_no, row, record))
-			except (RowError, values.CellError, frappe.ValidationError) as e:
+			except Exception as e:  # any error of one row fails that row, never the run
 				frappe.clear_last_message()
-				failed.append(failed_row(row_no, row, str(e)))
+				failed.append(failed_row(row_no, row, readable(e)))
 		return parsed, failed
 
 	def card_values(self, row: list) -> dict:

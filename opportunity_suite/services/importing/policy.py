@@ -2,6 +2,7 @@
 records, which update existing ones, which are skipped."""
 
 import frappe
+from frappe import _
 from frappe.utils import cstr
 
 from opportunity_suite.services.importing import values
@@ -9,7 +10,7 @@ from opportunity_suite.services.importing.common import DOCTYPE
 
 
 class DuplicatePolicy:
-	"""Mixed into BatchWriter: needs `run`, `result`."""
+	"""Mixed into BatchWriter: needs `run`, `result`, `skip`."""
 
 	def key(self, record: dict) -> tuple | None:
 		parts = tuple(values.match_key(record.get(f)) for f in self.run.match_fields)
@@ -50,13 +51,15 @@ class DuplicatePolicy:
 				continue
 			if key in existing:
 				if run.policy == "Skip":
-					self.result.skipped += 1
+					self.skip(row_no, _("duplicate of {0}").format(existing[key]), existing[key])
 				else:
 					updates.setdefault(existing[key], []).append((row_no, row, record))
 				continue
 			if key in new:  # an earlier row of this file makes this record
 				if run.policy == "Skip":
-					self.result.skipped += 1
+					# named once the earlier row's record is made (BatchWriter.name_skipped_duplicates)
+					self.skip(row_no, new[key][0][0])
+					self.result.outcomes[-1].append("earlier row")
 				else:
 					first = new[key][0][2]
 					combine(first, record, overwrite=run.policy == "Overwrite")

@@ -32,12 +32,15 @@ from opportunity_suite.services.importing.common import (
 	POLICIES,
 	PROGRESS_FIELDS,
 	Superseded,
+	failed_row,
 	has_values,
+	readable,
 )
 from opportunity_suite.services.importing.readers import FileRows, ImportFileError
-from opportunity_suite.services.importing.results import write_failed_rows_file
+from opportunity_suite.services.importing.results import write_failed_rows_file, write_results_file
 from opportunity_suite.services.importing.versions import record_import_versions
 from opportunity_suite.services.importing.writer import GlobalSearchWriter
+from opportunity_suite.services.opportunity import OpportunityContext
 
 
 def _after_rows_written(written: list[tuple[frappe._dict, bool, dict | None]]):
@@ -297,7 +300,7 @@ class ImportRun(ColumnValues):
 			frappe.db.rollback()
 			frappe.db.get_value(IMPORT_DOCTYPE, self.name, "name", for_update=True)
 			frappe.clear_last_message()
-			result = BatchWriter(self, rows, row_by_row=True).write()
+			result = self.write_row_by_row(rows)
 		record_import_versions(self, result)  # the timeline of each overwritten or merged record
 		self._record_batch(batch_no, rows, result)
 		if self.search_writer:  # the previous batch's search rows are in before this batch commits
@@ -306,6 +309,25 @@ class ImportRun(ColumnValues):
 		frappe.db.commit()
 		_after_rows_written(result.written)
 		self.publish_progress()
+
+	def write_row_by_row(self, rows: list[tuple[int, list]]) -> BatchResult:
+		"""The batch again, each row on its own under a savepoint: whatever one row raises fails that row
+		(with a readable reason) and undoes what it wrote; the others are written."""
+		result = BatchResult()
+		now = now_datetime()
+		result.modified = str(now)
+		rules = OpportunityContext.for_batch()
+		for row_no, row in rows:
+			frappe.db.savepoint("opportunity_import_batch_row")
+			try:
+				part = BatchWriter(self, [(row_no, row)], row_by_row=True, now=now, rules=rules).write()
+			except Exception as e:
+				frappe.db.rollback(save_point="opportunity_import_batch_row")
+				frappe.clear_last_message()
+				part = BatchResult()
+				part.failed.append(failed_row(row_no, row, readable(e)))
+			result.add(part)
+		return result
 
 	def publish_progress(self):
 		"""The run's state (rows done of the total, the counts so far) to whoever has its form open: the
@@ -335,6 +357,8 @@ class ImportRun(ColumnValues):
 				),
 				"before_images": frappe.as_json(result.before_images, indent=None),
 				"failed_rows": frappe.as_json(result.failed, indent=None),
+				"row_outcomes": frappe.as_json(result.outcomes, indent=None),
+				"warnings": frappe.as_json(result.warnings, indent=None) if result.warnings else None,
 			}
 		).db_insert()
 		totals = frappe.db.get_value(
@@ -358,15 +382,26 @@ class ImportRun(ColumnValues):
 		)
 
 	def finish(self):
-		failed = frappe.db.get_value(IMPORT_DOCTYPE, self.name, "failed_count")
-		file_url = write_failed_rows_file(self.name, self.headers) if failed else None
+		counts = frappe.db.get_value(IMPORT_DOCTYPE, self.name, ["rows_read", "failed_count"], as_dict=True)
+		failed = counts.failed_count or 0
+		every_row_failed = bool(failed) and failed >= (counts.rows_read or 0)
+		if every_row_failed:
+			status = "Failed"
+			error = _(
+				"Every row failed: nothing was imported. Download the failed rows (each with its reason), "
+				"fix them and import that file again."
+			)
+		else:
+			status, error = ("Completed with Errors" if failed else "Completed"), None
 		frappe.db.set_value(
 			IMPORT_DOCTYPE,
 			self.name,
 			{
-				"status": "Completed with Errors" if failed else "Completed",
+				"status": status,
+				"error": error,
 				"finished_on": now_datetime(),
-				"failed_rows_file": file_url,
+				"failed_rows_file": write_failed_rows_file(self.name, self.headers) if failed else None,
+				"results_file": write_results_file(self.name),
 				"heartbeat": now_datetime(),
 			},
 			update_modified=False,

@@ -11,6 +11,7 @@ RUN_FIELDS = (
 	*PROGRESS_FIELDS,
 	"checkpoint",
 	"failed_rows_file",
+	"results_file",
 	"job_id",
 	"run_token",
 	"heartbeat",
