@@ -30,7 +30,9 @@ def _made(doc, *fields):
 	return {
 		r.opportunity_name: r
 		for r in frappe.get_all(
-			"Opportunity", filters={"name": ("in", created(doc) or [""])}, fields=["opportunity_name", *fields]
+			"Opportunity",
+			filters={"name": ("in", created(doc) or [""])},
+			fields=["opportunity_name", *fields],
 		)
 	}
 
@@ -84,7 +86,11 @@ def test_a_utf8_file_read_as_cp1252_is_refused_never_stored_as_mojibake(cleanup)
 
 def test_a_replacement_character_fails_its_row(cleanup):
 	tag = unique("Enc fffd")
-	rows = [HEADER, [f"{tag} Z\ufffdrich", "1", "Prospecting", "2026-12-31"], [f"{tag} ok", "1", "Prospecting", "2026-12-31"]]
+	rows = [
+		HEADER,
+		[f"{tag} Z\ufffdrich", "1", "Prospecting", "2026-12-31"],
+		[f"{tag} ok", "1", "Prospecting", "2026-12-31"],
+	]
 	doc = new_import(cleanup, csv_bytes(rows))
 	prepare(doc)
 	run(doc)

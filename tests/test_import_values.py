@@ -172,7 +172,12 @@ def test_probability_zero_is_a_value_and_an_empty_cell_is_not(cleanup):
 
 	absent = new_import(
 		cleanup,
-		csv_bytes([["Opportunity Name", "Sales Stage", "Expected Close Date"], [f"{tag} absent", "Qualification", "2026-12-31"]]),
+		csv_bytes(
+			[
+				["Opportunity Name", "Sales Stage", "Expected Close Date"],
+				[f"{tag} absent", "Qualification", "2026-12-31"],
+			]
+		),
 	)
 	prepare(absent)
 	run(absent)

@@ -67,7 +67,9 @@ def vtiger_people(cleanup):
 
 def _records(doc, *fields):
 	return frappe.get_all(
-		"Opportunity", filters={"name": ("in", created(doc) or [""])}, fields=["name", "opportunity_name", *fields]
+		"Opportunity",
+		filters={"name": ("in", created(doc) or [""])},
+		fields=["name", "opportunity_name", *fields],
 	)
 
 
@@ -146,7 +148,9 @@ def test_a_vtiger_export_imports_every_row_with_no_hand_mapping(cleanup, vtiger_
 
 
 def test_chinese_headers_auto_map(cleanup, vtiger_people):
-	doc = new_import(cleanup, (DATA / "vtiger7_potentials_zh_cn.csv").read_bytes(), create_missing_organizations=1)
+	doc = new_import(
+		cleanup, (DATA / "vtiger7_potentials_zh_cn.csv").read_bytes(), create_missing_organizations=1
+	)
 	prepare(doc)
 	mapped = {c.header: (c.fieldname, c.ignore) for c in doc.columns}
 	assert mapped["销售机会名称"] == ("opportunity_name", 0)
@@ -170,7 +174,9 @@ def test_a_group_owner_fails_its_row_naming_the_group_unless_mapped(cleanup, vti
 	assert not any(r.opportunity_name.startswith("Vtfix deal 002") for r in _records(doc))
 
 	manager = vtiger_people["vtfix.anna"]
-	mapped = new_import(cleanup, content, create_missing_organizations=1, user_map=f"team selling = {manager}")
+	mapped = new_import(
+		cleanup, content, create_missing_organizations=1, user_map=f"team selling = {manager}"
+	)
 	prepare(mapped)
 	run(mapped)
 	assert (mapped.created_count, mapped.failed_count) == (3, 0)

@@ -27,9 +27,9 @@ def parse_user_map(text: str | None) -> dict[str, str]:
 		name, equals, target = line.rpartition("=")
 		if not equals or not name.strip() or not target.strip():
 			frappe.throw(
-				_("User Map line {0}: write it as name = user (e.g. Team Selling = anna@example.com).").format(
-					number
-				),
+				_(
+					"User Map line {0}: write it as name = user (e.g. Team Selling = anna@example.com)."
+				).format(number),
 				exc=UserMapError,
 			)
 		pairs[match_key(name.strip())] = (name.strip(), target.strip())
@@ -108,7 +108,7 @@ def resolve_contacts(wanted: list[str]) -> tuple[dict[str, str], dict[str, str]]
 			if len(matches) == 1:
 				found[match_key(value)] = matches[0]
 			elif matches:
-				problems[match_key(value)] = _("{0} contacts are named {1} ({2}): give the contact's ID").format(
-					len(matches), value, ", ".join(matches[:5])
-				)
+				problems[match_key(value)] = _(
+					"{0} contacts are named {1} ({2}): give the contact's ID"
+				).format(len(matches), value, ", ".join(matches[:5]))
 	return found, problems

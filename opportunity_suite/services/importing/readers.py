@@ -295,8 +295,10 @@ def check_row_shape(row: list, width: int, short_allowed: bool = False):
 	cell holding U+FFFD was damaged by an earlier conversion."""
 	if len(row) < width and not short_allowed:
 		raise RowShapeError(
-			_("The row has {0} cells but the header has {1}: a missing cell can't be told apart from a "
-			"shifted row").format(len(row), width)
+			_(
+				"The row has {0} cells but the header has {1}: a missing cell can't be told apart from a "
+				"shifted row"
+			).format(len(row), width)
 		)
 	if len(row) > width and any(_filled(cell) for cell in row[width:]):
 		raise RowShapeError(
@@ -388,7 +390,9 @@ class FileRows:
 			if row_no > 1 and any(v not in (None, "") and (not isinstance(v, str) or v.strip()) for v in row):
 				return
 		frappe.throw(
-			_("The file has no rows: it has only its header ({0}).").format(", ".join(h for h in headers if h)),
+			_("The file has no rows: it has only its header ({0}).").format(
+				", ".join(h for h in headers if h)
+			),
 			exc=ImportFileError,
 			title=_("No rows"),
 		)

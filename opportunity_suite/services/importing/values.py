@@ -113,8 +113,10 @@ def text_converter(df):
 		if not result:
 			return None
 		if references and "::::" in result:
-			result = vtiger.reference_name(result, fieldname).strip() if is_link else vtiger.reference_name(
-				result, fieldname
+			result = (
+				vtiger.reference_name(result, fieldname).strip()
+				if is_link
+				else vtiger.reference_name(result, fieldname)
 			)
 		if limit and len(result) > limit:
 			raise CellError(_("is longer than {0} characters").format(limit))
@@ -222,7 +224,9 @@ def check_currency_mark(value, currency: str | None):
 		return
 	if currency.upper() not in CURRENCY_OF_SIGN.get(mark, {mark}):
 		raise CellError(
-			_("{0} is written in {1} but the row's currency is {2}").format(value.strip(_SPACES), mark, currency)
+			_("{0} is written in {1} but the row's currency is {2}").format(
+				value.strip(_SPACES), mark, currency
+			)
 		)
 
 

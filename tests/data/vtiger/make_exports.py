@@ -56,10 +56,30 @@ STAGES = [
 	("Closed Won", 100),
 	("Closed Lost", 0),
 ]
-LEAD_SOURCES = ["", "Cold Call", "Existing Customer", "Self Generated", "Employee", "Partner",
-	"Public Relations", "Direct Mail", "Conference", "Trade Show", "Web Site", "Word of mouth", "Other"]
-ORGANIZATIONS = ["Vtfix Acme Inc", "Vtfix Müller & Söhne GmbH", "Vtfix Nordlicht AB", "Vtfix 上海明珠贸易有限公司",
-	"Vtfix O'Brien, Kelly & Partners", "Vtfix Café de Flore SARL", "Vtfix Zürich Versicherung"]
+LEAD_SOURCES = [
+	"",
+	"Cold Call",
+	"Existing Customer",
+	"Self Generated",
+	"Employee",
+	"Partner",
+	"Public Relations",
+	"Direct Mail",
+	"Conference",
+	"Trade Show",
+	"Web Site",
+	"Word of mouth",
+	"Other",
+]
+ORGANIZATIONS = [
+	"Vtfix Acme Inc",
+	"Vtfix Müller & Söhne GmbH",
+	"Vtfix Nordlicht AB",
+	"Vtfix 上海明珠贸易有限公司",
+	"Vtfix O'Brien, Kelly & Partners",
+	"Vtfix Café de Flore SARL",
+	"Vtfix Zürich Versicherung",
+]
 CONTACTS = ["Vtfix Jane Roe", "Vtfix Élodie Martin", "Vtfix 王 小明"]
 CAMPAIGNS = ["", "Spring Fair 2024", "Webinar: CRM migration"]
 USERS = ["vtfix.anna", "vtfix.ben"]  # Vtiger login names; the tests create Frappe users with them
