@@ -376,11 +376,12 @@ class FileRows:
 
 	def check(self):
 		"""Everything about the file that would stop a run, found before anything is written."""
-		if self.kind in ("CSV", "VCF"):
+		if self.kind == "CSV":
 			check_decodes(self.path, self.encoding)
 			check_not_utf8(self.path, self.encoding)
-		if self.kind == "CSV":
 			check_csv_quotes(self.path, self.encoding, self.delimiter)
+		elif self.kind == "VCF":
+			check_decodes(self.path, self.encoding)
 		if self.kind != "VCF":
 			self.check_has_rows()
 
