@@ -373,6 +373,8 @@ def protect_conversion_fields(doc: Document | dict, before=None):
 		return
 	if before is None and isinstance(doc, Document):
 		before = doc.get_doc_before_save()
+	if before is None and not any(doc.get(fieldname) for fieldname in CONVERSION_FIELDS):
+		return  # a new record that sets neither (every import row: neither is importable)
 	for fieldname in CONVERSION_FIELDS:
 		old, new = before.get(fieldname) if before else None, doc.get(fieldname)
 		if fieldname == "converted_on":

@@ -89,12 +89,9 @@ def validate_opportunity(doc, context: OpportunityContext | None = None, before=
 			_("Probability must be between 0 and 100."), exc=ProbabilityError, title=_("Invalid Probability")
 		)
 	apply_stage(doc, before, context.stage(doc.sales_stage), require_lost_reason=context.require_lost_reason)
-	check_picklist_values(
-		doc,
-		before,
-		meta=None if is_document else frappe.get_meta(DOCTYPE),
-		disabled=context.disabled_picklist_values,
-	)
+	disabled = context.disabled_picklist_values  # None: looked up per value, through Frappe's cache
+	meta = None if is_document or disabled is not None else frappe.get_meta(DOCTYPE)
+	check_picklist_values(doc, before, meta=meta, disabled=disabled)
 	if is_document:
 		apply_opportunity_lines(doc, before)
 	elif doc.get("amount_from_items"):

@@ -13,7 +13,7 @@ import json
 
 import frappe
 
-from opportunity_suite.services.exporting import neutralise_row
+from opportunity_suite.services.exporting import neutralise_row, neutralise_value
 from opportunity_suite.services.importing.common import (
 	BATCH_DOCTYPE,
 	FAILED_REASON_HEADER,
@@ -52,8 +52,8 @@ def results_csv(import_name: str) -> str:
 	out = io.StringIO()
 	writer = csv.writer(out)
 	writer.writerow(RESULTS_HEADERS)
-	for outcome in row_outcomes(import_name):
-		writer.writerow(neutralise_row(outcome))
+	for row_no, status, record, message in row_outcomes(import_name):  # only the last two are text
+		writer.writerow((row_no, status, neutralise_value(record), neutralise_value(message)))
 	return out.getvalue()
 
 
