@@ -95,9 +95,17 @@ class ColumnValues:
 		"""An amount written with a currency sign or code other than the row's currency (`€1,500` on a
 		USD row) is refused: it can't be taken as that many dollars."""
 		errors = []
+		if self.__dict__.get("_currency_columns") is None:
+			self._currency_columns = [
+				index
+				for index, fieldname, _c in self.converters
+				if self.fields[fieldname].fieldtype == "Currency"
+			]
+		if not self._currency_columns:
+			return errors
 		currency = out.get("currency") or self.defaults.get("currency") or self.default_currency
-		for index, fieldname, _convert in self.converters:
-			if self.fields[fieldname].fieldtype == "Currency" and index < len(row):
+		for index in self._currency_columns:
+			if index < len(row):
 				try:
 					values.check_currency_mark(row[index], currency)
 				except values.CellError as e:

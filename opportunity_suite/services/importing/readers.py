@@ -306,7 +306,11 @@ def check_row_shape(row: list, width: int, short_allowed: bool = False):
 				sum(1 for cell in row[width:] if _filled(cell)), width
 			)
 		)
-	if "\ufffd" in "".join(cell for cell in row if type(cell) is str):
+	try:
+		text = "".join(row)  # a CSV row: all text
+	except TypeError:
+		text = "".join(cell for cell in row if type(cell) is str)
+	if "\ufffd" in text:
 		raise RowShapeError(
 			_("The row holds the replacement character U+FFFD (a character lost by an earlier conversion)")
 		)

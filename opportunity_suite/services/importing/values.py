@@ -190,11 +190,14 @@ def parse_number(value, number_format: str = "1,234.56", percent_allowed: bool =
 	raw = strip_neutralisation(str(value)).strip(_SPACES)
 	if not raw:
 		return None
-	s, negative, _marks, percent = _number_text(raw)
-	if percent and not percent_allowed:
-		raise CellError(_("{0} is a percentage, not an amount").format(raw))
 	pattern = _PATTERNS.get(number_format) or _PATTERNS["1,234.56"]
-	match = pattern.fullmatch(s)
+	match = pattern.fullmatch(raw)  # the common case: a plain number
+	negative = False
+	if not match:
+		s, negative, _marks, percent = _number_text(raw)
+		if percent and not percent_allowed:
+			raise CellError(_("{0} is a percentage, not an amount").format(raw))
+		match = pattern.fullmatch(s)
 	if not match:
 		raise CellError(_("{0} is not a number in the format {1}").format(raw, number_format))
 	digits = re.sub(r"\D", "", match.group("int"))
