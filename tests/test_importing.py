@@ -264,12 +264,12 @@ def test_bad_rows_fail_with_reasons_and_the_rest_of_the_batch_is_kept(cleanup):
 	run(doc, batch_size=4)
 	assert (doc.rows_read, doc.created_count, doc.failed_count, doc.status) == (
 		10,
-		2,
-		8,
+		3,  # the closed-lost row without a reason comes along (history; test_import_vtiger)
+		7,
 		"Completed with Errors",
 	)
 	assert_accounted(doc)
-	made = opportunities(doc, "amount", "probability", "next_step")
+	made = opportunities(doc, "amount", "probability", "next_step", "status")
 	assert made[f"{tag} ok"].amount == 1234.56
 	assert (made[f"{tag} ok2"].amount, made[f"{tag} ok2"].probability, made[f"{tag} ok2"].next_step) == (
 		2.5,
@@ -288,14 +288,14 @@ def test_bad_rows_fail_with_reasons_and_the_rest_of_the_batch_is_kept(cleanup):
 	)
 	assert failed[0] == [*HEADER, "Import Row", "Import Error"]
 	reasons = {r[0]: r[-1] for r in failed[1:]}
-	assert len(failed) == 9
+	assert len(failed) == 8
 	assert "not a number" in reasons[f"{tag} nan"]
 	assert "largest amount" in reasons[f"{tag} big"]
 	assert "between 0 and 100" in reasons[f"{tag} prob"]
 	assert "not a valid date" in reasons[f"{tag} date"]
 	assert "No Such Stage" in reasons[f"{tag} stage"]
 	assert "Opportunity Name" in reasons[""]
-	assert "Lost Reason" in reasons[f"{tag} lost"]
+	assert f"{tag} lost" not in reasons and made[f"{tag} lost"].status == "Lost"
 	assert "longer than 140" in reasons[f"{tag} long" + "x" * 200]
 	assert failed[1][:4] == rows[2][:4]
 

@@ -38,6 +38,9 @@ class OpportunityContext:
 		self.amount_rules = amount_rules() if batch else None
 		self.disabled_picklist_values = disabled_picklist_values(frappe.get_meta(DOCTYPE)) if batch else None
 		self.line_totals: dict[str, float] = {}
+		# an import brings history along: a closed-lost deal without a reason is imported; a save in the
+		# desk still asks for one
+		self.require_lost_reason = not batch
 
 	@classmethod
 	def for_batch(cls) -> "OpportunityContext":
@@ -85,7 +88,7 @@ def validate_opportunity(doc, context: OpportunityContext | None = None, before=
 		frappe.throw(
 			_("Probability must be between 0 and 100."), exc=ProbabilityError, title=_("Invalid Probability")
 		)
-	apply_stage(doc, before, context.stage(doc.sales_stage))
+	apply_stage(doc, before, context.stage(doc.sales_stage), require_lost_reason=context.require_lost_reason)
 	disabled = context.disabled_picklist_values  # None: looked up per value, through Frappe's cache
 	meta = None if is_document or disabled is not None else frappe.get_meta(DOCTYPE)
 	check_picklist_values(doc, before, meta=meta, disabled=disabled)

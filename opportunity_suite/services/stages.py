@@ -50,7 +50,7 @@ def get_stage(name: str):
 		return None
 
 
-def apply_stage(doc, before=None, stage=None):
+def apply_stage(doc, before=None, stage=None, require_lost_reason: bool = True):
 	"""Status, probability and closed-on date that follow from the opportunity's stage.
 
 	The probability comes from the stage's default unless it was set by hand, which is remembered in
@@ -59,7 +59,8 @@ def apply_stage(doc, before=None, stage=None):
 	- clearing `probability_is_manual` takes the stage's default again.
 
 	`stage` is the record of `doc.sales_stage` when the caller has it at hand (the importer reads each
-	stage once per batch); by default it comes from the document cache."""
+	stage once per batch); by default it comes from the document cache. `require_lost_reason=False` is
+	for imports: a closed-lost deal of the past comes along without a reason."""
 	if not doc.sales_stage:
 		return  # Frappe's mandatory check names the missing field
 	if stage is None:
@@ -104,7 +105,7 @@ def apply_stage(doc, before=None, stage=None):
 	elif doc.status != previous_status or not doc.closed_on:
 		doc.closed_on = today()
 
-	if doc.status == "Lost" and not (doc.lost_reason or "").strip():
+	if require_lost_reason and doc.status == "Lost" and not (doc.lost_reason or "").strip():
 		frappe.throw(
 			_("Lost Reason is required when the stage is {0}.").format(frappe.bold(doc.sales_stage)),
 			exc=frappe.MandatoryError,

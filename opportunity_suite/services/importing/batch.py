@@ -188,7 +188,13 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		missing = [_(label) for fieldname, label in self.run.required if doc.get(fieldname) in (None, "")]
 		if missing:
 			raise RowError(_("Missing {0}").format(", ".join(missing)))
-		validate_opportunity(doc, self.rules, before)
+		validate_opportunity(doc, self.rules, before)  # history: a closed-lost deal without a reason too
+		if (
+			doc.status == "Lost"
+			and not (doc.lost_reason or "").strip()
+			and self.run.defaults.get("lost_reason")
+		):
+			doc.lost_reason = self.run.defaults["lost_reason"]
 
 	def insert_new(self, groups: list[list]):
 		docs, origins = [], []

@@ -8,7 +8,7 @@ import re
 import frappe
 from frappe import _
 
-from opportunity_suite.services.importing import values
+from opportunity_suite.services.importing import readers, values
 from opportunity_suite.services.importing.common import RowError, failed_row, readable
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -57,15 +57,7 @@ class ColumnValues:
 			return lambda v: values.to_date(v, date_format)
 		if fieldtype == "Select":
 			return values.to_select((df.options or "").split("\n"))
-		limit = (df.length or 140) if fieldtype in ("Data", "Link", "Dynamic Link") else None
-
-		def to_text(v):
-			result = values.text(v) or None
-			if limit and result and len(result) > limit:
-				raise values.CellError(_("is longer than {0} characters").format(limit))
-			return result
-
-		return to_text
+		return values.text_converter(df)
 
 	def convert(self, fieldname: str, value):
 		return self.converter(fieldname)(value)
@@ -73,6 +65,11 @@ class ColumnValues:
 	def row_values(self, row: list) -> dict:
 		"""The row's cells as field values; RowError listing every cell that doesn't parse."""
 		out, errors = {}, []
+		if self.kind != "VCF":
+			try:
+				readers.check_row_shape(row, len(self.headers), short_allowed=self.kind == "XLSX")
+			except readers.RowShapeError as e:
+				raise RowError(str(e)) from None
 		width = len(row)
 		for index, fieldname, convert in self.converters:
 			cell = row[index] if index < width else None
@@ -85,9 +82,34 @@ class ColumnValues:
 				continue
 			if converted is not None:
 				out[fieldname] = converted
+		if not errors:
+			errors = self._check_currency_marks(row, out)
 		if errors:
 			raise RowError("; ".join(errors))
+		if out.get("probability") == 0 and "probability_is_manual" not in out:
+			out["probability_is_manual"] = 1  # a 0 in the file is a value, not "not given"
 		return out
+
+	def _check_currency_marks(self, row: list, out: dict) -> list[str]:
+		"""An amount written with a currency sign or code other than the row's currency (`€1,500` on a
+		USD row) is refused: it can't be taken as that many dollars."""
+		errors = []
+		if self.__dict__.get("_currency_columns") is None:
+			self._currency_columns = [
+				index
+				for index, fieldname, _c in self.converters
+				if self.fields[fieldname].fieldtype == "Currency"
+			]
+		if not self._currency_columns:
+			return errors
+		currency = out.get("currency") or self.defaults.get("currency") or self.default_currency
+		for index in self._currency_columns:
+			if index < len(row):
+				try:
+					values.check_currency_mark(row[index], currency)
+				except values.CellError as e:
+					errors.append(_("{0}: {1}").format(self.headers[index], e))
+		return errors
 
 	def parse(self, rows: list[tuple[int, list]]) -> tuple[list, list]:
 		"""The rows as field values: ([(row_no, row, record)], [failed rows]). No database work."""
@@ -96,8 +118,8 @@ class ColumnValues:
 			try:
 				record = self.card_values(row) if self.kind == "VCF" else self.row_values(row)
 				for fieldname, value in self.defaults.items():
-					if record.get(fieldname) in (None, ""):
-						record[fieldname] = value
+					if record.get(fieldname) in (None, "") and fieldname != "lost_reason":
+						record[fieldname] = value  # a default lost reason is only for Lost rows (batch)
 				parsed.append((row_no, row, record))
 			except Exception as e:  # any error of one row fails that row, never the run
 				frappe.clear_last_message()

@@ -36,6 +36,7 @@ SETTINGS_FIELDS = (
 	"create_missing_organizations",
 	"defaults",
 	"vcard_name_pattern",
+	"user_map",
 )
 
 

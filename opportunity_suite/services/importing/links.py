@@ -6,7 +6,7 @@ on the row (`_new_organizations`) and created only once the row has passed its c
 import frappe
 from frappe import _
 
-from opportunity_suite.services.importing import organizations, values
+from opportunity_suite.services.importing import organizations, people, values
 
 
 class LinkResolver:
@@ -33,10 +33,18 @@ class LinkResolver:
 			if run.fields[f].fieldtype == "Link" and any(r.get(f) for _n, _row, r in parsed)
 		}
 		resolved: dict[str, dict[str, str]] = {}
+		refusals: dict[str, dict[str, str]] = {}  # why a user or contact named is refused
 		for fieldname, link_doctype in link_fields.items():
 			wanted = list(dict.fromkeys(r[fieldname] for _n, _row, r in parsed if r.get(fieldname)))
 			if link_doctype == "Organization" and run.has_organization:
 				resolved[fieldname] = organizations.existing(wanted)
+				continue
+			if link_doctype in ("User", "Contact"):  # by login name too / by full name too, with reasons
+				resolved[fieldname], refusals[fieldname] = (
+					people.resolve_users(wanted, run.user_map)
+					if link_doctype == "User"
+					else people.resolve_contacts(wanted)
+				)
 				continue
 			found = {}
 			for name in frappe.get_all(link_doctype, filters={"name": ("in", list(wanted))}, pluck="name"):
@@ -50,7 +58,10 @@ class LinkResolver:
 				if not value:
 					continue
 				name = resolved[fieldname].get(values.match_key(value))
-				if not name and link_doctype == "Organization" and run.has_organization:
+				reason = refusals.get(fieldname, {}).get(values.match_key(value))
+				if not name and reason:
+					errors.append(_("{0}: {1}").format(_(run.fields[fieldname].label), reason))
+				elif not name and link_doctype == "Organization" and run.has_organization:
 					refused = self.organization_creation_refused()
 					if refused is None:  # made once the row has passed (make_row_links)
 						record.setdefault("_new_organizations", {})[fieldname] = value

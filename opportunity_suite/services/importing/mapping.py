@@ -1,11 +1,15 @@
 """Column mapping: file headers → Opportunity fields, matched by label or fieldname with case, spaces and
-punctuation ignored. Unknown and duplicate headers are never dropped silently: each column is either
-mapped or explicitly ignored before a run can start."""
+punctuation ignored, then by the label tables of other systems' exports (`labels/`: Vtiger's, in English and
+Chinese). Unknown and duplicate headers are never dropped silently: each column is either mapped or
+explicitly ignored before a run can start (a label table may offer a column as ignored, e.g. Vtiger's
+Weighted Revenue, which the app computes itself)."""
 
 import re
 
 import frappe
 from frappe import _
+
+from opportunity_suite.services.importing import labels
 
 DOCTYPE = "Opportunity"
 # computed by the same code a save runs; never taken from a file
@@ -57,8 +61,10 @@ def importable_fields() -> dict[str, "frappe._dict"]:
 
 def auto_match(headers: list[str], template_columns: list | None = None) -> list[dict]:
 	"""One column row per header: the template's choice for the same header first, then a field whose
-	label or fieldname matches. A second column matching a field already taken stays unmapped."""
+	label or fieldname matches, then the label tables (a header they list as ignored is ignored). A
+	second column matching a field already taken stays unmapped."""
 	fields = importable_fields()
+	known_labels = labels.header_lookup(normalise_header)
 	lookup: dict[str, str] = {}
 	for fieldname, df in fields.items():
 		lookup.setdefault(normalise_header(fieldname), fieldname)
@@ -78,6 +84,12 @@ def auto_match(headers: list[str], template_columns: list | None = None) -> list
 			row["ignore"] = saved[key].get("ignore") or 0
 		elif key in lookup and lookup[key] not in taken:
 			row["fieldname"] = lookup[key]
+		elif key in known_labels:
+			fieldname = known_labels[key]
+			if fieldname is None:
+				row["ignore"] = 1
+			elif fieldname in fields and fieldname not in taken:
+				row["fieldname"] = fieldname
 		if row["fieldname"] in taken:
 			row["fieldname"] = None
 			row["ignore"] = 0

@@ -19,7 +19,8 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from opportunity_suite.services.importing import mapping, vcard
+from opportunity_suite.services.forecast import amount_rules
+from opportunity_suite.services.importing import mapping, people, vcard
 from opportunity_suite.services.importing.batch import BatchResult, BatchWriter
 from opportunity_suite.services.importing.columns import ColumnValues
 from opportunity_suite.services.importing.common import (
@@ -92,6 +93,8 @@ class ImportRun(ColumnValues):
 		self.defaults = self._parse_defaults()
 		if self.kind == "VCF":  # a card names no stage or close date: working ones, nothing to type
 			self.defaults = {**vcard_defaults(), **self.defaults}
+		self.user_map = people.parse_user_map(doc.get("user_map"))
+		self.default_currency = amount_rules().default_currency
 		self.policy = doc.duplicate_policy or "None"
 		if self.policy not in POLICIES:
 			frappe.throw(_("Unknown duplicate policy {0}.").format(self.policy))

@@ -102,10 +102,13 @@ frappe.ui.form.on("Opportunity", {
 		}
 	},
 	probability(frm) {
-		// a probability the user typed is kept when the stage changes later
-		if (!frm._setting_stage_probability && frm.doc.sales_stage && !frm.doc.probability_is_manual) {
-			frm.set_value("probability_is_manual", 1);
-		}
+		// a probability the user typed, 0 included and before a stage is chosen, is kept when the stage
+		// is chosen or changed later; a cleared one takes the stage's default again
+		if (frm._setting_stage_probability) return;
+		const value = frm.doc.probability;
+		const typed = value !== null && value !== undefined && value !== "";
+		if (typed && !frm.doc.probability_is_manual) frm.set_value("probability_is_manual", 1);
+		else if (!typed && frm.doc.probability_is_manual) frm.set_value("probability_is_manual", 0);
 	},
 	probability_is_manual(frm) {
 		if (!frm.doc.probability_is_manual) frm.trigger("sales_stage");
