@@ -5,6 +5,7 @@ from frappe.utils import flt
 
 from opportunity_suite.services.assignment import sync_from_opportunity
 from opportunity_suite.services.conversion import protect_conversion_fields
+from opportunity_suite.services.field_checks import check_values
 from opportunity_suite.services.forecast import compute_amounts
 from opportunity_suite.services.items import apply_opportunity_lines
 from opportunity_suite.services.picklists import check_picklist_values
@@ -13,6 +14,7 @@ from opportunity_suite.services.stages import apply_stage
 
 class Opportunity(Document):
 	def validate(self):
+		check_values(self)
 		if not self.assigned_to:
 			self.assigned_to = self.owner or frappe.session.user
 		if not 0 <= flt(self.probability) <= 100:
