@@ -128,7 +128,7 @@ def _check_products(doc):
 	for row in doc.get("items") or []:
 		if abs((row.get("qty") or 0) * (row.get("rate") or 0)) >= DECIMAL_LIMIT:
 			_refuse(
-				_("Row {0} of {1}").format(row.idx, _("Items")) + ": {0}: {1}",
+				_("Row {0} of {1}").format(row.idx, _(doc.meta.get_label("items"))) + ": {0}: {1}",
 				_("Amount"),
 				_("Quantity × Rate is too large."),
 			)
