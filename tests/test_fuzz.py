@@ -21,7 +21,6 @@ from opportunity_suite.services.formula import FUNCTIONS, FormulaError, compile_
 from opportunity_suite.services.importing import readers, vcard
 from tests.factories import make_opportunity
 
-
 # a bound per example, generous for a 2-core machine shared with other work: the point is "returns", not speed
 SECONDS = 3
 
@@ -264,9 +263,10 @@ TEMPLATE_EXPRESSIONS = _expressions(
 )
 TEMPLATES = st.one_of(
 	TEMPLATE_EXPRESSIONS.map(lambda e: f"{{{{ {e} }}}}"),
-	st.tuples(st.sampled_from(["doc.items", "items", "[1, 2, 3]", "doc.description", "'x' * 99"]), TEMPLATE_EXPRESSIONS).map(
-		lambda t: f"{{% for row in {t[0]} %}}{{{{ {t[1]} }}}}{{% endfor %}}"
-	),
+	st.tuples(
+		st.sampled_from(["doc.items", "items", "[1, 2, 3]", "doc.description", "'x' * 99"]),
+		TEMPLATE_EXPRESSIONS,
+	).map(lambda t: f"{{% for row in {t[0]} %}}{{{{ {t[1]} }}}}{{% endfor %}}"),
 	st.tuples(TEMPLATE_EXPRESSIONS, TEMPLATE_EXPRESSIONS).map(
 		lambda t: f"{{% if {t[0]} %}}{{{{ {t[1]} }}}}{{% else %}}-{{% endif %}}"
 	),
@@ -305,7 +305,9 @@ def test_template_is_refused_or_renders_within_its_bounds(template, record_conte
 # ---------------------------------------------------------------- import files
 
 CSV_TEXT = st.lists(
-	st.sampled_from([",", ";", "|", "\t", '"', '""', "\n", "\r\n", "\r", "a", "é", "\x00", " ", "=1+1", "\ufeff"]),
+	st.sampled_from(
+		[",", ";", "|", "\t", '"', '""', "\n", "\r\n", "\r", "a", "é", "\x00", " ", "=1+1", "\ufeff"]
+	),
 	max_size=60,
 ).map("".join)
 

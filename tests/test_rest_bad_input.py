@@ -22,7 +22,9 @@ def _client(base_url: str, user: str):
 	"""A logged-in HTTP client: call(method, path, payload text) -> (status, body as a dict)."""
 	opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 	login = json.dumps({"usr": user, "pwd": PASSWORD}).encode()
-	opener.open(urllib.request.Request(f"{base_url}/api/method/login", login, {"Content-Type": "application/json"}))
+	opener.open(
+		urllib.request.Request(f"{base_url}/api/method/login", login, {"Content-Type": "application/json"})
+	)
 
 	def call(method: str, path: str, payload: str | None = None) -> tuple[int, dict]:
 		data = payload.encode("utf-8", "surrogatepass") if payload is not None else None
@@ -44,9 +46,9 @@ def setup(web_server):
 	users["website"] = make_user()  # no desk role: a Website User
 	for user in users.values():
 		update_password(user, PASSWORD)
-	product = frappe.get_doc(
-		{"doctype": "Product", "product_name": unique("Bolt"), "unit_price": 10}
-	).insert(ignore_permissions=True)
+	product = frappe.get_doc({"doctype": "Product", "product_name": unique("Bolt"), "unit_price": 10}).insert(
+		ignore_permissions=True
+	)
 	frappe.db.commit()
 	yield frappe._dict(call=_client(web_server, users["seller"]), users=users, product=product.name)
 	frappe.db.rollback()

@@ -60,7 +60,11 @@ def _check_document(doc, pattern: str, table_field):
 		if isinstance(value, dict | list | tuple | set):
 			_refuse(pattern, label, _("expected a single value, not a list or an object."))
 		if isinstance(value, str) and UNSTORABLE.search(value):
-			_refuse(pattern, label, _("contains a character that cannot be stored (a NUL byte or a lone surrogate)."))
+			_refuse(
+				pattern,
+				label,
+				_("contains a character that cannot be stored (a NUL byte or a lone surrogate)."),
+			)
 		if df.fieldtype in DECIMAL_TYPES or df.fieldtype == "Int":
 			doc.set(df.fieldname, _number(value, df, pattern, label))
 		elif df.fieldtype in DATE_TYPES:

@@ -129,9 +129,9 @@ def _saving_formula(text: str) -> CompiledFormula:
 	except FormulaError as e:
 		frappe.log_error(
 			title=_("Forecast formula refused"),
-			message=_("The stored forecast formula {0} is refused ({1}); forecasts are 0 until it is fixed.").format(
-				text, e
-			),
+			message=_(
+				"The stored forecast formula {0} is refused ({1}); forecasts are 0 until it is fixed."
+			).format(text, e),
 		)
 		return compile_formula("0", frozenset())
 

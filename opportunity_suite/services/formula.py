@@ -182,9 +182,13 @@ def _try_edge_values(formula: CompiledFormula):
 		except ZeroDivisionError:
 			continue
 		except Exception as e:
-			shown = ", ".join(f"{name} = {'(empty)' if case[name] is None else case[name]}" for name in sorted(case))
+			shown = ", ".join(
+				f"{name} = {'(empty)' if case[name] is None else case[name]}" for name in sorted(case)
+			)
 			raise FormulaError(
-				_("The forecast formula fails for {0}: {1}").format(shown or _("any record"), type(e).__name__)
+				_("The forecast formula fails for {0}: {1}").format(
+					shown or _("any record"), type(e).__name__
+				)
 			) from None
 
 
@@ -223,7 +227,9 @@ def _compile(node: ast.AST, allowed: set[str] | frozenset[str], used: set[str], 
 		except OverflowError:
 			number = math.inf
 		if not math.isfinite(number) or abs(number) > 1e300:
-			raise FormulaError(_("The number {0} in the forecast formula is too large.").format(str(value)[:40]))
+			raise FormulaError(
+				_("The number {0} in the forecast formula is too large.").format(str(value)[:40])
+			)
 		return lambda values: number
 
 	if isinstance(node, ast.Name):

@@ -181,7 +181,9 @@ class _Budget:
 			)
 
 
-_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("alert_template_budget", default=None)
+_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+	"alert_template_budget", default=None
+)
 
 
 def _tick():
@@ -463,7 +465,9 @@ class _Checker:
 			field = iterable.arg.value
 		info = self.fields.get(field) if isinstance(field, str) else None
 		if info is None or info.kind != "table":
-			self.refuse(_("a loop may only run over a table of the record or a list written in the template."))
+			self.refuse(
+				_("a loop may only run over a table of the record or a list written in the template.")
+			)
 
 	def _check_keywords(self, keywords):
 		for keyword in keywords:
@@ -558,9 +562,7 @@ def render(
 			size += len(part)
 			if size > MAX_SIZE:
 				raise TemplateBoundError(
-					_("The template renders more than {0} characters.").format(
-						f"{MAX_SIZE:,}"
-					)
+					_("The template renders more than {0} characters.").format(f"{MAX_SIZE:,}")
 				)
 			_tick()
 			parts.append(part)

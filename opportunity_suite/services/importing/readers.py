@@ -116,9 +116,7 @@ def check_decodes(path: str, encoding: str):
 					title=_("Encoding error"),
 				)
 			except UnicodeError as e:  # e.g. UTF-16 without a byte order mark
-				frappe.throw(
-					_("The file is not valid {0}: {1}").format(encoding, e), exc=ImportFileError
-				)
+				frappe.throw(_("The file is not valid {0}: {1}").format(encoding, e), exc=ImportFileError)
 			offset += len(chunk)
 		try:
 			decoder.decode(b"", final=True)
