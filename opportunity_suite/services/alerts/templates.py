@@ -519,8 +519,9 @@ def _plain(value):
 	return "" if value is None else value
 
 
-def record_context(doc) -> dict:
-	"""The template context: the record's readable fields, and nothing else."""
+def record_values(doc) -> dict:
+	"""The record's readable fields as plain values (child rows as dicts): what a template may read, in a
+	form a background job can take along."""
 	fields, _child = template_fields(doc.doctype)
 	values = {}
 	for name, field in fields.items():
@@ -529,11 +530,25 @@ def record_context(doc) -> dict:
 			if field.options:
 				child = [f.fieldname for f in readable_fields(field.options)]
 				for row in doc.get(name) or []:
-					rows.append(RecordView({f: _plain(row.get(f)) for f in child}))
+					rows.append({f: _plain(row.get(f)) for f in child})
 			values[name] = rows
 		else:
 			values[name] = _plain(doc.get(name))
+	return values
+
+
+def context_from_values(values: dict) -> dict:
+	"""The template context over `record_values`: each field by name and `doc.<field>`, nothing else."""
+	values = {
+		name: [RecordView(row) for row in value] if isinstance(value, list) else value
+		for name, value in values.items()
+	}
 	return {**values, "doc": RecordView(values)}
+
+
+def record_context(doc) -> dict:
+	"""The template context: the record's readable fields, and nothing else."""
+	return context_from_values(record_values(doc))
 
 
 _compiled: dict[tuple, object] = {}
