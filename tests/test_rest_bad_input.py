@@ -157,3 +157,19 @@ def test_good_values_are_stored_as_sent(setup):
 	data = answer["data"]
 	assert (data["amount"], data["probability"], data["expected_close_date"]) == (2500, 40, "2024-02-29")
 	assert data["forecast_amount"] == 1000
+
+
+def test_a_record_assigned_to_a_user_disabled_since_stays_editable():
+	from tests.factories import make_opportunity
+
+	seller = make_user("Sales User")
+	opportunity = make_opportunity(assigned_to=seller)
+	frappe.db.set_value("User", seller, "enabled", 0)
+	opportunity.reload()
+	opportunity.next_step = "Call the new contact"
+	opportunity.save()  # the assignee was not chosen now: no refusal
+	opportunity.assigned_to = "Administrator"
+	opportunity.save()
+	opportunity.assigned_to = seller
+	with pytest.raises(frappe.ValidationError, match="not an active desk user"):
+		opportunity.save()

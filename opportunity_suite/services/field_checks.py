@@ -42,7 +42,10 @@ def check_values(doc):
 			_check_document(row, prefix + ": {0}: {1}", df)
 	_check_products(doc)
 	if doc.meta.get_field("assigned_to"):
-		check_assignee(doc.get("assigned_to"), doc.meta.get_label("assigned_to"))
+		before = doc.get_doc_before_save() if not doc.is_new() else None
+		if before is None or before.get("assigned_to") != doc.get("assigned_to"):
+			# newly chosen only: a record assigned to a user disabled since stays editable
+			check_assignee(doc.get("assigned_to"), doc.meta.get_label("assigned_to"))
 
 
 def _refuse(pattern: str, label: str, problem: str):
