@@ -22,7 +22,7 @@ from opportunity_suite.services.importing import readers, vcard
 from tests.factories import make_opportunity
 
 # a bound per example, generous for a 2-core machine shared with other work: the point is "returns", not speed
-SECONDS = 3
+SECONDS = 5
 
 
 def budget(examples: int):
@@ -388,3 +388,38 @@ def test_vcard_reader_raises_only_its_own_error(lines):
 	except vcard.VCardError:
 		pass
 	assert time.monotonic() - start < SECONDS
+
+
+# ---------------------------------------------------------------- what the fuzzers found
+
+
+def test_a_record_date_that_is_no_date_counts_as_empty_in_a_condition():
+	"""Was a dateutil ParserError out of the rule (and getdate's frappe.throw for 2024-02-30)."""
+	for value in (";", "0", "2024-02-30"):
+		assert not cond.evaluate(
+			[cond.Condition("modified", "Before", "2999-01-01")],
+			"All",
+			{"modified": value},
+			None,
+			"Opportunity",
+		)
+		assert not cond.evaluate(
+			[cond.Condition("expected_close_date", "After", "2024-01-01")],
+			"All",
+			{"expected_close_date": value},
+			None,
+			"Opportunity",
+		)
+
+
+def test_a_utf16_file_without_byte_order_mark_is_an_import_error():
+	"""Was a UnicodeError ("UTF-16 stream does not start with BOM"): an HTTP 500 for the importer."""
+	path = _write(b"\x00\x00a,b\n")
+	try:
+		with pytest.raises(readers.ImportFileError):
+			readers.check_decodes(path, "utf-16")
+		assert readers.detect_delimiter(path, "utf-16") == ","
+		with pytest.raises(readers.ImportFileError):
+			list(readers.iter_csv(path, "utf-16", ","))
+	finally:
+		os.unlink(path)
