@@ -9,7 +9,13 @@ import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime
 
-from opportunity_suite.services.formula import CompiledFormula, FormulaError, compile_formula
+from opportunity_suite.services.field_checks import DECIMAL_LIMIT
+from opportunity_suite.services.formula import (
+	CompiledFormula,
+	FormulaError,
+	compile_formula,
+	log_formula_failure,
+)
 
 DOCTYPE = "Opportunity"
 SETTINGS = "Opportunity Settings"
@@ -108,21 +114,41 @@ def amount_rules() -> frappe._dict:
 		settings = get_settings()
 		cache["rules"] = frappe._dict(
 			default_currency=settings.default_currency,
-			formula=get_compiled_formula(settings.formula) if settings.enabled else None,
+			formula=_saving_formula(settings.formula) if settings.enabled else None,
 			precision=currency_precision(),
 			rounding=_rounding_method(),
 		)
 	return cache["rules"]
 
 
+def _saving_formula(text: str) -> CompiledFormula:
+	"""The stored formula for a save; one that no longer compiles (a field it reads was deleted, or it
+	was written past validation) is logged and gives 0: a save never fails because of the formula."""
+	try:
+		return get_compiled_formula(text)
+	except FormulaError as e:
+		frappe.log_error(
+			title=_("Forecast formula refused"),
+			message=_(
+				"The stored forecast formula {0} is refused ({1}); forecasts are 0 until it is fixed."
+			).format(text, e),
+		)
+		return compile_formula("0", frozenset())
+
+
 def forecast_values(
 	row: Mapping, formula: CompiledFormula, precision: int, rounding: str | None = None
 ) -> tuple[float, float]:
-	"""(forecast_amount, base_forecast_amount) for one opportunity given as a plain mapping."""
+	"""(forecast_amount, base_forecast_amount) for one opportunity given as a plain mapping. A value
+	beyond what the columns hold counts as a failed evaluation: 0, logged."""
 	rounding = rounding or _rounding_method()
 	forecast = _round(formula.evaluate(row), precision, rounding)
 	rate = flt(row.get("exchange_rate")) or 1.0
-	return forecast, _round(forecast * rate, precision, rounding)
+	base = _round(forecast * rate, precision, rounding)
+	if abs(forecast) >= DECIMAL_LIMIT or abs(base) >= DECIMAL_LIMIT:
+		log_formula_failure(formula.text, {"name": row.get("name")}, _("a value too large to store"))
+		return 0.0, 0.0
+	return forecast, base
 
 
 def compute_amounts(doc, rules: frappe._dict | None = None):

@@ -5,20 +5,26 @@ numbers, the names of the opportunity's number fields, + - * / and unary minus, 
 min, max, round and abs. Anything else (attribute access, strings, subscripts, comparisons, other calls,
 keyword arguments...) is refused. Evaluation walks the checked tree: no `eval`, no `safe_eval`.
 
-At evaluation a missing value counts as 0, and a division by zero makes the whole result 0 for that
-record: a user's save never fails because of the formula."""
+At evaluation a value is read as Frappe's `flt` reads it (`as_number`: "1,000.50" is 1000.5, a missing
+or unreadable value is 0), a division by zero makes the whole result 0 for that record, and so does any
+other failure or a result that is not a finite number (that one is logged): a user's save never fails
+because of the formula. Checking a formula also evaluates it over edge values (0, negative, huge,
+missing) and refuses one that fails for any of them."""
 
 import ast
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 import frappe
 from frappe import _
 
 MAX_FORMULA_LENGTH = 500
 MAX_DEPTH = 30
+# the values a formula is tried with before it is accepted (None: a missing value)
+EDGE_VALUES = (0, None, 1, -1, 0.5, -0.5, 100, 1e12, -1e12, 1e300, -1e300)
 
 
 class FormulaError(frappe.ValidationError):
@@ -36,7 +42,7 @@ def _div(a: float, b: float) -> float:
 
 
 def _round(value: float, digits: float = 0) -> float:
-	return round(value, int(digits))
+	return round(value, int(digits))  # a NaN or infinite `digits` raises: refused when checked
 
 
 BINARY_OPERATORS: dict[type, Callable[[float, float], float]] = {
@@ -64,25 +70,71 @@ class CompiledFormula:
 	_evaluate: Evaluator
 
 	def evaluate(self, values: Mapping[str, object]) -> float:
-		"""The formula's value for one record; missing values count as 0, a division by zero gives 0."""
-		numbers = {name: _as_number(values.get(name)) for name in self.fields}
+		"""The formula's value for one record; never raises. Missing values count as 0, a division by zero
+		gives 0; any other failure, or a NaN or infinite result, gives 0 and is logged (once per request)."""
+		numbers = {name: as_number(values.get(name)) for name in self.fields}
 		try:
-			result = self._evaluate(numbers)
-		except (_DivisionByZero, OverflowError):
+			result = float(self._evaluate(numbers))
+		except _DivisionByZero:
 			return 0.0
-		if math.isnan(result) or math.isinf(result):
+		except Exception as e:
+			log_formula_failure(self.text, numbers, repr(e))
+			return 0.0
+		if not math.isfinite(result):
+			log_formula_failure(self.text, numbers, repr(result))
 			return 0.0
 		return result
 
+	def raw_evaluate(self, numbers: Mapping[str, float]) -> float:
+		"""The formula's value, raising what it raises (a division by zero as ZeroDivisionError)."""
+		try:
+			return self._evaluate(numbers)
+		except _DivisionByZero:
+			raise ZeroDivisionError from None
 
-def _as_number(value: object) -> float:
+
+def parse_number(value: object) -> float | None:
+	"""A number as Frappe's `flt` reads it (commas dropped, so "1,000.50" is 1000.5), or None when `value`
+	is not one (text that is no number, a dict, a bool...). NaN and infinities are returned as such: the
+	caller decides. The formula and the field checks both read numbers through this function."""
+	if isinstance(value, bool):
+		return None
+	if isinstance(value, str):
+		value = value.replace(",", "").strip()
+		if not value or len(value) > 100:
+			return None
+	elif not isinstance(value, int | float | Decimal):
+		return None
+	try:
+		return float(value)
+	except OverflowError:  # an int beyond float's range
+		return math.copysign(math.inf, value)
+	except ValueError:  # text that is no number, Decimal('sNaN')
+		return None
+
+
+def as_number(value: object) -> float:
+	"""The value a formula computes with: `parse_number`, and 0 for a missing, unreadable or non-finite value."""
 	if value is None or value == "":
 		return 0.0
-	try:
-		number = float(value)
-	except (TypeError, ValueError):
-		return 0.0
-	return number if math.isfinite(number) else 0.0
+	number = parse_number(value)
+	return number if number is not None and math.isfinite(number) else 0.0
+
+
+def log_formula_failure(text: str, numbers: Mapping[str, float], error: str):
+	"""Log a formula that fails for a record, once per formula per request (a recompute meets it per row)."""
+	logged = getattr(frappe.local, "opportunity_suite_formula_failures", None)
+	if logged is None:
+		logged = frappe.local.opportunity_suite_formula_failures = set()
+	if text in logged:
+		return
+	logged.add(text)
+	frappe.log_error(
+		title=_("Forecast formula failed for a record"),
+		message=_("Formula {0} gave {1} for the values {2}; the forecast is 0 for that record.").format(
+			text, error, dict(numbers)
+		),
+	)
 
 
 def compile_formula(text: str, allowed_fields: set[str] | frozenset[str]) -> CompiledFormula:
@@ -100,9 +152,44 @@ def compile_formula(text: str, allowed_fields: set[str] | frozenset[str]) -> Com
 		raise FormulaError(
 			_("The forecast formula is not a valid expression (at character {0}).").format(e.offset or 0)
 		) from None
+	except (RecursionError, MemoryError, ValueError):
+		raise FormulaError(_("The forecast formula is too complex.")) from None
 	fields: set[str] = set()
-	evaluate = _compile(tree.body, allowed_fields, fields, depth=0)
-	return CompiledFormula(text=text, fields=frozenset(fields), _evaluate=evaluate)
+	try:
+		evaluate = _compile(tree.body, allowed_fields, fields, depth=0)
+	except RecursionError:
+		raise FormulaError(_("The forecast formula is nested too deeply.")) from None
+	formula = CompiledFormula(text=text, fields=frozenset(fields), _evaluate=evaluate)
+	_try_edge_values(formula)
+	return formula
+
+
+def _edge_cases(fields: frozenset[str]) -> Iterator[dict[str, object]]:
+	"""Every field at each edge value, then each field alone at each edge value with the others at 1."""
+	for value in EDGE_VALUES:
+		yield dict.fromkeys(fields, value)
+	for field in sorted(fields):
+		for value in EDGE_VALUES:
+			yield {**dict.fromkeys(fields, 1), field: value}
+
+
+def _try_edge_values(formula: CompiledFormula):
+	"""Refuse a formula that raises (other than dividing by zero, which gives 0) for an edge value."""
+	for case in _edge_cases(formula.fields):
+		numbers = {name: as_number(value) for name, value in case.items()}
+		try:
+			formula.raw_evaluate(numbers)
+		except ZeroDivisionError:
+			continue
+		except Exception as e:
+			shown = ", ".join(
+				f"{name} = {'(empty)' if case[name] is None else case[name]}" for name in sorted(case)
+			)
+			raise FormulaError(
+				_("The forecast formula fails for {0}: {1}").format(
+					shown or _("any record"), type(e).__name__
+				)
+			) from None
 
 
 def _constant(node: ast.AST) -> float | None:
@@ -120,6 +207,8 @@ def _constant(node: ast.AST) -> float | None:
 			return BINARY_OPERATORS[type(node.op)](left, right)
 		except _DivisionByZero:
 			return math.nan
+		except ArithmeticError:
+			return None
 	return None
 
 
@@ -133,7 +222,14 @@ def _compile(node: ast.AST, allowed: set[str] | frozenset[str], used: set[str], 
 			raise FormulaError(
 				_("The forecast formula may only contain numbers, not {0}.").format(repr(value)[:40])
 			)
-		number = float(value)
+		try:
+			number = float(value)
+		except OverflowError:
+			number = math.inf
+		if not math.isfinite(number) or abs(number) > 1e300:
+			raise FormulaError(
+				_("The number {0} in the forecast formula is too large.").format(str(value)[:40])
+			)
 		return lambda values: number
 
 	if isinstance(node, ast.Name):

@@ -14,6 +14,7 @@ from frappe.query_builder.functions import Sum
 from frappe.utils import flt
 
 from opportunity_suite.services.conversion import protect_conversion_fields
+from opportunity_suite.services.field_checks import check_values
 from opportunity_suite.services.forecast import amount_rules, compute_amounts
 from opportunity_suite.services.items import apply_opportunity_lines
 from opportunity_suite.services.picklists import check_picklist_values, disabled_picklist_values
@@ -80,6 +81,10 @@ def validate_opportunity(doc, context: OpportunityContext | None = None, before=
 	before this save."""
 	context = context or _SAVE_CONTEXT
 	is_document = isinstance(doc, Document)
+	if is_document:
+		# what a caller sent, refused when no field can hold it (an import row's cells were parsed by
+		# the importer's own readers, row by row)
+		check_values(doc)
 	if before is None and is_document:
 		before = doc.get_doc_before_save()
 	if not doc.assigned_to:

@@ -1,5 +1,7 @@
 """What a firing does: email (through Frappe's Email Queue), in-app notification (Notification Log),
-ToDo, and field updates. Each returns the names of what it created, for the Alert Log."""
+ToDo, and field updates. Each returns the names of what it created, for the Alert Log. An e-mail's
+recipients are resolved at the firing, its templates rendered in the background job that queues it
+(services/alerts/delivery.py): the mail waits for the Email Queue anyway, the user's save need not."""
 
 import html
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ class Outcome:
 	notification_logs: list[str] = field(default_factory=list)
 	todos: list[str] = field(default_factory=list)
 	updates: dict = field(default_factory=dict)  # fieldname -> value, saved once per firing
+	emails: list[dict] = field(default_factory=list)  # {subject, message, recipients}: for delivery.py
 
 
 def run_actions(rule: dict, doc) -> Outcome:
@@ -29,14 +32,18 @@ def run_actions(rule: dict, doc) -> Outcome:
 			fieldname = (action["update_field"] or "").strip()
 			outcome.updates[fieldname] = rules_.update_value(doc.doctype, fieldname, action["update_value"])
 			continue
+		to = rcpt.resolve(action, doc)
+		if kind == "Email":
+			if emails := to.emails():
+				outcome.emails.append(
+					{"subject": action["subject"], "message": action["message"], "recipients": emails}
+				)
+			continue
 		if context is None:
 			context = templates.record_context(doc)
 		subject = templates.render(action["subject"], context, doc.doctype)
 		message = templates.render(action["message"], context, doc.doctype)
-		to = rcpt.resolve(action, doc)
-		if kind == "Email":
-			outcome.email_queues += send_email(doc, to, subject, message)
-		elif kind == "Notification":
+		if kind == "Notification":
 			outcome.notification_logs += notify(doc, to.users, subject, message)
 		elif kind == "ToDo":
 			outcome.todos += create_todos(doc, to.users, subject, message, cint(action["todo_due_in_days"]))
@@ -45,8 +52,7 @@ def run_actions(rule: dict, doc) -> Outcome:
 	return outcome
 
 
-def send_email(doc, to: rcpt.Recipients, subject: str, message: str) -> list[str]:
-	emails = to.emails()
+def send_email(doc, emails: list[str], subject: str, message: str) -> list[str]:
 	if not emails:
 		return []
 	queued = frappe.sendmail(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, flt, get_datetime, getdate, today
+from frappe.utils import add_days, flt, getdate, today
 
 from opportunity_suite.services.alerts.errors import (
 	InvalidConditionValueError,
@@ -157,15 +157,29 @@ def normalize(field: FieldInfo, value):
 	kind = field.kind
 	if kind == "number":
 		return flt(value)
-	if kind == "date":
-		return getdate(value) if value else None
-	if kind == "datetime":
-		return get_datetime(value) if value else None
+	if kind in DATE_KINDS:
+		return _record_date(value, kind)
 	if value is None:
 		return ""
 	if isinstance(value, datetime.timedelta | datetime.time):
 		return str(value)
 	return str(value).casefold()
+
+
+def _record_date(value, kind: str):
+	"""A record's date or datetime; a value that is none (empty, or text that is no ISO date: a record
+	saved past validation) counts as empty rather than failing the rule."""
+	if not value:
+		return None
+	if isinstance(value, datetime.datetime):
+		return value if kind == "datetime" else value.date()
+	if isinstance(value, datetime.date):
+		return value if kind == "date" else datetime.datetime.combine(value, datetime.time())
+	try:
+		parsed = datetime.datetime.fromisoformat(str(value).strip())
+	except ValueError:
+		return None
+	return parsed if kind == "datetime" else parsed.date()
 
 
 def _typed(field: FieldInfo, raw, operator: str):

@@ -10,6 +10,7 @@ from frappe.utils import cint, flt, get_datetime, getdate, now_datetime
 
 from opportunity_suite.services.alerts import actions as actions_
 from opportunity_suite.services.alerts import conditions as cond
+from opportunity_suite.services.alerts import delivery
 from opportunity_suite.services.alerts.fields import (
 	BOOKKEEPING_FIELDS,
 	DERIVED_FIELDS,
@@ -179,9 +180,11 @@ def run_rule(rule: dict, doc, before, due_period: str | None = None) -> bool:
 		outcome = actions_.run_actions(rule, doc)
 		if outcome.updates:
 			apply_updates(doc, outcome.updates)
-		write_log(rule, doc, FIRED, outcome=outcome, due_period=due_period)
-		if cint(rule.get("consecutive_failures")):
-			_reset_failures(rule["name"])
+		log = write_log(rule, doc, FIRED, outcome=outcome, due_period=due_period)
+		if outcome.emails:  # rendered and queued in a job, which also ends or counts the failure streak
+			delivery.enqueue_emails(rule, doc, log.name, outcome.emails)
+		elif cint(rule.get("consecutive_failures")):
+			reset_failures(rule["name"])
 		frappe.db.release_savepoint(savepoint)
 		return True
 	except Exception as e:
@@ -277,7 +280,7 @@ def record_failure(rule: dict, doc, error: Exception, due_period: str | None = N
 	clear_rules_cache()
 
 
-def _reset_failures(rule: str):
+def reset_failures(rule: str):
 	frappe.db.set_value("Alert Rule", rule, "consecutive_failures", 0, update_modified=False)
 	clear_rules_cache()
 

@@ -23,6 +23,10 @@ class TemplateRefusedError(AlertRuleError):
 	pass
 
 
+class TemplateBoundError(AlertRuleError):
+	"""A template that renders too slowly or too large (or would build a value too large)."""
+
+
 class RecipientError(AlertRuleError):
 	pass
 

@@ -181,10 +181,12 @@ def check_decodes(path: str, encoding: str):
 					exc=ImportFileError,
 					title=_("Encoding error"),
 				)
+			except UnicodeError as e:  # e.g. UTF-16 without a byte order mark
+				frappe.throw(_("The file is not valid {0}: {1}").format(encoding, e), exc=ImportFileError)
 			offset += len(chunk)
 		try:
 			decoder.decode(b"", final=True)
-		except UnicodeDecodeError:
+		except UnicodeError:
 			frappe.throw(
 				_("The file is not valid {0}: it ends in the middle of a character.").format(encoding),
 				exc=ImportFileError,
@@ -197,8 +199,11 @@ def check_decodes(path: str, encoding: str):
 def detect_delimiter(path: str, encoding: str) -> str:
 	"""The candidate (, ; | tab) found most often in the header record, outside quotes: headers rarely
 	contain a delimiter, data cells often do. Falls back to csv.Sniffer, then to a comma."""
-	with open(path, encoding=encoding, errors="replace", newline="") as f:
-		sample = f.read(SNIFF_BYTES)
+	try:
+		with open(path, encoding=encoding, errors="replace", newline="") as f:
+			sample = f.read(SNIFF_BYTES)
+	except UnicodeError:  # UTF-16 without a byte order mark: check_decodes says so
+		return ","
 	header, in_quotes = [], False
 	for char in sample:
 		if char == '"':
@@ -250,6 +255,11 @@ def iter_csv(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int, li
 		except csv.Error as e:
 			frappe.throw(
 				_("The CSV file is malformed near line {0}: {1}").format(reader.line_num, e),
+				exc=ImportFileError,
+			)
+		except UnicodeError as e:
+			frappe.throw(
+				_("The file is not valid {0} near line {1}: {2}").format(encoding, reader.line_num, e),
 				exc=ImportFileError,
 			)
 
