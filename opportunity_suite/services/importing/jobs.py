@@ -5,13 +5,11 @@ A run is one RQ job on the `long` queue with the job id `opportunity_import::<na
 a new token (and so a new job id: a stale job finishing late can't overwrite the new job's record in
 Redis), and a stale job that wakes up finds the token changed and stops before writing."""
 
-import os
-import socket
-
 import frappe
 from frappe import _
 from frappe.utils import add_to_date, now_datetime
 
+from opportunity_suite.services import background
 from opportunity_suite.services.importing import mapping
 from opportunity_suite.services.importing.readers import FileRows, detect_encoding, file_kind
 from opportunity_suite.services.importing.runner import (
@@ -195,34 +193,7 @@ def run_import_job(import_name: str, run_token: str | None = None, batch_size: i
 
 def job_is_alive(import_name: str) -> bool:
 	"""Is the run's RQ job queued, or started by a worker that still exists?"""
-	from frappe.utils.background_jobs import get_job, get_redis_conn
-	from rq.job import JobStatus
-	from rq.worker import Worker
-
-	job = get_job(job_id(import_name))
-	if not job:
-		return False
-	status = job.get_status()
-	if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
-		return True
-	if status != JobStatus.STARTED:
-		return False
-	worker_name = job.worker_name
-	if not worker_name:
-		return True
-	worker = Worker.find_by_key(
-		Worker.redis_worker_namespace_prefix + worker_name, connection=get_redis_conn()
-	)
-	if not worker:
-		return False
-	if worker.hostname == socket.gethostname() and worker.pid:
-		try:
-			os.kill(worker.pid, 0)
-		except ProcessLookupError:
-			return False
-		except PermissionError:
-			return True
-	return True
+	return background.job_is_alive(job_id(import_name))
 
 
 def resume(doc) -> str:
@@ -238,11 +209,7 @@ def resume(doc) -> str:
 
 
 def _forget_dead_job(import_name: str):
-	from frappe.utils.background_jobs import get_job
-
-	job = get_job(job_id(import_name))
-	if job:
-		job.delete()
+	background.forget_job(job_id(import_name))
 
 
 def resume_stalled_imports():
