@@ -272,9 +272,10 @@ site_ok() { # site -> 0 when the site's database answers
 }
 
 ensure_site() { # site
-	local site=$1 log="$OS_BENCH_DIR/logs/new-site-$1.log"
+	local site=$1 log="$OS_BENCH_DIR/logs/new-site-$1.log" created=""
 	mkdir -p "$OS_BENCH_DIR/logs"
 	if ! site_ok "$site"; then
+		created=1
 		say "creating the site $site (log: $log)"
 		bench_do new-site "$site" --force --db-name "$(site_db_name "$site")" \
 			--db-root-username "$DB_ROOT_USER" --db-root-password "$DB_ROOT_PASSWORD" \
@@ -290,6 +291,8 @@ ensure_site() { # site
 			die "install-app $APP_NAME on $site failed (log: $log.install)" "read the error above"
 		}
 	fi
+	# a site just made has just run what migrate would (sync, patches, after_install = after_migrate)
+	[ -z "$created" ] || return 0
 	say "migrating $site"
 	bench_do --site "$site" migrate >"$log.migrate" 2>&1 || {
 		tail -30 "$log.migrate" >&2

@@ -100,7 +100,8 @@ def _start_and_kill_mid_run(prefix: str) -> frappe._dict:
 	killed = _state()
 	assert killed.last_recompute_status == "Running" and killed.recompute_done < COUNT, killed
 	# checkpoint and counts committed together: every opportunity up to the checkpoint was checked
-	assert frappe.db.count("Opportunity", {"name": ("<=", killed.recompute_checkpoint)}) == killed.recompute_done
+	up_to_checkpoint = frappe.db.count("Opportunity", {"name": ("<=", killed.recompute_checkpoint)})
+	assert up_to_checkpoint == killed.recompute_done
 	assert not recompute.is_alive(killed)
 	return killed
 

@@ -142,7 +142,9 @@ def resume_stalled_recompute():
 	if state.recompute_token:
 		background.forget_job(job_id(state.recompute_token))
 	token = frappe.generate_hash(length=16)
-	_set_state({"last_recompute_status": QUEUED, "recompute_token": token, "recompute_heartbeat": now_datetime()})
+	_set_state(
+		{"last_recompute_status": QUEUED, "recompute_token": token, "recompute_heartbeat": now_datetime()}
+	)
 	_enqueue(token)
 	frappe.db.commit()
 
@@ -251,9 +253,8 @@ def _lock_state(run_token: str) -> frappe._dict:
 
 
 def _finish(status: str):
-	_set_state(
-		{"last_recompute_status": status, "last_recompute_on": now_datetime(), "recompute_heartbeat": now_datetime()}
-	)
+	now = now_datetime()
+	_set_state({"last_recompute_status": status, "last_recompute_on": now, "recompute_heartbeat": now})
 	frappe.db.commit()
 
 

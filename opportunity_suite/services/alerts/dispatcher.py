@@ -206,7 +206,9 @@ def _apply_updates_alone(doc, outcome):
 		frappe.db.release_savepoint(savepoint)
 	except Exception as e:
 		frappe.db.rollback(save_point=savepoint)
-		frappe.log_error(title=_("Alert Rule update failed"), reference_doctype=doc.doctype, reference_name=doc.name)
+		frappe.log_error(
+			title=_("Alert Rule update failed"), reference_doctype=doc.doctype, reference_name=doc.name
+		)
 		outcome.failures.append(_("Update Field: {0}").format(frappe.utils.strip_html(str(e)) or repr(e)))
 		outcome.updates = {}
 
