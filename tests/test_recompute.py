@@ -98,7 +98,7 @@ def test_turning_the_rule_back_on_recomputes(many_opportunities):
 	_drop_job()
 	set_forecast_settings(forecast_enabled=1)
 	frappe.db.commit()
-	assert is_job_enqueued(RECOMPUTE_JOB_ID)
+	assert is_job_enqueued(_current_job_id())
 	_drop_job()
 	recompute_all_forecasts(publish=False)
 	assert _wrong_rows(many_opportunities, "amount * probability / 100") == 0
