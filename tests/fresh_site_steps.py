@@ -1,5 +1,5 @@
-"""Steps run on a freshly set-up site by `bench --site <site> execute tests.fresh_site_steps.<step>` (the
-fresh-site scheduler test drives another site than the test site, in its own processes)."""
+"""Steps the fresh-site scheduler test runs on its newly set-up site, each in a process of its own connected
+to that site (the test's own process stays on the test site)."""
 
 import frappe
 from frappe.utils import add_to_date, get_datetime, now_datetime

@@ -38,11 +38,24 @@ def _lib(commands: str, env: dict | None = None, timeout: int = 900) -> subproce
 	)
 
 
+# a step of tests/fresh_site_steps.py on `site`, in a process of its own (`bench execute` can't reach this
+# checkout's `tests`: another package of the bench's Python owns that name)
+_STEP = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import frappe
+frappe.init(site=sys.argv[2], sites_path=".")
+frappe.connect()
+from tests import fresh_site_steps
+print(json.dumps(getattr(fresh_site_steps, sys.argv[3])(**json.loads(sys.argv[4])), default=str))
+frappe.destroy()
+"""
+
+
 def _execute(site: str, method: str, **kwargs):
 	result = subprocess.run(
-		["bench", "--site", site, "execute", f"tests.fresh_site_steps.{method}"]
-		+ ["--kwargs", json.dumps(kwargs)],
-		cwd=BENCH_DIR,
+		[str(BENCH_DIR / "env" / "bin" / "python"), "-c", _STEP, str(APP_DIR), site, method, json.dumps(kwargs)],
+		cwd=BENCH_DIR / "sites",
 		capture_output=True,
 		text=True,
 		timeout=180,
