@@ -73,13 +73,17 @@ def _wrong_rows(prefix: str, sql_formula: str) -> int:
 
 
 def _status_the_settings_form_shows(user: str) -> str:
+	"""What the desk's form and REST show the user (each reads the settings document)."""
+	from frappe.client import get as rest_get
 	from frappe.desk.form.load import getdoc
 
 	frappe.set_user(user)
 	try:
 		frappe.response.docs = []
 		getdoc("Opportunity Settings", "Opportunity Settings")
-		return frappe.response.docs[0].last_recompute_status
+		shown = frappe.response.docs[0].last_recompute_status
+		assert rest_get("Opportunity Settings")["last_recompute_status"] == shown
+		return shown
 	finally:
 		frappe.set_user("Administrator")
 

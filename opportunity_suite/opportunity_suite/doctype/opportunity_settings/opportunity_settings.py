@@ -6,9 +6,11 @@ from opportunity_suite.services import forecast, recompute
 
 
 class OpportunitySettings(Document):
-	def onload(self):
-		# the recompute's status as it is (a run whose worker died shows Interrupted, not Running)
-		self.last_recompute_status = recompute.current_status(recompute.read_state())
+	def load_from_db(self):
+		super().load_from_db()
+		# on every path that reads the settings (form, REST): the recompute's status as it is, a run whose
+		# worker died shows Interrupted, not Running (never saved: a save keeps the run's own state)
+		self.last_recompute_status = recompute.current_status(self)
 
 	def validate(self):
 		recompute.keep_state(self)
