@@ -201,13 +201,15 @@ def recompute_all_forecasts(
 					raise
 				continue  # the same batch, read again
 			done = cint(state.recompute_done) + len(rows)
+			last = len(rows) < batch_size  # nothing after it: the run completes with this batch
 			_set_state(
 				{
-					"last_recompute_status": RUNNING,
+					"last_recompute_status": COMPLETED if last else RUNNING,
 					"recompute_checkpoint": rows[-1].name,
 					"recompute_done": done,
 					"last_recompute_rows": cint(state.last_recompute_rows) + written,
 					"recompute_heartbeat": now_datetime(),
+					**({"last_recompute_on": now_datetime()} if last else {}),
 				}
 			)
 			frappe.db.commit()
@@ -221,6 +223,8 @@ def recompute_all_forecasts(
 					docname=SETTINGS,
 					description=_("{0} of {1} opportunities").format(done, total),
 				)
+			if last:
+				return updated
 	except Superseded:
 		frappe.db.rollback()
 		frappe.logger("opportunity_suite").info(f"forecast recompute {run_token} superseded")
