@@ -53,8 +53,9 @@ frappe.destroy()
 
 
 def _execute(site: str, method: str, **kwargs):
+	python = str(BENCH_DIR / "env" / "bin" / "python")
 	result = subprocess.run(
-		[str(BENCH_DIR / "env" / "bin" / "python"), "-c", _STEP, str(APP_DIR), site, method, json.dumps(kwargs)],
+		[python, "-c", _STEP, str(APP_DIR), site, method, json.dumps(kwargs)],
 		cwd=BENCH_DIR / "sites",
 		capture_output=True,
 		text=True,
