@@ -28,9 +28,32 @@ doc_events = {
 	"Project": dict(_ALERTS),
 	# Assigned To <-> Frappe's Assign To (services/assignment.py)
 	"ToDo": {
+		"validate": "opportunity_suite.events.todo.validate",
+		"on_trash": "opportunity_suite.events.todo.on_trash",
 		"on_update": "opportunity_suite.events.todo.on_update",
 		"after_delete": "opportunity_suite.events.todo.after_delete",
 	},
+	# the reporting line of record visibility (services/visibility.py)
+	"User": {
+		"validate": "opportunity_suite.services.visibility.validate_reporting_line",
+		"on_update": "opportunity_suite.services.visibility.clear_cache",
+	},
+}
+
+# Record visibility (Opportunity Settings' Visibility): opportunities, and the quotes and sales orders that
+# follow them, on every path that asks Frappe (services/visibility.py)
+permission_query_conditions = {
+	"Opportunity": "opportunity_suite.services.visibility.opportunity_query_conditions",
+	"Quote": "opportunity_suite.services.visibility.follower_query_conditions",
+	"Sales Order": "opportunity_suite.services.visibility.follower_query_conditions",
+	# their rows listed on their own (REST `?parent=`): Frappe checks only the parent's DocType there
+	"Line Item": "opportunity_suite.services.visibility.child_query_conditions",
+	"Opportunity Contact": "opportunity_suite.services.visibility.child_query_conditions",
+}
+has_permission = {
+	"Opportunity": "opportunity_suite.services.visibility.has_opportunity_permission",
+	"Quote": "opportunity_suite.services.visibility.has_follower_permission",
+	"Sales Order": "opportunity_suite.services.visibility.has_follower_permission",
 }
 
 scheduler_events = {
@@ -57,6 +80,10 @@ doctype_js = {
 	"Contact": "public/js/contact.js",
 }
 
+# The app's DocTypes a user may not read say "not permitted" in the desk, not "Page … not found"
+app_include_js = "/assets/opportunity_suite/js/not_permitted.js"
+extend_bootinfo = "opportunity_suite.services.desk.extend_bootinfo"
+
 # The desk's global search offers these (Frappe reads the hook when it sets up a site; install.py adds
 # them to an existing site's Global Search Settings)
 global_search_doctypes = {
@@ -81,11 +108,19 @@ override_whitelisted_methods = {
 	"frappe.desk.query_report.export_query": "opportunity_suite.api.exporting.export_report",
 	"frappe.core.doctype.data_import.data_import.download_template": "opportunity_suite.api.exporting.download_template",
 	"frappe.core.doctype.data_export.exporter.export_data": "opportunity_suite.api.exporting.export_data",
+	# Frappe's global search checks only the DocType: ours drops the records the user may not read
+	"frappe.utils.global_search.search": "opportunity_suite.api.search.global_search",
+	# Frappe's get_count is a bare frappe.db.count: ours counts what the user may read
+	"frappe.client.get_count": "opportunity_suite.api.client.get_count",
+	"frappe.desk.listview.get_group_by_count": "opportunity_suite.api.client.get_group_by_count",
 	# Frappe's unassign clears a field named assigned_to whoever is removed; ours puts back who is still assigned
 	"frappe.desk.form.assign_to.remove": "opportunity_suite.api.assignment.remove",
 	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",
 	"frappe.desk.form.assign_to.remove_multiple": "opportunity_suite.api.assignment.remove_multiple",
 }
+
+# Tracebacks of failed requests only for System Managers (services/tracebacks.py)
+before_request = ["opportunity_suite.services.tracebacks.hide_from_non_system_managers"]
 
 # An alert's log stays as history when its record is deleted: it must not block the deletion
 ignore_links_on_delete = ["Alert Log"]

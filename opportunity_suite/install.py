@@ -94,7 +94,9 @@ def ensure_defaults():
 	from opportunity_suite.services.desk import ensure_desk_records
 	from opportunity_suite.services.picklists import ensure_picklists
 	from opportunity_suite.services.project_mapping import ensure_default_mapping
+	from opportunity_suite.services.roles import ensure_role_permissions
 	from opportunity_suite.services.stages import ensure_default_stages
+	from opportunity_suite.services.visibility import ensure_reports_to_field
 
 	ensure_default_stages()
 	ensure_picklists()
@@ -104,6 +106,8 @@ def ensure_defaults():
 	ensure_default_mapping()
 	ensure_example_rule()
 	ensure_desk_records()
+	ensure_reports_to_field()
+	ensure_role_permissions()
 
 
 def after_install():

@@ -124,3 +124,13 @@ def configure_outgoing_email():
 		frappe.db.set_value("Email Account", other.name, "default_outgoing", 0)
 	frappe.db.commit()
 	print(f"outgoing e-mail: {sender} through {host}:{port}")
+
+
+def product_run_mode():
+	"""The product site shows no traceback of a failed request to its callers (Frappe's "Show Full
+	Error", on by default): the Error Log keeps them for a System Manager. Run by scripts/setup at every
+	set-up (the test site keeps Frappe's default; services/tracebacks.py limits it to System Managers)."""
+	if frappe.db.get_single_value("System Settings", "allow_error_traceback"):
+		settings = frappe.get_single("System Settings")
+		settings.allow_error_traceback = 0
+		settings.save()

@@ -301,12 +301,14 @@ ensure_site() { # site
 }
 
 # The product's site: created or reused, first-run setup done (regional settings, the scheduler's clock),
-# outgoing e-mail from OS_SMTP_* when given, scheduler on.
+# the product's run mode (no tracebacks to callers), outgoing e-mail from OS_SMTP_* when given, scheduler on.
 ensure_product_site() { # site
 	local site=$1
 	ensure_site "$site"
 	bench_do --site "$site" execute opportunity_suite.setup_site.complete_setup_if_needed >/dev/null ||
 		die "could not finish the site's first-run setup" "run 'bench --site $site execute opportunity_suite.setup_site.complete_setup_if_needed' in $OS_BENCH_DIR to see the error"
+	bench_do --site "$site" execute opportunity_suite.setup_site.product_run_mode >/dev/null ||
+		die "could not set the site's run mode" "run 'bench --site $site execute opportunity_suite.setup_site.product_run_mode' in $OS_BENCH_DIR to see the error"
 	ensure_outgoing_email "$site"
 	bench_do --site "$site" enable-scheduler >/dev/null
 }

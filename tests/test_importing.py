@@ -286,7 +286,7 @@ def test_bad_rows_fail_with_reasons_and_the_rest_of_the_batch_is_kept(cleanup):
 			)
 		)
 	)
-	assert failed[0] == [*HEADER, "Import Error"]
+	assert failed[0] == [*HEADER, "Import Row", "Import Error"]
 	reasons = {r[0]: r[-1] for r in failed[1:]}
 	assert len(failed) == 9
 	assert "not a number" in reasons[f"{tag} nan"]
@@ -304,7 +304,7 @@ def test_bad_rows_fail_with_reasons_and_the_rest_of_the_batch_is_kept(cleanup):
 	fixed[1][1], fixed[2][2] = "7", "Prospecting"
 	again = new_import(cleanup, csv_bytes(fixed), number_format="1.234,56", date_format="dd.mm.yyyy")
 	prepare(again)
-	assert again.columns[-1].ignore == 1  # the reason column is left out
+	assert again.columns[-2].ignore == again.columns[-1].ignore == 1  # the row and reason are left out
 	run(again)
 	assert (again.created_count, again.failed_count) == (2, 0)
 

@@ -5,8 +5,8 @@ Opportunity (and write for overwrite/merge), plus access to the import record.""
 import frappe
 from frappe import _
 
-from opportunity_suite.services.importing import jobs, undo
-from opportunity_suite.services.importing.runner import PROGRESS_FIELDS
+from opportunity_suite.services.importing import jobs, results, undo
+from opportunity_suite.services.importing.common import PROGRESS_FIELDS
 
 IMPORT_DOCTYPE = "Opportunity Import"
 
@@ -74,10 +74,21 @@ def undo_import(import_name: str) -> dict:
 @frappe.whitelist(methods=["GET", "POST"])
 def get_import_status(import_name: str) -> dict:
 	doc = _get_import(import_name, "read")
-	fields = (*PROGRESS_FIELDS, "failed_rows_file", "error", "undo_report")
+	fields = (*PROGRESS_FIELDS, "results_file", "failed_rows_file", "error", "undo_report")
 	state = {f: doc.get(f) for f in fields}
 	state["job_alive"] = jobs.job_is_alive(doc.name) if doc.status in ("Queued", "Running") else False
 	return state
+
+
+@frappe.whitelist(methods=["GET"])
+def download_results(import_name: str) -> None:
+	"""The run's results file (CSV: every row's number, status, record and reason or warnings)."""
+	doc = _get_import(import_name, "read")
+	if doc.status in ("Pending", "Queued"):
+		frappe.throw(_("This import has not run yet: it has no results."), exc=frappe.ValidationError)
+	frappe.response.filename = f"{doc.name}-results.csv"
+	frappe.response.filecontent = results.results_csv(doc.name)
+	frappe.response.type = "download"
 
 
 @frappe.whitelist(methods=["POST"])

@@ -7,7 +7,11 @@
   a ToDo made by hand) sets `assigned_to` to the newest open assignee; when the `assigned_to` user's
   assignment is closed or removed, `assigned_to` goes to the newest remaining assignee (or stays empty).
 
-A flag stops the two directions from feeding each other."""
+A flag stops the two directions from feeding each other.
+
+An assignment made through a ToDo follows Frappe's assign-to rules: making, moving or reopening one, or
+closing or deleting someone else's, needs write or share permission on the opportunity
+(`check_todo_assignment`); otherwise the ToDo is refused and `assigned_to` stays."""
 
 import re
 
@@ -119,6 +123,61 @@ def _cancel_assignment(name: str, user: str):
 		todo = frappe.get_doc("ToDo", todo_name)
 		todo.status = "Cancelled"
 		todo.save(ignore_permissions=True)
+
+
+def may_assign(name: str, user: str | None = None) -> bool:
+	"""Whether `user` may assign opportunity `name`: write or share permission on it (Frappe's rules,
+	so whatever decides who sees the record decides this too)."""
+	user = user or frappe.session.user
+	doc = frappe.get_doc(DOCTYPE, name)
+	return any(frappe.has_permission(DOCTYPE, ptype, doc=doc, user=user) for ptype in ("write", "share"))
+
+
+_ASSIGNMENT_FIELDS = ("reference_type", "reference_name", "allocated_to", "status")
+
+
+def _touches_assignment(todo, deleted: bool) -> bool:
+	"""Whether this insert, save or delete of a ToDo on an opportunity changes who is assigned, in a way
+	Frappe lets only a user who may assign the record do: a user may always close, cancel or delete
+	their own assignment."""
+	if deleted:
+		return todo.status == "Open" and bool(todo.allocated_to) and todo.allocated_to != frappe.session.user
+	before = todo.get_doc_before_save()
+	if before is None:
+		return todo.status == "Open" and bool(todo.allocated_to)
+	if all(todo.get(f) == before.get(f) for f in _ASSIGNMENT_FIELDS):
+		return False
+	only_ends_own = (
+		all(todo.get(f) == before.get(f) for f in ("reference_type", "reference_name", "allocated_to"))
+		and todo.status != "Open"
+		and todo.allocated_to == frappe.session.user
+	)
+	return not only_ends_own
+
+
+def check_todo_assignment(todo, deleted: bool = False):
+	"""Before a ToDo on an opportunity is saved or deleted by a caller (REST, the desk's ToDo form):
+	refuse it when it changes the assignment and the user may not assign the opportunity. Frappe's own
+	assign_to (which checks first), Assignment Rules and the app's syncing pass `ignore_permissions`."""
+	if todo.flags.ignore_permissions or _syncing() or _in_setup():
+		return
+	if not _touches_assignment(todo, deleted):
+		return
+	before = None if deleted else todo.get_doc_before_save()
+	references = {(todo.reference_type, todo.reference_name)}
+	if before is not None:
+		references.add((before.reference_type, before.reference_name))
+	for reference_type, name in references:
+		if reference_type != DOCTYPE or not name or not frappe.db.exists(DOCTYPE, name):
+			continue
+		if not may_assign(name):
+			frappe.throw(
+				_("You may not assign {0} {1}: assigning needs write or share permission on it.").format(
+					_(DOCTYPE), name
+				),
+				exc=frappe.PermissionError,
+				title=_("Not permitted"),
+			)
 
 
 def sync_from_todo(todo, deleted: bool = False):

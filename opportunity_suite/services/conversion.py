@@ -364,19 +364,26 @@ def copy_comments(opportunity: str, project: str, project_owner: str):
 CONVERSION_FIELDS = ("project", "converted_on")
 
 
-def protect_conversion_fields(doc: Document):
+def protect_conversion_fields(doc: Document | dict, before=None):
 	"""The opportunity's `project` and `converted_on` are the conversion's to set (they are read-only in the
-	form, but a REST or import caller could send them): any other change is refused."""
-	if doc.flags.converting_to_project:
+	form, but a REST or import caller could send them): any other change is refused. `doc` is a Document
+	(`before` defaults to it before this save) or an import's row of values (`before`: the stored row)."""
+	flags = getattr(doc, "flags", None)
+	if flags and flags.converting_to_project:
 		return
-	before = doc.get_doc_before_save()
+	if before is None and isinstance(doc, Document):
+		before = doc.get_doc_before_save()
+	if before is None and not any(doc.get(fieldname) for fieldname in CONVERSION_FIELDS):
+		return  # a new record that sets neither (every import row: neither is importable)
 	for fieldname in CONVERSION_FIELDS:
 		old, new = before.get(fieldname) if before else None, doc.get(fieldname)
 		if fieldname == "converted_on":
 			old, new = (get_datetime(value) if value else None for value in (old, new))
 		if (old or None) != (new or None):
 			frappe.throw(
-				_("{0} is set by Convert to Project only.").format(_(doc.meta.get_label(fieldname))),
+				_("{0} is set by Convert to Project only.").format(
+					_(frappe.get_meta(SOURCE).get_label(fieldname))
+				),
 				exc=ConversionError,
 			)
 

@@ -12,3 +12,10 @@ def ensure_desk_records():
 		return
 	ensure_list_views()
 	ensure_stage_board()
+
+
+def extend_bootinfo(bootinfo):
+	"""The app's DocTypes, for the desk's "not permitted" answer (public/js/not_permitted.js)."""
+	bootinfo.opportunity_suite_doctypes = frappe.get_all(
+		"DocType", filters={"module": "Opportunity Suite", "istable": 0}, pluck="name"
+	)

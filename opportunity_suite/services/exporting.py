@@ -8,7 +8,9 @@ every other DocType goes to Frappe untouched.
 
 While the context is active, the writers the four paths share (`frappe.desk.utils.get_csv_bytes`,
 `frappe.utils.xlsxutils.make_xlsx` and `frappe.utils.csvutils.UnicodeWriter.writerow`) prefix such text
-cells with one `'`. Numbers, dates and text that is a plain number stay as they are. The shims are
+cells with one `'`. Numbers, dates and text that is a plain number stay as they are. make_xlsx turns HTML
+into text and drops control characters before it writes: its cells are neutralised as it will write them
+(`<p>=1+1</p>` and `\x01=1+1` are written `'=1+1`). The shims are
 installed once and look at a request-local flag, so concurrent requests never see each other's state.
 Opportunity Import strips exactly that one prefix (`strip_neutralisation`), so export → import
 round-trips."""
@@ -25,13 +27,60 @@ PREFIX = "'"
 FLAG = "opportunity_suite_neutralise_exports"
 # text that is only a number (e.g. "-5", "+1.5e3") is not a formula: Excel reads it as that number
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# what a spreadsheet or Frappe's make_xlsx may drop in front of a formula: whitespace, control characters
+_LEADING_NOISE = re.compile(r"^[\s\x00-\x1f\x7f]+")
+# make_xlsx keeps the HTML of these sheets (frappe/utils/xlsxutils.py)
+_HTML_KEPT_SHEETS = ("Data Import Template", "Data Export")
 
 
-def neutralise_value(value):
-	"""The cell value to write: text starting with a formula trigger gets a `'` prefix."""
-	if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(value):
+def looks_like_formula(text) -> bool:
+	"""Text a spreadsheet could run: starting with a formula trigger, also after leading whitespace or
+	control characters; a plain number is not a formula."""
+	if not isinstance(text, str) or not text:
+		return False
+	if text.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(text):
+		return True
+	head = _LEADING_NOISE.sub("", text)
+	return head != text and head.startswith(FORMULA_TRIGGERS[:4]) and not _PLAIN_NUMBER.fullmatch(head)
+
+
+def neutralise_cell(value):
+	"""The value to write to a CSV cell (any CSV writer: the export shims, the import's failed-rows
+	file): text a spreadsheet could run as a formula gets a `'` prefix; anything else is returned as is."""
+	if looks_like_formula(value):
 		return PREFIX + value
 	return value
+
+
+neutralise_value = neutralise_cell  # its former name
+
+
+def xlsx_written_value(value, sheet_name: str):
+	"""What Frappe's make_xlsx writes for `value` on `sheet_name`: HTML turned into text (except on the
+	Data Import Template and Data Export sheets), then the characters XLSX can't hold removed."""
+	from frappe.utils import xlsxutils
+
+	if not isinstance(value, str):
+		return value
+	if sheet_name not in _HTML_KEPT_SHEETS:
+		value = xlsxutils.handle_html(value)
+	return xlsxutils.ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def neutralise_xlsx_cell(value, sheet_name: str):
+	"""The value to hand to make_xlsx so that what it writes is neutralised: the value as make_xlsx will
+	write it, neutralised, and found unchanged by make_xlsx's own cleaning (HTML inside HTML is taken
+	apart in turns; text that never settles loses its angle brackets)."""
+	if not isinstance(value, str):
+		return value
+	candidate = value
+	for _turn in range(5):
+		safe = neutralise_cell(xlsx_written_value(candidate, sheet_name))
+		if xlsx_written_value(safe, sheet_name) == safe:
+			return safe
+		candidate = safe
+	text = xlsx_written_value(candidate, sheet_name).replace("<", "\u2039").replace(">", "\u203a")
+	return neutralise_cell(text)
 
 
 def neutralise_row(row: Iterable) -> list:
@@ -44,14 +93,8 @@ def neutralise_rows(rows: Iterable[Iterable]) -> Iterator[list]:
 
 
 def strip_neutralisation(value: str) -> str:
-	"""Undo exactly the prefix `neutralise_value` adds (used by Opportunity Import)."""
-	if (
-		isinstance(value, str)
-		and len(value) > 1
-		and value[0] == PREFIX
-		and value[1:].startswith(FORMULA_TRIGGERS)
-		and not _PLAIN_NUMBER.fullmatch(value[1:])
-	):
+	"""Undo exactly the prefix `neutralise_cell` adds (used by Opportunity Import)."""
+	if isinstance(value, str) and value[:1] == PREFIX and looks_like_formula(value[1:]):
 		return value[1:]
 	return value
 
@@ -128,7 +171,7 @@ def _install_shims():
 
 	def make_xlsx(data, sheet_name, wb=None, column_widths=None):
 		if is_active():
-			data = neutralise_rows(data)
+			data = ([neutralise_xlsx_cell(value, sheet_name) for value in row] for row in data)
 		return original_make_xlsx(data, sheet_name, wb=wb, column_widths=column_widths)
 
 	def writerow(self, row):

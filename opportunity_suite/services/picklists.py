@@ -11,6 +11,8 @@ standard Select.
 import frappe
 from frappe import _
 
+from opportunity_suite.services.safe_names import has_unsafe_characters, safe_name
+
 DEFAULT_VALUES = {
 	"Opportunity Type": ("New Business", "Existing Business"),
 	"Lead Source": (
@@ -122,13 +124,28 @@ def stored_values_without_record(picklist: str) -> list[str]:
 
 
 def ensure_records_for_stored_values():
-	"""Give every value stored in a field linking to a picklist its record (idempotent)."""
+	"""Give every value stored in a field linking to a picklist its record (idempotent). A stored value
+	with characters a picklist name may not have (services/safe_names.py) is first rewritten, on every
+	record that has it, to its safe form."""
 	for picklist in NAME_FIELDS:
 		if not frappe.db.table_exists(picklist):
 			continue
 		for value in stored_values_without_record(picklist):
+			if has_unsafe_characters(value):
+				value = _rewrite_stored_value(picklist, value, safe_name(value) or _("Other"))
 			if not frappe.db.exists(picklist, value):  # "Partner" and "partner " are one record
 				add_value(picklist, value)
+
+
+def _rewrite_stored_value(picklist: str, old: str, new: str) -> str:
+	for doctype in USING_DOCTYPES:
+		if not frappe.db.table_exists(doctype):
+			continue
+		for fieldname, target in picklist_fields(frappe.get_meta(doctype)):
+			if target == picklist:
+				table = frappe.qb.DocType(doctype)
+				frappe.qb.update(table).set(table[fieldname], new).where(table[fieldname] == old).run()
+	return new
 
 
 def ensure_picklists():

@@ -66,7 +66,11 @@ def apply_stage(doc, before=None, stage=None):
 		stage = get_stage(doc.sales_stage)
 	if not stage:
 		frappe.throw(
-			_("Sales Stage {0} does not exist.").format(frappe.bold(doc.sales_stage)), exc=StageError
+			# the value as given (REST, an import): shown as text
+			_("Sales Stage {0} does not exist.").format(
+				frappe.bold(frappe.utils.escape_html(doc.sales_stage))
+			),
+			exc=StageError,
 		)
 	stage_changed = before is None or before.sales_stage != doc.sales_stage
 	if stage.disabled and stage_changed:

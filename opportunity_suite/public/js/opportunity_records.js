@@ -35,11 +35,14 @@
 			frappe.set_route("Form", "Event", event.name);
 		});
 
+	// Frappe lets a user who isn't a System Manager make a ToDo only as its assigner or assignee: the
+	// user is its assigner; whom it is for (an assignment, which moves Assigned To) is theirs to choose
 	const new_todo = (frm) =>
 		frappe.new_doc("ToDo", {
 			reference_type: frm.doctype,
 			reference_name: frm.doc.name,
 			description: frm.doc.opportunity_name,
+			assigned_by: frappe.session.user,
 		});
 
 	// a project is made from an opportunity only by converting it (opportunity.js: convert_to_project), never

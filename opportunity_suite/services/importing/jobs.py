@@ -5,19 +5,24 @@ A run is one RQ job on the `long` queue with the job id `opportunity_import::<na
 a new token (and so a new job id: a stale job finishing late can't overwrite the new job's record in
 Redis), and a stale job that wakes up finds the token changed and stops before writing."""
 
+import json
+
 import frappe
 from frappe import _
 from frappe.utils import add_to_date, now_datetime
 
 from opportunity_suite.services import background
 from opportunity_suite.services.importing import mapping
-from opportunity_suite.services.importing.readers import FileRows, detect_encoding, file_kind
-from opportunity_suite.services.importing.runner import (
+from opportunity_suite.services.importing.common import (
+	BATCH_DOCTYPE,
 	FAILED_REASON_HEADER,
+	FAILED_ROW_HEADER,
 	IMPORT_DOCTYPE,
-	ImportRun,
 	Superseded,
+	readable,
 )
+from opportunity_suite.services.importing.readers import FileRows, detect_encoding, file_kind
+from opportunity_suite.services.importing.runner import ImportRun
 
 JOB_PREFIX = "opportunity_import::"
 STALL_AFTER_SECONDS = 120
@@ -69,7 +74,7 @@ def prepare(doc) -> dict:
 	doc.set("columns", [])
 	if doc.file_kind != "VCF":
 		for column in mapping.auto_match(headers, template_columns):
-			if column["header"] == FAILED_REASON_HEADER:
+			if column["header"] in (FAILED_REASON_HEADER, FAILED_ROW_HEADER):  # a failed-rows file's own
 				column.update(fieldname=None, ignore=1)
 			sample = next(
 				(
@@ -125,9 +130,39 @@ def start(doc, enqueue: bool = True) -> str:
 		prepare(doc)
 	run = ImportRun(doc.name)
 	run.prepare()  # check the file and the map now, so the user sees problems at once
-	# a run that failed after committing batches continues from its checkpoint: never twice the same rows
-	has_batches = bool(frappe.db.exists("Opportunity Import Batch", {"import_run": doc.name}))
+	# a run that failed after committing batches continues from its checkpoint: never twice the same rows;
+	# one whose every row failed wrote nothing, and starts again from the first row (fix and retry)
+	has_batches = _forget_batches_that_wrote_nothing(doc.name)
 	return _enqueue(doc.name, reset=not has_batches, enqueue=enqueue)
+
+
+def _forget_batches_that_wrote_nothing(import_name: str) -> bool:
+	"""Delete the run's checkpoints if none of them wrote anything (every row failed); True if some did."""
+	batches = frappe.get_all(
+		BATCH_DOCTYPE,
+		filters={"import_run": import_name},
+		fields=[
+			"name",
+			"created_count",
+			"updated_count",
+			"skipped_count",
+			"created_records",
+			"before_images",
+		],
+	)
+	for batch in batches:
+		created = {k: v for k, v in json.loads(batch.created_records or "{}").items() if k != "modified"}
+		if (
+			batch.created_count
+			or batch.updated_count
+			or batch.skipped_count
+			or any(created.values())
+			or json.loads(batch.before_images or "[]")
+		):
+			return True
+	if batches:
+		frappe.db.delete(BATCH_DOCTYPE, {"import_run": import_name})
+	return False
 
 
 def _enqueue(import_name: str, reset: bool = False, enqueue: bool = True) -> str:
@@ -178,7 +213,7 @@ def run_import_job(import_name: str, run_token: str | None = None, batch_size: i
 		)
 	except Exception as e:
 		frappe.db.rollback()
-		message = frappe.utils.strip_html(str(e)) or repr(e)
+		message = readable(e)
 		frappe.clear_last_message()
 		frappe.log_error(
 			title=_("Opportunity Import {0} failed").format(import_name),
@@ -189,6 +224,21 @@ def run_import_job(import_name: str, run_token: str | None = None, batch_size: i
 			IMPORT_DOCTYPE, import_name, {"status": "Failed", "error": message[:2000]}, update_modified=False
 		)
 		frappe.db.commit()
+		_results_so_far(import_name)
+
+
+def _results_so_far(import_name: str):
+	"""A run that stopped still gets the results file of the rows it committed."""
+	from opportunity_suite.services.importing.results import write_results_file
+
+	try:
+		if frappe.db.exists(BATCH_DOCTYPE, {"import_run": import_name}):
+			file_url = write_results_file(import_name)
+			frappe.db.set_value(IMPORT_DOCTYPE, import_name, "results_file", file_url, update_modified=False)
+			frappe.db.commit()
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title=_("Opportunity Import {0}: results file").format(import_name))
 
 
 def job_is_alive(import_name: str) -> bool:

@@ -41,13 +41,15 @@ def normalise_header(text: str) -> str:
 
 
 def importable_fields() -> dict[str, "frappe._dict"]:
-	"""fieldname → docfield of every Opportunity field a file may fill (plus `name`, the ID)."""
+	"""fieldname → docfield of every Opportunity field a file may fill (plus `name`, the ID): the one list
+	of what an import may write. Read-only fields (set by the app: forecast, status, conversion, source
+	lead) and the computed ones never come from a file."""
 	meta = frappe.get_meta(DOCTYPE)
 	fields = {
 		"name": frappe._dict(fieldname="name", label="ID", fieldtype="Data", options=None),
 	}
 	for df in meta.fields:
-		if df.fieldtype in SKIP_FIELDTYPES or df.fieldname in COMPUTED_FIELDS:
+		if df.fieldtype in SKIP_FIELDTYPES or df.fieldname in COMPUTED_FIELDS or df.read_only:
 			continue
 		fields[df.fieldname] = df
 	return fields

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import frappe
 from frappe import _
 
+from opportunity_suite.services.importing.common import readable
 from opportunity_suite.services.importing.values import match_key
 
 ORGANIZATION = "Organization"
@@ -62,7 +63,7 @@ def ensure(writer, names: Iterable[str], create: bool) -> dict[str, str]:
 			continue
 		created = _create(name)
 		if isinstance(created, Exception):
-			errors[key] = _("Organization {0} could not be created: {1}").format(name, created)
+			errors[key] = _("Organization {0} could not be created: {1}").format(name, readable(created))
 			continue
 		writer.result.created_records.setdefault(ORGANIZATION, []).append(created)
 		found[key] = created
@@ -76,7 +77,7 @@ def _create(name: str) -> str | Exception:
 	frappe.flags.in_import = True  # as for the import's other records: alert rules follow alerts_on_import
 	try:
 		return frappe.get_doc({"doctype": ORGANIZATION, "organization_name": name.strip()}).insert().name
-	except frappe.ValidationError as e:
+	except Exception as e:  # e.g. Frappe's NameError for a name with `<` or `>`: the row fails, saying why
 		frappe.db.rollback(save_point="opportunity_import_organization")
 		frappe.clear_last_message()
 		return e

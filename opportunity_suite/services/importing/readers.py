@@ -13,6 +13,7 @@ import frappe
 from frappe import _
 
 from opportunity_suite.services.importing import vcard
+from opportunity_suite.services.importing.file_access import check_can_read
 
 CSV_DELIMITERS = {",": ",", ";": ";", "|": "|", "Tab": "\t", "\t": "\t"}
 SNIFF_BYTES = 64 * 1024
@@ -39,6 +40,7 @@ def file_path(file_url: str) -> str:
 	name = frappe.db.get_value("File", {"file_url": file_url}, "name")
 	if not name:
 		frappe.throw(_("The file {0} was not found.").format(file_url), exc=ImportFileError)
+	check_can_read(file_url)  # only files the user may read (file_access.py)
 	return frappe.get_doc("File", name).get_full_path()
 
 

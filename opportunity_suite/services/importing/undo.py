@@ -10,7 +10,7 @@ from frappe.utils import cstr, now_datetime
 from frappe.utils.global_search import update_global_search
 
 from opportunity_suite.services.assignment import follow_assigned_to
-from opportunity_suite.services.importing.runner import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
+from opportunity_suite.services.importing.common import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
 from opportunity_suite.services.importing.versions import record_undo_versions
 
 UNDOABLE = ("Completed", "Completed with Errors", "Failed")

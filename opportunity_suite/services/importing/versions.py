@@ -43,7 +43,7 @@ def insert_versions(
 	doctype: str, changes: list[tuple[dict, dict]], reference: dict | None, user: str, when
 ) -> list[str]:
 	"""One Version row per (old row, new row) that differs, in one multi-row insert. Returns their names."""
-	from opportunity_suite.services.importing.runner import insert_rows
+	from opportunity_suite.services.importing.writer import insert_rows
 
 	if not changes or not tracks_changes(doctype):
 		return []

@@ -2,6 +2,7 @@ frappe.listview_settings["Lead"] = {
 	add_fields: ["status", "opportunity"],
 	get_indicator(doc) {
 		const colors = { New: "blue", Contacted: "orange", Qualified: "purple", Converted: "green", Junk: "gray" };
-		return [__(doc.status), colors[doc.status] || "gray", `status,=,${doc.status}`];
+		const escape = frappe.utils.escape_html;
+		return [escape(__(doc.status)), colors[doc.status] || "gray", `status,=,${escape(doc.status)}`];
 	},
 };

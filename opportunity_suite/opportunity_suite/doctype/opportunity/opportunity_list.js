@@ -5,9 +5,11 @@ const OPPORTUNITY_STAGE_COLOURS = { Open: "blue", Won: "green", Lost: "red" };
 
 frappe.listview_settings["Opportunity"] = {
 	add_fields: ["status", "sales_stage", "currency", "probability"],
+	// Frappe puts the label into HTML and the filter into data-filter='…' as they are: both escaped
 	get_indicator(doc) {
 		const colour = OPPORTUNITY_STAGE_COLOURS[doc.status] || "gray";
-		return [__(doc.sales_stage || doc.status), colour, "sales_stage,=," + doc.sales_stage];
+		const escape = frappe.utils.escape_html;
+		return [escape(__(doc.sales_stage || doc.status)), colour, "sales_stage,=," + escape(doc.sales_stage)];
 	},
 	onload(listview) {
 		opportunity_list.setup_sidebar_filters(listview);
@@ -21,6 +23,20 @@ frappe.listview_settings["Opportunity"] = {
 };
 
 const opportunity_list = {
+	// Frappe's Kanban templates put a card's title (the opportunity's name, decoded from HTML) and a
+	// column's title into HTML and attributes unescaped: escape them before they render
+	escape_kanban_titles() {
+		if (frappe.render_template._opportunity_escapes) return;
+		const render = frappe.render_template;
+		frappe.render_template = function (name, data) {
+			if ((name === "kanban_card" || name === "kanban_column") && data && data.title != null) {
+				data = Object.assign({}, data, { title: frappe.utils.escape_html(String(data.title)) });
+			}
+			return render.call(this, name, data);
+		};
+		frappe.render_template._opportunity_escapes = true;
+	},
+
 	// sidebar: stage and organization (once the field exists) besides Assigned To and Created By,
 	// unless the user chose their own
 	setup_sidebar_filters(listview) {
@@ -86,3 +102,6 @@ const opportunity_list = {
 		dialog.show();
 	},
 };
+
+// this script loads with the list, report and Kanban views, before they render
+opportunity_list.escape_kanban_titles();

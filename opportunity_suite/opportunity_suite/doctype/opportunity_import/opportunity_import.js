@@ -56,6 +56,18 @@ frappe.ui.form.on("Opportunity Import", {
 				});
 		}
 		if (DONE.includes(frm.doc.status)) draw_progress(frm);
+		if (frm.doc.status === "Failed") {
+			// a run that imported nothing is a failure, shown in red with what to do: never a green 100 %
+			frm.dashboard.set_headline_alert(
+				`${frappe.utils.escape_html(frm.doc.error || __("The import failed."))} ` +
+					__("Fix the file (the failed rows file lists each row's reason), then start again."),
+				"red"
+			);
+		}
+		const download = (label, url) =>
+			frm.add_custom_button(label, () => window.open(url), __("Download"));
+		if (frm.doc.results_file) download(__("Results"), frm.doc.results_file);
+		if (frm.doc.failed_rows_file) download(__("Failed Rows"), frm.doc.failed_rows_file);
 		if ([...DONE, "Failed"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Undo Import"), () =>
 				frappe.confirm(

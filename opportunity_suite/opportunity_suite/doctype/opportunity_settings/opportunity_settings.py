@@ -2,7 +2,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from opportunity_suite.services import forecast, recompute
+from opportunity_suite.services import forecast, recompute, visibility
 
 
 class OpportunitySettings(Document):
@@ -22,6 +22,7 @@ class OpportunitySettings(Document):
 
 	def on_update(self):
 		forecast.clear_settings_cache()
+		visibility.clear_cache()
 		before = self.get_doc_before_save()
 		formula_changed = before is None or before.forecast_formula != self.forecast_formula
 		turned_on = before is not None and not before.forecast_enabled and self.forecast_enabled

@@ -3,9 +3,12 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import flt
 
+from opportunity_suite.services.safe_names import check_name, check_picklist_name
+
 
 class OpportunityStage(Document):
 	def validate(self):
+		check_picklist_name(self)
 		if not 0 <= flt(self.default_probability) <= 100:
 			frappe.throw(_("Default Probability must be between 0 and 100."))
 
@@ -15,6 +18,9 @@ class OpportunityStage(Document):
 			from opportunity_suite.services.kanban import sync_board_columns
 
 			sync_board_columns()
+
+	def before_rename(self, old, new, merge=False):
+		check_name(self.doctype, new)
 
 	def after_rename(self, old, new, merge=False):
 		if not _in_setup():

@@ -1,0 +1,53 @@
+"""Frappe's whitelisted counts that skip permission, wrapped (hooks.py `override_whitelisted_methods`).
+
+- `frappe.client.get_count` (v15) is `frappe.db.count`: any logged-in user, a Website User included, could
+  count any DocType's records, and a Sales User the private opportunities of others by filter. Ours counts
+  through `frappe.get_list`, so each DocType's read permission and rules apply (the desk's own list count,
+  `frappe.desk.reportview.get_count`, already does). A child DocType is counted with `parent` named, as
+  Frappe's get_list wants it.
+- `frappe.desk.listview.get_group_by_count` counts the list sidebar's "Assigned To" over
+  `frappe.qb.get_query`, which applies no permission: ours counts the assignments of the records
+  `frappe.get_list` returns (the other sidebar groups already go through get_list)."""
+
+import frappe
+from frappe.desk import listview
+from frappe.utils import get_safe_filters
+
+
+@frappe.whitelist()
+def get_count(
+	doctype: str, filters=None, debug: bool = False, cache: bool = False, parent: str | None = None
+) -> int:
+	rows = frappe.get_list(
+		doctype,
+		filters=get_safe_filters(filters),
+		fields=[f"count(distinct `tab{doctype}`.`name`) as count"],
+		order_by=None,
+		parent_doctype=parent,
+	)
+	return rows[0].count if rows else 0
+
+
+@frappe.whitelist()
+def get_group_by_count(doctype: str, current_filters: str, field: str) -> list[dict]:
+	if field != "assigned_to":
+		return listview.get_group_by_count(doctype, current_filters, field)
+	readable = frappe.get_list(  # the SQL of the readable records' names, run inside the count below
+		doctype,
+		filters=frappe.parse_json(current_filters),
+		fields=[f"`tab{doctype}`.`name`"],
+		order_by=None,
+		limit_page_length=0,
+		run=False,
+	)
+	# raw SQL: the subquery is Frappe's own permission query (values escaped by it); % doubled because
+	# this query takes parameters
+	return frappe.db.sql(
+		f"""select todo.allocated_to as name, count(*) as count
+		from `tabToDo` todo join `tabUser` u on u.name = todo.allocated_to
+		where todo.status != 'Cancelled' and u.user_type = 'System User'
+			and todo.reference_type = %(doctype)s and todo.reference_name in ({readable.replace("%", "%%")})
+		group by todo.allocated_to order by count desc limit 50""",
+		{"doctype": doctype},
+		as_dict=True,
+	)

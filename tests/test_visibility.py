@@ -1,0 +1,135 @@
+"""Record visibility (services/visibility.py) in one process: the reporting line, shares, a takeover by
+write, quotes of a private deal, alert recipients and the import's duplicate matching. The HTTP paths are
+in test_permission_matrix.py."""
+
+import frappe
+import pytest
+
+from opportunity_suite.services import visibility
+from opportunity_suite.services.alerts import recipients
+from tests.conversion_fixtures import as_user, make_quote
+from tests.factories import make_opportunity, make_user
+from tests.import_fixtures import cleanup, csv_bytes, new_import, prepare, run  # noqa: F401
+
+
+@pytest.fixture
+def private():
+	settings = frappe.get_single("Opportunity Settings")
+	settings.visibility = visibility.PRIVATE
+	settings.save()
+	yield
+	frappe.db.rollback()
+	if frappe.db.get_single_value("Opportunity Settings", "visibility", cache=False) == visibility.PRIVATE:
+		frappe.db.set_single_value(
+			"Opportunity Settings", "visibility", visibility.EVERYONE
+		)  # a test committed
+		frappe.db.commit()
+	visibility.clear_cache()
+
+
+@pytest.fixture
+def team():
+	"""owner → lead → manager (each reports to the next), and an outsider."""
+	users = frappe._dict({key: make_user("Sales User") for key in ("owner", "lead", "manager", "other")})
+	frappe.db.set_value("User", users.owner, "reports_to", users.lead)
+	frappe.db.set_value("User", users.lead, "reports_to", users.manager)
+	visibility.clear_cache()
+	return users
+
+
+def readers(name: str, users) -> set[str]:
+	return {
+		key
+		for key, user in users.items()
+		if frappe.has_permission("Opportunity", "read", doc=name, user=user)
+	}
+
+
+def listed(name: str, user: str) -> bool:
+	return bool(as_user(user, frappe.get_list, "Opportunity", filters={"name": name}, pluck="name"))
+
+
+def test_everyone_sees_every_opportunity_by_default(team):
+	opportunity = as_user(team.owner, make_opportunity)
+	assert readers(opportunity.name, team) == {"owner", "lead", "manager", "other"}
+	assert listed(opportunity.name, team.other)
+
+
+def test_private_opportunity_is_seen_by_its_owner_and_the_managers_above_them(private, team):
+	opportunity = as_user(team.owner, make_opportunity)
+	assert readers(opportunity.name, team) == {"owner", "lead", "manager"}
+	assert listed(opportunity.name, team.manager) and not listed(opportunity.name, team.other)
+	assert frappe.has_permission("Opportunity", "read", doc=opportunity.name, user=make_user("Sales Manager"))
+
+
+def test_assignee_by_field_or_by_assign_to_sees_it(private, team):
+	by_field = as_user(team.manager, make_opportunity, assigned_to=team.other)
+	assert listed(by_field.name, team.other)
+	by_assign = as_user(team.manager, make_opportunity)
+	frappe.db.set_value("Opportunity", by_assign.name, "_assign", frappe.as_json([team.other]))
+	assert "other" in readers(by_assign.name, team) and listed(by_assign.name, team.other)
+
+
+def test_a_share_opens_a_private_opportunity(private, team):
+	opportunity = as_user(team.owner, make_opportunity)
+	frappe.share.add_docshare(
+		"Opportunity", opportunity.name, team.other, read=1, flags={"ignore_share_permission": 1}
+	)
+	assert "other" in readers(opportunity.name, team) and listed(opportunity.name, team.other)
+
+
+def test_a_reporting_cycle_is_refused_and_harmless_if_stored(team):
+	user = frappe.get_doc("User", team.manager)
+	user.reports_to = team.owner  # owner → lead → manager → owner
+	with pytest.raises(visibility.ReportingCycleError):
+		user.save(ignore_permissions=True)
+	frappe.db.set_value("User", team.manager, "reports_to", team.owner)  # stored anyway (by SQL)
+	visibility.clear_cache()
+	assert set(visibility.team_of(team.owner)) == {team.owner, team.lead, team.manager}
+
+
+def test_nobody_takes_a_deal_they_cannot_see_by_writing_themselves_into_it(private, team):
+	opportunity = as_user(team.owner, make_opportunity, assigned_to=team.owner)
+	frappe.set_user(team.other)
+	doc = frappe.get_doc("Opportunity", opportunity.name)
+	doc.assigned_to = team.other
+	with pytest.raises(frappe.PermissionError):
+		doc.save()
+	frappe.set_user("Administrator")
+	assert frappe.db.get_value("Opportunity", opportunity.name, "assigned_to") == team.owner
+
+
+def test_quotes_follow_their_opportunity(private, team):
+	opportunity = as_user(team.owner, make_opportunity)
+	quote = make_quote(opportunity.name)
+	assert as_user(team.manager, frappe.get_list, "Quote", filters={"name": quote.name}, pluck="name")
+	assert not as_user(team.other, frappe.get_list, "Quote", filters={"name": quote.name}, pluck="name")
+	assert not frappe.has_permission("Quote", "read", doc=quote.name, user=team.other)
+	with pytest.raises(frappe.PermissionError):  # nor a new quote on someone else's private deal
+		as_user(team.other, make_quote, opportunity.name)
+
+
+def test_alert_recipients_are_only_those_who_see_the_deal(private, team):
+	opportunity = as_user(team.owner, make_opportunity)
+	row = frappe._dict(recipient_users=",".join(team.values()))
+	assert set(recipients.resolve(row, opportunity).users) == {team.owner, team.lead, team.manager}
+
+
+def test_an_import_never_overwrites_a_deal_the_importer_cannot_see(private, team, cleanup):  # noqa: F811
+	opportunity = as_user(team.owner, make_opportunity, next_step="as it was")
+	cleanup["Opportunity"].append(opportunity.name)
+	cleanup["User"].extend(team.values())
+	frappe.db.commit()
+	frappe.set_user(team.other)  # as if Sales Users were given import rights: matching is the runner's
+	content = csv_bytes(
+		[
+			["Opportunity Name", "Next Step", "Sales Stage", "Expected Close Date"],
+			[opportunity.opportunity_name, "overwritten", "Prospecting", "2031-01-01"],
+		]
+	)
+	doc = new_import(cleanup, content, duplicate_policy="Overwrite", match_fields="opportunity_name")
+	prepare(doc)
+	run(doc)
+	frappe.set_user("Administrator")
+	assert frappe.db.get_value("Opportunity", opportunity.name, "next_step") == "as it was"
+	assert (doc.updated_count, doc.created_count) == (0, 1)  # a record of their own instead
