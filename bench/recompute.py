@@ -12,7 +12,7 @@ from _site import connect
 
 frappe = connect()
 
-from opportunity_suite.services.forecast import recompute_all_forecasts  # noqa: E402
+from opportunity_suite.services.recompute import recompute_all_forecasts  # noqa: E402
 from tests.factories import bulk_make_opportunities, delete_bulk_opportunities  # noqa: E402
 
 

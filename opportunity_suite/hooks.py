@@ -62,7 +62,11 @@ scheduler_events = {
 		"*/5 * * * *": ["opportunity_suite.services.alerts.run_scheduled_rules"],
 	},
 	# Opportunity Import's watchdog: resume runs left Running by a killed worker
-	"all": ["opportunity_suite.services.importing.jobs.resume_stalled_imports"],
+	# and the forecast recompute's: resume a run whose worker died, from its checkpoint
+	"all": [
+		"opportunity_suite.services.importing.jobs.resume_stalled_imports",
+		"opportunity_suite.services.recompute.resume_stalled_recompute",
+	],
 }
 
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the

@@ -1,10 +1,13 @@
 """First-run setup of the product's site, so that the desk opens without Frappe's setup wizard.
 
 Frappe's wizard also creates a user; a fresh product site only needs its regional settings, taken
-from the machine (time zone) or from the environment (OS_COUNTRY, OS_CURRENCY, OS_TIME_ZONE)."""
+from the machine (time zone) or from the environment (OS_COUNTRY, OS_CURRENCY, OS_TIME_ZONE), and an
+outgoing e-mail account (OS_SMTP_HOST, OS_SMTP_PORT, OS_SMTP_USER, OS_SMTP_PASSWORD, OS_MAIL_FROM)."""
 
 import os
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import frappe
 
@@ -20,12 +23,15 @@ def _machine_time_zone() -> str:
 
 def complete_setup_if_needed():
 	if frappe.db.get_single_value("System Settings", "setup_complete"):
+		repair_scheduled_jobs_in_the_future()  # a site set up before the zone was repaired
+		frappe.db.commit()
 		return
 	from frappe.desk.page.setup_wizard.install_fixtures import install as install_fixtures
 	from frappe.desk.page.setup_wizard.setup_wizard import disable_future_access
 
 	settings = frappe.get_single("System Settings")
 	settings.country = os.environ.get("OS_COUNTRY") or settings.country or "United States"
+	install_zone = settings.time_zone or "Asia/Kolkata"  # Frappe installs a site in Asia/Kolkata
 	settings.time_zone = _machine_time_zone()
 	settings.currency = os.environ.get("OS_CURRENCY") or settings.currency or "USD"
 	settings.language = settings.language or "en"
@@ -35,7 +41,89 @@ def complete_setup_if_needed():
 	from opportunity_suite.install import ensure_default_currency
 
 	ensure_default_currency()
+	repair_times_after_zone_change(install_zone, settings.time_zone)
 	frappe.db.commit()
+
+
+def repair_times_after_zone_change(old_zone: str, new_zone: str):
+	"""What the install wrote in `old_zone`'s wall-clock time, moved to `new_zone`'s: records created in
+	Asia/Kolkata lie 5½ h ahead of a UTC site's clock, and so does every Scheduled Job Type's next run
+	(Frappe counts from `last_execution or creation`): the scheduler would run nothing for 5½ h.
+	For a fresh site only (the first-run setup); raw SQL, because every table's timestamps move."""
+	if old_zone == new_zone:
+		return
+	now = datetime.now(ZoneInfo(new_zone))
+	now_here = now.replace(tzinfo=None)  # the new zone's wall clock (the request may cache the old zone)
+	shift = (now.astimezone(ZoneInfo(old_zone)).utcoffset() - now.utcoffset()).total_seconds()
+	if shift > 0:  # only times the machine's clock hasn't reached yet are wrong for certain
+		for table in frappe.db.get_tables(cached=False):
+			columns = set(frappe.db.get_table_columns(table[3:])) if table.startswith("tab") else set()
+			for column in ("creation", "modified"):
+				if column in columns:
+					frappe.db.sql(
+						f"UPDATE `{table}` SET `{column}` = `{column}` - INTERVAL %(s)s SECOND "
+						f"WHERE `{column}` > %(now)s",
+						{"s": int(shift), "now": now_here},
+					)
+	# every scheduled job counts from now: it runs at its next due time on the new clock
+	job = frappe.qb.DocType("Scheduled Job Type")
+	frappe.qb.update(job).set(job.last_execution, now_here).run()
+
+
+def repair_scheduled_jobs_in_the_future():
+	"""Scheduled Job Types whose last run (or creation, when they never ran) lies ahead of the site's clock
+	would not run until then: they count from now instead."""
+	now = frappe.utils.now_datetime()
+	job = frappe.qb.DocType("Scheduled Job Type")
+	frappe.qb.update(job).set(job.last_execution, now).where(
+		(job.last_execution > now) | (job.last_execution.isnull() & (job.creation > now))
+	).run()
+
+
+def configure_outgoing_email():
+	"""The site's default outgoing Email Account from OS_SMTP_HOST, OS_SMTP_PORT, OS_SMTP_USER,
+	OS_SMTP_PASSWORD and OS_MAIL_FROM (made, or brought up to date: run it again at any time). Called by
+	scripts/setup with `bench execute`; the password comes from the environment, never the command line."""
+	from opportunity_suite.services.alerts.outgoing import ACCOUNT_NAME
+
+	host = os.environ.get("OS_SMTP_HOST", "").strip()
+	if not host:
+		raise SystemExit("OS_SMTP_HOST is not set: no outgoing e-mail account configured")
+	port = int(os.environ.get("OS_SMTP_PORT") or 587)
+	user = os.environ.get("OS_SMTP_USER", "").strip()
+	password = os.environ.get("OS_SMTP_PASSWORD", "")
+	sender = os.environ.get("OS_MAIL_FROM", "").strip() or (user if "@" in user else f"notifications@{host}")
+	if frappe.db.exists("Email Account", ACCOUNT_NAME):
+		account = frappe.get_doc("Email Account", ACCOUNT_NAME)
+	else:
+		account = frappe.new_doc("Email Account")
+		account.email_account_name = ACCOUNT_NAME
+	account.update(
+		{
+			"email_id": sender,
+			"enable_outgoing": 1,
+			"default_outgoing": 1,
+			"enable_incoming": 0,
+			"smtp_server": host,
+			"smtp_port": port,
+			"use_ssl_for_outgoing": int(port == 465),
+			"use_tls": int(port == 587),
+			"login_id_is_different": int(bool(user) and user != sender),
+			"login_id": user if user and user != sender else None,
+			"no_smtp_authentication": int(not user),
+			"awaiting_password": 0,
+		}
+	)
+	if user:
+		account.password = password
+	account.flags.ignore_permissions = True
+	account.save()
+	# the only default outgoing account: Frappe would pick any of several
+	others = frappe.get_all("Email Account", filters={"default_outgoing": 1, "name": ("!=", account.name)})
+	for other in others:
+		frappe.db.set_value("Email Account", other.name, "default_outgoing", 0)
+	frappe.db.commit()
+	print(f"outgoing e-mail: {sender} through {host}:{port}")
 
 
 def product_run_mode():

@@ -12,6 +12,8 @@
 #   OS_DB_ROOT_USER / OS_DB_ROOT_PASSWORD  an existing MariaDB admin account; without them the
 #                       scripts create one through the local root socket (Debian's default)
 #   OS_ADMIN_PASSWORD   the sites' Administrator password        (default admin)
+#   OS_SMTP_HOST, OS_SMTP_PORT (587), OS_SMTP_USER, OS_SMTP_PASSWORD, OS_MAIL_FROM  the product site's
+#                       outgoing e-mail account (scripts/setup; none without OS_SMTP_HOST)
 #   OS_FRAPPE_BRANCH    Frappe branch for a new bench            (default version-15)
 
 set -euo pipefail
@@ -270,9 +272,10 @@ site_ok() { # site -> 0 when the site's database answers
 }
 
 ensure_site() { # site
-	local site=$1 log="$OS_BENCH_DIR/logs/new-site-$1.log"
+	local site=$1 log="$OS_BENCH_DIR/logs/new-site-$1.log" created=""
 	mkdir -p "$OS_BENCH_DIR/logs"
 	if ! site_ok "$site"; then
+		created=1
 		say "creating the site $site (log: $log)"
 		bench_do new-site "$site" --force --db-name "$(site_db_name "$site")" \
 			--db-root-username "$DB_ROOT_USER" --db-root-password "$DB_ROOT_PASSWORD" \
@@ -288,11 +291,44 @@ ensure_site() { # site
 			die "install-app $APP_NAME on $site failed (log: $log.install)" "read the error above"
 		}
 	fi
+	# a site just made has just run what migrate would (sync, patches, after_install = after_migrate)
+	[ -z "$created" ] || return 0
 	say "migrating $site"
 	bench_do --site "$site" migrate >"$log.migrate" 2>&1 || {
 		tail -30 "$log.migrate" >&2
 		die "bench migrate on $site failed (log: $log.migrate)" "read the error above"
 	}
+}
+
+# The product's site: created or reused, first-run setup done (regional settings, the scheduler's clock),
+# the product's run mode (no tracebacks to callers), outgoing e-mail from OS_SMTP_* when given, scheduler on.
+ensure_product_site() { # site
+	local site=$1
+	ensure_site "$site"
+	bench_do --site "$site" execute opportunity_suite.setup_site.complete_setup_if_needed >/dev/null ||
+		die "could not finish the site's first-run setup" "run 'bench --site $site execute opportunity_suite.setup_site.complete_setup_if_needed' in $OS_BENCH_DIR to see the error"
+	bench_do --site "$site" execute opportunity_suite.setup_site.product_run_mode >/dev/null ||
+		die "could not set the site's run mode" "run 'bench --site $site execute opportunity_suite.setup_site.product_run_mode' in $OS_BENCH_DIR to see the error"
+	ensure_outgoing_email "$site"
+	bench_do --site "$site" enable-scheduler >/dev/null
+}
+
+# OS_SMTP_HOST, OS_SMTP_PORT (587), OS_SMTP_USER, OS_SMTP_PASSWORD, OS_MAIL_FROM -> the site's default
+# outgoing Email Account (read from the environment by setup_site.py: no password on a command line).
+ensure_outgoing_email() { # site
+	local site=$1
+	if [ -z "${OS_SMTP_HOST:-}" ]; then
+		if ! bench_do --site "$site" execute opportunity_suite.services.alerts.outgoing.has_outgoing_account 2>/dev/null | grep -q true; then
+			say "no outgoing e-mail: alert e-mails will fail until you add one. Re-run with OS_SMTP_HOST, OS_SMTP_PORT, OS_SMTP_USER, OS_SMTP_PASSWORD and OS_MAIL_FROM set, or add an Email Account (Enable Outgoing, Default Outgoing) in the desk"
+		fi
+		return 0
+	fi
+	say "configuring outgoing e-mail through $OS_SMTP_HOST:${OS_SMTP_PORT:-587}"
+	OS_SMTP_HOST=$OS_SMTP_HOST OS_SMTP_PORT=${OS_SMTP_PORT:-} OS_SMTP_USER=${OS_SMTP_USER:-} \
+		OS_SMTP_PASSWORD=${OS_SMTP_PASSWORD:-} OS_MAIL_FROM=${OS_MAIL_FROM:-} \
+		bench_do --site "$site" execute opportunity_suite.setup_site.configure_outgoing_email >/dev/null ||
+		die "could not configure outgoing e-mail through $OS_SMTP_HOST" \
+			"check OS_SMTP_HOST, OS_SMTP_PORT, OS_SMTP_USER and OS_SMTP_PASSWORD (the SMTP server must answer); run 'bench --site $site execute opportunity_suite.setup_site.configure_outgoing_email' in $OS_BENCH_DIR to see the error"
 }
 
 # Frappe's assets, rebuilt when the app's public/ folder changes (or was never built on this bench).

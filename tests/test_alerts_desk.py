@@ -10,7 +10,7 @@ from frappe.utils import add_days, today
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from opportunity_suite.services.alerts.example import EXAMPLE_RULE
-from tests.alerts_fixtures import alert_logs
+from tests.alerts_fixtures import alert_logs, clear_email_account_cache
 from tests.browser_helpers import (
 	close_table_row,
 	create_opportunity_in_form,
@@ -39,6 +39,29 @@ def test_alert_rule_form_offers_the_records_fields(desk):
 	assert desk.evaluate("cur_frm.doc.conditions[0].fieldname") == "amount"
 	assert "Amount over 10000" in desk.inner_text(".page-head")
 	assert errors == []
+
+
+@pytest.fixture
+def no_outgoing_account():
+	"""No default outgoing Email Account for the web server either (committed, put back afterwards)."""
+	accounts = frappe.get_all("Email Account", filters={"default_outgoing": 1}, pluck="name")
+	for name in accounts:
+		frappe.db.set_value("Email Account", name, "default_outgoing", 0)
+	frappe.db.commit()
+	yield
+	frappe.db.rollback()
+	for name in accounts:
+		frappe.db.set_value("Email Account", name, "default_outgoing", 1)
+	frappe.db.commit()
+	clear_email_account_cache()
+
+
+@pytest.mark.browser
+def test_the_form_warns_when_the_rule_emails_without_an_outgoing_account(desk, no_outgoing_account):
+	desk.goto(f"/app/alert-rule/{EXAMPLE_RULE}")  # the example e-mails the Sales Managers
+	desk.wait_for_function("() => window.cur_frm && cur_frm.doc && cur_frm.doc.name", timeout=30_000)
+	warning = desk.locator(".form-message", has_text="no default outgoing Email Account")
+	warning.first.wait_for(state="visible", timeout=30_000)
 
 
 @pytest.fixture

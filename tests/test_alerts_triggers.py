@@ -102,7 +102,7 @@ def test_derived_and_bookkeeping_fields_are_not_a_modification():
 
 
 def test_bulk_recompute_fires_no_rule():
-	from opportunity_suite.services.forecast import _write_batch
+	from opportunity_suite.services.recompute import _write_batch
 
 	rule = make_rule(trigger="Every Save")
 	opportunity = make_opportunity(amount=100)

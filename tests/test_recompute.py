@@ -4,11 +4,9 @@ import frappe
 import pytest
 from frappe.utils.background_jobs import get_job, is_job_enqueued
 
-from opportunity_suite.services.forecast import (
-	DEFAULT_FORMULA,
-	RECOMPUTE_JOB_ID,
-	recompute_all_forecasts,
-)
+from opportunity_suite.services import recompute
+from opportunity_suite.services.forecast import DEFAULT_FORMULA
+from opportunity_suite.services.recompute import recompute_all_forecasts
 from tests.factories import bulk_make_opportunities, delete_bulk_opportunities, set_forecast_settings
 
 COUNT = 10_000
@@ -25,9 +23,14 @@ def many_opportunities():
 	_drop_job()
 
 
+def _current_job_id() -> str:
+	frappe.db.rollback()
+	return recompute.job_id(recompute.read_state().recompute_token or "")
+
+
 def _drop_job():
-	if is_job_enqueued(RECOMPUTE_JOB_ID):
-		get_job(RECOMPUTE_JOB_ID).delete()
+	if is_job_enqueued(_current_job_id()):
+		get_job(_current_job_id()).delete()
 
 
 def _wrong_rows(prefix: str, sql_formula: str) -> int:
@@ -38,17 +41,28 @@ def _wrong_rows(prefix: str, sql_formula: str) -> int:
 	)[0][0]
 
 
-def test_saving_a_new_formula_enqueues_one_recompute_job(many_opportunities):
+def test_saving_a_new_formula_enqueues_a_run_and_a_newer_one_supersedes_it(many_opportunities):
 	_drop_job()
 	set_forecast_settings(forecast_formula="amount * probability / 100 + 1")
 	frappe.db.commit()  # the job is enqueued after commit
-	assert is_job_enqueued(RECOMPUTE_JOB_ID)
+	first = _current_job_id()
+	assert is_job_enqueued(first)
+	job = get_job(first)
+	assert job.func_name == "frappe.utils.background_jobs.execute_job"
+	assert job.kwargs["method"] == "opportunity_suite.services.recompute.run_recompute_job"
+	first_token = job.kwargs["kwargs"]["run_token"]
+
 	set_forecast_settings(forecast_formula="amount * probability / 100 + 2")
 	frappe.db.commit()
-	assert is_job_enqueued(RECOMPUTE_JOB_ID)  # still one job: its id can't be enqueued twice
-	job = get_job(RECOMPUTE_JOB_ID)
-	assert job.func_name == "frappe.utils.background_jobs.execute_job"
-	assert job.kwargs["method"] == "opportunity_suite.services.forecast.recompute_all_forecasts"
+	second = _current_job_id()
+	assert second != first and is_job_enqueued(second)  # the newer formula is never turned away
+	state = recompute.read_state()
+	assert state.last_recompute_status == "Queued"
+	assert state.recompute_formula == "amount * probability / 100 + 2"
+	# the older run, when a worker reaches it, stops before writing anything
+	assert recompute.recompute_all_forecasts(publish=False, run_token=first_token) == 0
+	assert _wrong_rows(many_opportunities, "-1") == 0  # untouched: still the stale -1
+	get_job(first).delete()
 
 
 def test_recompute_updates_every_opportunity_in_batches(many_opportunities):
@@ -84,7 +98,7 @@ def test_turning_the_rule_back_on_recomputes(many_opportunities):
 	_drop_job()
 	set_forecast_settings(forecast_enabled=1)
 	frappe.db.commit()
-	assert is_job_enqueued(RECOMPUTE_JOB_ID)
+	assert is_job_enqueued(_current_job_id())
 	_drop_job()
 	recompute_all_forecasts(publish=False)
 	assert _wrong_rows(many_opportunities, "amount * probability / 100") == 0
@@ -92,7 +106,7 @@ def test_turning_the_rule_back_on_recomputes(many_opportunities):
 
 def test_a_row_saved_since_it_was_read_is_not_overwritten():
 	"""The batch UPDATE writes only rows whose `modified` is still the one it read."""
-	from opportunity_suite.services.forecast import _write_batch
+	from opportunity_suite.services.recompute import _write_batch
 	from tests.factories import make_opportunity
 
 	opp = make_opportunity(amount=1000, probability=20)

@@ -3,11 +3,11 @@
 One place computes it: `compute_amounts` for a document being saved, `forecast_values` for a plain row
 (the bulk recompute and the importer use the same function), so every path gives the same numbers."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import frappe
 from frappe import _
-from frappe.utils import flt, now_datetime
+from frappe.utils import flt
 
 from opportunity_suite.services.field_checks import DECIMAL_LIMIT
 from opportunity_suite.services.formula import (
@@ -23,9 +23,6 @@ DEFAULT_FORMULA = "amount * probability / 100"
 NUMERIC_FIELDTYPES = ("Currency", "Float", "Int", "Percent")
 # fields the formula computes, or that follow from it: never inputs of the formula
 DERIVED_FIELDS = frozenset({"forecast_amount", "base_forecast_amount", "base_amount"})
-RECOMPUTE_JOB_ID = "opportunity_suite:recompute_forecasts"
-RECOMPUTE_BATCH_SIZE = 5000
-MAX_DEADLOCK_RETRIES = 5
 
 
 class ExchangeRateError(frappe.ValidationError):
@@ -171,131 +168,6 @@ def compute_amounts(doc, rules: frappe._dict | None = None):
 		doc.forecast_amount, doc.base_forecast_amount = forecast_values(
 			doc, rules.formula, rules.precision, rules.rounding
 		)
-
-
-# ---------------------------------------------------------------- bulk recompute
-
-
-def enqueue_recompute() -> str:
-	"""Recompute every opportunity's forecast in the background (one job at a time)."""
-	frappe.enqueue(
-		"opportunity_suite.services.forecast.recompute_all_forecasts",
-		queue="long",
-		job_id=RECOMPUTE_JOB_ID,
-		deduplicate=True,
-		enqueue_after_commit=True,
-		timeout=3 * 3600,
-	)
-	return RECOMPUTE_JOB_ID
-
-
-def _read_batch(fields: Iterable[str], after: str, batch_size: int) -> list[frappe._dict]:
-	"""The next opportunities in name order after `after` (keyset pagination: no OFFSET)."""
-	table = frappe.qb.DocType(DOCTYPE)
-	columns = [
-		table.name,
-		table.modified,
-		table.exchange_rate,
-		table.forecast_amount,
-		table.base_forecast_amount,
-	]
-	columns += [table[f] for f in sorted(set(fields) - {"exchange_rate"})]
-	return (
-		frappe.qb.from_(table)
-		.select(*columns)
-		.where(table.name > after)
-		.orderby(table.name)
-		.limit(batch_size)
-		.run(as_dict=True)
-	)
-
-
-def _write_batch(changes: list[tuple[str, str, float, float]]) -> int:
-	"""One UPDATE for the whole batch: the new values travel as one JSON document joined on name.
-
-	A row saved by a user since it was read (its `modified` moved) is left alone: that save computed
-	its forecast with the current formula already. Raw SQL because frappe.qb has no JSON_TABLE; the
-	only value is a bound parameter. Returns the number of rows written."""
-	if not changes:
-		return 0
-	frappe.db.sql(
-		"""
-		UPDATE `tabOpportunity` o
-		JOIN JSON_TABLE(%(rows)s, '$[*]' COLUMNS (
-			n VARCHAR(140) PATH '$[0]',
-			m DATETIME(6) PATH '$[1]',
-			f DECIMAL(21, 9) PATH '$[2]',
-			b DECIMAL(21, 9) PATH '$[3]'
-		)) v ON o.name = v.n COLLATE utf8mb4_unicode_ci AND o.modified = v.m
-		SET o.forecast_amount = v.f, o.base_forecast_amount = v.b
-		""",
-		{"rows": frappe.as_json(changes, indent=None)},
-	)
-	return frappe.db._cursor.rowcount
-
-
-def recompute_all_forecasts(batch_size: int = RECOMPUTE_BATCH_SIZE, publish: bool = True) -> int:
-	"""Recompute every opportunity's forecast with the current formula, a batch per transaction.
-
-	Writes only rows whose values change, with one set-based UPDATE per batch, and commits per batch;
-	a batch that meets a deadlock with a user's save is read and written again. `modified` is not
-	touched: a recompute is not an edit, and fires no alert. If the formula changes while it runs, it
-	starts again with the new one. Returns the number of rows updated."""
-	updated = 0
-	try:
-		while True:
-			clear_settings_cache()
-			settings = get_settings()
-			if not settings.enabled:
-				return updated
-			formula = get_compiled_formula(settings.formula)
-			precision, rounding = currency_precision(), _rounding_method()
-			total = frappe.db.count(DOCTYPE) or 1
-			done, last, deadlocks = 0, "", 0
-			while rows := _read_batch(formula.fields, last, batch_size):
-				changes = []
-				for row in rows:
-					forecast, base = forecast_values(row, formula, precision, rounding)
-					if forecast != flt(row.forecast_amount) or base != flt(row.base_forecast_amount):
-						changes.append((row.name, str(row.modified), forecast, base))
-				try:
-					updated += _write_batch(changes)
-					frappe.db.commit()
-				except frappe.QueryDeadlockError:
-					frappe.db.rollback()
-					deadlocks += 1
-					if deadlocks > MAX_DEADLOCK_RETRIES:
-						raise
-					continue  # the same batch, read again
-				last = rows[-1].name
-				done += len(rows)
-				if publish:
-					frappe.publish_progress(
-						min(100, done * 100 / total),
-						title=_("Recomputing forecast amounts"),
-						doctype=SETTINGS,
-						docname=SETTINGS,
-						description=_("{0} of {1} opportunities").format(done, total),
-					)
-			clear_settings_cache()
-			if get_settings().formula == settings.formula:
-				break
-		_record_recompute(_("Completed"), updated)
-		return updated
-	except Exception:
-		frappe.db.rollback()
-		frappe.log_error(title=_("Forecast recompute failed"))
-		_record_recompute(_("Failed: see the Error Log"), updated)
-		raise
-
-
-def _record_recompute(status: str, rows: int):
-	frappe.db.set_single_value(
-		SETTINGS,
-		{"last_recompute_status": status, "last_recompute_on": now_datetime(), "last_recompute_rows": rows},
-		update_modified=False,
-	)
-	frappe.db.commit()
 
 
 __all__ = ["FormulaError"]

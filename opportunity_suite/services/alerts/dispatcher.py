@@ -11,6 +11,7 @@ from frappe.utils import cint, flt, get_datetime, getdate, now_datetime
 from opportunity_suite.services.alerts import actions as actions_
 from opportunity_suite.services.alerts import conditions as cond
 from opportunity_suite.services.alerts import delivery
+from opportunity_suite.services.alerts.errors import AlertActionError
 from opportunity_suite.services.alerts.fields import (
 	BOOKKEEPING_FIELDS,
 	DERIVED_FIELDS,
@@ -177,21 +178,45 @@ def run_rule(rule: dict, doc, before, due_period: str | None = None) -> bool:
 	savepoint = "alert_rule_" + frappe.generate_hash(length=8)
 	frappe.db.savepoint(savepoint)
 	try:
+		# each action succeeds or fails on its own (a failed e-mail doesn't take the notification with it)
 		outcome = actions_.run_actions(rule, doc)
 		if outcome.updates:
-			apply_updates(doc, outcome.updates)
-		log = write_log(rule, doc, FIRED, outcome=outcome, due_period=due_period)
-		if outcome.emails:  # rendered and queued in a job, which also ends or counts the failure streak
+			_apply_updates_alone(doc, outcome)
+		log = None
+		if outcome.did_something() or not outcome.failures:
+			log = write_log(rule, doc, FIRED, outcome=outcome, due_period=due_period)
+		if outcome.failures:
+			_forget_messages(messages)
+			error = AlertActionError("
+".join(outcome.failures))
+			record_failure(rule, doc, error, due_period=due_period, log_error=False)
+		if outcome.emails and log:
+			# rendered and queued in a job, which also ends or counts the failure streak
 			delivery.enqueue_emails(rule, doc, log.name, outcome.emails)
-		elif cint(rule.get("consecutive_failures")):
+		elif not outcome.failures and cint(rule.get("consecutive_failures")):
 			reset_failures(rule["name"])
 		frappe.db.release_savepoint(savepoint)
-		return True
+		return outcome.did_something() or not outcome.failures
 	except Exception as e:
 		frappe.db.rollback(save_point=savepoint)
 		_forget_messages(messages)
 		record_failure(rule, doc, e, due_period=due_period)
 		return False
+
+
+def _apply_updates_alone(doc, outcome):
+	savepoint = "alert_update_" + frappe.generate_hash(length=8)
+	frappe.db.savepoint(savepoint)
+	try:
+		apply_updates(doc, outcome.updates)
+		frappe.db.release_savepoint(savepoint)
+	except Exception as e:
+		frappe.db.rollback(save_point=savepoint)
+		frappe.log_error(
+			title=_("Alert Rule update failed"), reference_doctype=doc.doctype, reference_name=doc.name
+		)
+		outcome.failures.append(_("Update Field: {0}").format(frappe.utils.strip_html(str(e)) or repr(e)))
+		outcome.updates = {}
 
 
 def _forget_messages(keep: int):
@@ -259,14 +284,18 @@ def write_log(
 # ---------------------------------------------------------------- failures
 
 
-def record_failure(rule: dict, doc, error: Exception, due_period: str | None = None):
-	"""Alert Log + Error Log; the rule is switched off after MAX_FAILURES in a row, with a notice to its owner."""
+def record_failure(
+	rule: dict, doc, error: Exception, due_period: str | None = None, log_error: bool = True
+):
+	"""Alert Log + Error Log (unless the caller logged it); the rule is switched off after MAX_FAILURES in a
+	row, with a notice to its owner."""
 	message = str(error) or type(error).__name__
-	frappe.log_error(
-		title=_("Alert Rule {0} failed").format(rule["name"]),
-		reference_doctype=doc.doctype if doc else None,
-		reference_name=doc.name if doc else None,
-	)
+	if log_error:
+		frappe.log_error(
+			title=_("Alert Rule {0} failed").format(rule["name"]),
+			reference_doctype=doc.doctype if doc else None,
+			reference_name=doc.name if doc else None,
+		)
 	if doc is not None:
 		write_log(rule, doc, FAILED, error=frappe.utils.strip_html(message), due_period=due_period)
 	failures = cint(frappe.db.get_value("Alert Rule", rule["name"], "consecutive_failures")) + 1

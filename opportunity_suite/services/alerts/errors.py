@@ -37,3 +37,7 @@ class ForbiddenUpdateFieldError(AlertRuleError):
 
 class DocTypeNotAllowedError(AlertRuleError):
 	pass
+
+
+class AlertActionError(AlertRuleError):
+	"""One or more of a rule's actions failed when it fired (the others went through)."""

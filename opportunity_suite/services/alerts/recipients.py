@@ -4,11 +4,12 @@ Users and roles receive only records they may read (frappe.has_permission per us
 leaks a record to someone who couldn't open it. An address that belongs to a user is that user, checked
 the same way; other addresses (typed in the rule, or the record's own contact) are sent as they are."""
 
+import re
 from dataclasses import dataclass, field
 
 import frappe
 from frappe import _
-from frappe.utils import split_emails, validate_email_address
+from frappe.utils import parse_addr, validate_email_address
 
 from opportunity_suite.services.alerts.errors import RecipientError
 from opportunity_suite.services.alerts.fields import get_field
@@ -30,6 +31,22 @@ class Recipients:
 
 def split_entries(text: str | None) -> list[str]:
 	return _unique(part.strip() for part in (text or "").replace("\n", ",").split(",") if part.strip())
+
+
+def split_addresses(text: str | None) -> list[str]:
+	"""Email addresses as one writes them in a list: separated by commas, semicolons or lines;
+	each normalised (see `normalise_address`)."""
+	parts = re.split(r"[,;\n]+", text or "")
+	return _unique(normalise_address(part) for part in parts if normalise_address(part))
+
+
+def normalise_address(address: str) -> str:
+	"""`Name <user@Example.COM.>` -> `user@example.com`: the address inside angle brackets, without the
+	quotes, brackets or trailing dots around it, its domain in lower case."""
+	address = parse_addr(address.strip())[1] or address.strip()
+	address = address.strip().strip("<>\"'").rstrip(".").strip()
+	local, at, domain = address.rpartition("@")
+	return f"{local}@{domain.lower()}" if at else address
 
 
 def _unique(items) -> list:
@@ -109,7 +126,7 @@ def validate_recipient_settings(doctype: str, row) -> bool:
 			_throw(_("Role {0} does not exist.").format(frappe.bold(role)))
 	for path in split_entries(row.get("recipient_fields")):
 		resolve_field_path(doctype, path)
-	addresses = split_entries(row.get("recipient_addresses"))
+	addresses = split_addresses(row.get("recipient_addresses"))
 	for address in addresses:
 		if not validate_email_address(address):
 			_throw(_("{0} is not a valid email address.").format(frappe.bold(address)))
@@ -150,18 +167,21 @@ def can_read(doc, user: str) -> bool:
 def resolve(row, doc) -> Recipients:
 	"""The recipients of an action for a record: only users who may read it, and addresses of no user."""
 	users = split_entries(row.get("recipient_users")) + _role_users(split_entries(row.get("recipient_roles")))
-	addresses = split_entries(row.get("recipient_addresses"))
+	entries = [row.get("recipient_addresses") or ""]
 	for path in split_entries(row.get("recipient_fields")):
-		addresses += _values_of_field(doc, path)
+		entries += _values_of_field(doc, path)
+	# every address normalised first (`user@example.com.`, `a@b.c;x@y.z`), so that the address of a
+	# user is always recognised as that user, and checked like one
+	addresses = split_addresses(",".join(entries))
 
 	plain_addresses = []
-	for address in _unique(addresses):
+	for address in addresses:
 		owner = frappe.db.get_value("User", {"name": address}) or frappe.db.get_value(
 			"User", {"email": address}
 		)
 		if owner:
 			users.append(owner)
-		elif split_emails(address) and validate_email_address(address):
+		elif validate_email_address(address):
 			plain_addresses.append(address)
 	readers = [user for user in _unique(users) if user not in ("Guest",) and can_read(doc, user)]
 	return Recipients(readers, plain_addresses)

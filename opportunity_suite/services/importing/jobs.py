@@ -6,13 +6,12 @@ a new token (and so a new job id: a stale job finishing late can't overwrite the
 Redis), and a stale job that wakes up finds the token changed and stops before writing."""
 
 import json
-import os
-import socket
 
 import frappe
 from frappe import _
 from frappe.utils import add_to_date, now_datetime
 
+from opportunity_suite.services import background
 from opportunity_suite.services.importing import mapping
 from opportunity_suite.services.importing.common import (
 	BATCH_DOCTYPE,
@@ -245,34 +244,7 @@ def _results_so_far(import_name: str):
 
 def job_is_alive(import_name: str) -> bool:
 	"""Is the run's RQ job queued, or started by a worker that still exists?"""
-	from frappe.utils.background_jobs import get_job, get_redis_conn
-	from rq.job import JobStatus
-	from rq.worker import Worker
-
-	job = get_job(job_id(import_name))
-	if not job:
-		return False
-	status = job.get_status()
-	if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
-		return True
-	if status != JobStatus.STARTED:
-		return False
-	worker_name = job.worker_name
-	if not worker_name:
-		return True
-	worker = Worker.find_by_key(
-		Worker.redis_worker_namespace_prefix + worker_name, connection=get_redis_conn()
-	)
-	if not worker:
-		return False
-	if worker.hostname == socket.gethostname() and worker.pid:
-		try:
-			os.kill(worker.pid, 0)
-		except ProcessLookupError:
-			return False
-		except PermissionError:
-			return True
-	return True
+	return background.job_is_alive(job_id(import_name))
 
 
 def resume(doc) -> str:
@@ -288,11 +260,7 @@ def resume(doc) -> str:
 
 
 def _forget_dead_job(import_name: str):
-	from frappe.utils.background_jobs import get_job
-
-	job = get_job(job_id(import_name))
-	if job:
-		job.delete()
+	background.forget_job(job_id(import_name))
 
 
 def resume_stalled_imports():

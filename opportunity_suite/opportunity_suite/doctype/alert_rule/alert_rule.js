@@ -2,6 +2,12 @@
 const NOT_WATCHABLE = ["Alert Rule", "Alert Log", "Opportunity Stage", "Opportunity Type", "Lead Source", "Opportunity Import"];
 const NO_VALUE = ["Section Break", "Column Break", "Tab Break", "HTML", "Button", "Image", "Fold", "Heading"];
 
+frappe.ui.form.on("Alert Rule Action", {
+	action_type(frm) {
+		frm.trigger("warn_without_outgoing_account");
+	},
+});
+
 frappe.ui.form.on("Alert Rule", {
 	setup(frm) {
 		frm.set_query("document_type", () => ({
@@ -16,9 +22,18 @@ frappe.ui.form.on("Alert Rule", {
 				"orange"
 			);
 		}
+		frm.trigger("warn_without_outgoing_account");
 		if (!frm.is_new()) {
 			frm.add_custom_button(__("Alert Log"), () => frappe.set_route("List", "Alert Log", { alert_rule: frm.doc.name }));
 		}
+	},
+	warn_without_outgoing_account(frm) {
+		if (!(frm.doc.actions || []).some((row) => row.action_type === "Email")) return;
+		frappe
+			.xcall("opportunity_suite.api.alerts.outgoing_email_status")
+			.then((status) => {
+				if (!status.configured) frm.dashboard.set_headline(frappe.utils.escape_html(status.message), "red");
+			});
 	},
 	document_type(frm) {
 		frm.trigger("offer_fields");

@@ -1,6 +1,7 @@
 from frappe.model.document import Document
 
 from opportunity_suite.services import alerts
+from opportunity_suite.services.alerts import outgoing
 
 
 class AlertRule(Document):
@@ -10,6 +11,7 @@ class AlertRule(Document):
 		if self.enabled and (before is None or not before.enabled):
 			# switched (back) on: its failure streak starts again
 			self.consecutive_failures = 0
+		outgoing.warn_if_no_outgoing_account(self)
 
 	def on_update(self):
 		alerts.clear_rules_cache_on_change()

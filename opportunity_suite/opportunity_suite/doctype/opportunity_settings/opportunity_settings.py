@@ -2,11 +2,18 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from opportunity_suite.services import forecast, visibility
+from opportunity_suite.services import forecast, recompute, visibility
 
 
 class OpportunitySettings(Document):
+	def load_from_db(self):
+		super().load_from_db()
+		# on every path that reads the settings (form, REST): the recompute's status as it is, a run whose
+		# worker died shows Interrupted, not Running (never saved: a save keeps the run's own state)
+		self.last_recompute_status = recompute.current_status(self)
+
 	def validate(self):
+		recompute.keep_state(self)
 		self.forecast_formula = (self.forecast_formula or "").strip() or forecast.DEFAULT_FORMULA
 		try:
 			forecast.validate_formula(self.forecast_formula)
@@ -22,7 +29,7 @@ class OpportunitySettings(Document):
 		if frappe.flags.in_install or frappe.flags.in_migrate or not frappe.db.count("Opportunity"):
 			return
 		if self.forecast_enabled and (formula_changed or turned_on):
-			forecast.enqueue_recompute()
+			recompute.enqueue_recompute()  # a new run: it supersedes one going on for an older formula
 			frappe.msgprint(
 				_("Forecast amounts are being recomputed in the background."), alert=True, indicator="blue"
 			)

@@ -1,0 +1,324 @@
+"""The bulk forecast recompute: every opportunity again with the settings' formula, in a background job
+that survives a killed worker, as Opportunity Import does.
+
+A run is one RQ job on the `long` queue, `opportunity_suite:recompute_forecasts::<run token>`; its state
+lives in Opportunity Settings: status, run token, the formula it runs for, checkpoint (the last
+opportunity done, in name order), heartbeat and counts. Each batch locks that state, checks the token,
+writes its rows and moves the checkpoint in one transaction. So:
+- a newer formula supersedes a run: saving it starts a new run (new token); the old job stops at its next
+  batch, and its id never turns the new one away;
+- a killed run is resumed from its checkpoint by the scheduler's watchdog (`resume_stalled_recompute`)
+  once its job is dead (`background.job_is_alive`) and its heartbeat old;
+- the settings show the truth: Queued, Running, Interrupted (no live job), Completed, Stopped or Failed,
+  with the rows checked and updated."""
+
+import frappe
+from frappe import _
+from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
+
+from opportunity_suite.services import background
+from opportunity_suite.services.forecast import (
+	DOCTYPE,
+	SETTINGS,
+	clear_settings_cache,
+	currency_precision,
+	forecast_values,
+	get_compiled_formula,
+	get_settings,
+	_rounding_method as rounding_method,
+)
+
+RECOMPUTE_JOB_ID = "opportunity_suite:recompute_forecasts"
+RECOMPUTE_METHOD = "opportunity_suite.services.recompute.run_recompute_job"
+RECOMPUTE_BATCH_SIZE = 5000
+MAX_DEADLOCK_RETRIES = 5
+STALL_AFTER_SECONDS = 120
+QUEUED, RUNNING, INTERRUPTED, COMPLETED, STOPPED, FAILED = (
+	"Queued",
+	"Running",
+	"Interrupted",
+	"Completed",
+	"Stopped",
+	"Failed",
+)
+# the run's state in Opportunity Settings: written by the run only, never by a save of the form
+STATE_FIELDS = (
+	"last_recompute_status",
+	"last_recompute_on",
+	"last_recompute_rows",
+	"recompute_formula",
+	"recompute_checkpoint",
+	"recompute_token",
+	"recompute_heartbeat",
+	"recompute_done",
+	"recompute_total",
+)
+
+
+class Superseded(Exception):
+	"""A newer run (a newer formula, or a resume) took over: this one stops without writing."""
+
+
+def job_id(run_token: str) -> str:
+	return f"{RECOMPUTE_JOB_ID}::{run_token[:12]}"
+
+
+def read_state() -> frappe._dict:
+	values = frappe.db.get_singles_dict(SETTINGS, cast=True)
+	return frappe._dict({fieldname: values.get(fieldname) for fieldname in STATE_FIELDS})
+
+
+def _set_state(values: dict):
+	frappe.db.set_single_value(SETTINGS, values, update_modified=False)
+
+
+# ---------------------------------------------------------------- start, resume, watchdog
+
+
+def enqueue_recompute(batch_size: int | None = None) -> str:
+	"""Start a new run for the current formula in the background; it supersedes any run going on.
+	Queued after the caller's commit. Returns the job id."""
+	clear_settings_cache()
+	token = _new_run(get_settings().formula)
+	return _enqueue(token, batch_size)
+
+
+def _new_run(formula: str) -> str:
+	token = frappe.generate_hash(length=16)
+	_set_state(
+		{
+			"last_recompute_status": QUEUED,
+			"recompute_token": token,
+			"recompute_formula": formula,
+			"recompute_checkpoint": "",
+			"recompute_heartbeat": now_datetime(),
+			"recompute_done": 0,
+			"recompute_total": frappe.db.count(DOCTYPE),
+			"last_recompute_rows": 0,
+		}
+	)
+	return token
+
+
+def _enqueue(token: str, batch_size: int | None = None) -> str:
+	frappe.enqueue(
+		RECOMPUTE_METHOD,
+		queue="long",
+		job_id=job_id(token),
+		deduplicate=True,
+		enqueue_after_commit=True,
+		timeout=3 * 3600,
+		run_token=token,
+		batch_size=batch_size,
+	)
+	return job_id(token)
+
+
+def is_alive(state: frappe._dict | None = None) -> bool:
+	state = state or read_state()
+	return bool(state.recompute_token) and background.job_is_alive(job_id(state.recompute_token))
+
+
+def current_status(state: frappe._dict | None = None) -> str:
+	"""The status as it is: a run left Queued or Running whose job is gone is Interrupted."""
+	state = state or read_state()
+	status = state.last_recompute_status or ""
+	if status in (QUEUED, RUNNING) and not is_alive(state):
+		return INTERRUPTED
+	return status
+
+
+def resume_stalled_recompute():
+	"""Scheduler watchdog: a run left Queued or Running, with no live job and no progress lately,
+	continues from its checkpoint in a new job (a new token: the dead job's id can't turn it away)."""
+	state = read_state()
+	if state.last_recompute_status not in (QUEUED, RUNNING):
+		return
+	heartbeat = get_datetime(state.recompute_heartbeat) if state.recompute_heartbeat else None
+	if heartbeat and heartbeat > add_to_date(now_datetime(), seconds=-STALL_AFTER_SECONDS):
+		return
+	if is_alive(state):
+		return
+	if state.recompute_token:
+		background.forget_job(job_id(state.recompute_token))
+	token = frappe.generate_hash(length=16)
+	_set_state(
+		{"last_recompute_status": QUEUED, "recompute_token": token, "recompute_heartbeat": now_datetime()}
+	)
+	_enqueue(token)
+	frappe.db.commit()
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run_recompute_job(run_token: str, batch_size: int | None = None):
+	"""The job: runs (or continues) the run `run_token`; stops quietly when a newer run took over."""
+	recompute_all_forecasts(batch_size or RECOMPUTE_BATCH_SIZE, run_token=run_token)
+
+
+def recompute_all_forecasts(
+	batch_size: int = RECOMPUTE_BATCH_SIZE, publish: bool = True, run_token: str | None = None
+) -> int:
+	"""Recompute every opportunity's forecast with the current formula, a batch per transaction, from the
+	run's checkpoint. Without `run_token`, starts a new run here and now (superseding any other).
+
+	Writes only rows whose values change, with one set-based UPDATE per batch; a batch that meets a
+	deadlock with a user's save is read and written again. `modified` is not touched: a recompute is not
+	an edit, and fires no alert. If the formula changes under a run (written past the form), the run
+	starts again with it. Returns the number of rows updated by this call."""
+	if run_token is None:
+		run_token = _new_run(get_settings().formula)
+		frappe.db.commit()
+	updated, deadlocks = 0, 0
+	cache = {}
+	try:
+		while True:
+			state = _lock_state(run_token)
+			if not cint(state.forecast_enabled if state.forecast_enabled is not None else 1):
+				_finish(STOPPED)
+				return updated
+			formula_text = state.forecast_formula or get_settings().formula
+			checkpoint = state.recompute_checkpoint or ""
+			if formula_text != state.recompute_formula:  # changed past the form: start again with it
+				checkpoint = ""
+				_set_state({"recompute_formula": formula_text, "recompute_done": 0, "last_recompute_rows": 0})
+				state.recompute_done = state.last_recompute_rows = 0
+			if formula_text not in cache:
+				cache.clear()
+				cache[formula_text] = get_compiled_formula(formula_text)
+			formula = cache[formula_text]
+			rows = _read_batch(formula.fields, checkpoint, batch_size)
+			if not rows:
+				_finish(COMPLETED)
+				return updated
+			try:
+				written = _write_batch(_changes(rows, formula))
+			except frappe.QueryDeadlockError:
+				frappe.db.rollback()
+				deadlocks += 1
+				if deadlocks > MAX_DEADLOCK_RETRIES:
+					raise
+				continue  # the same batch, read again
+			done = cint(state.recompute_done) + len(rows)
+			last = len(rows) < batch_size  # nothing after it: the run completes with this batch
+			_set_state(
+				{
+					"last_recompute_status": COMPLETED if last else RUNNING,
+					"recompute_checkpoint": rows[-1].name,
+					"recompute_done": done,
+					"last_recompute_rows": cint(state.last_recompute_rows) + written,
+					"recompute_heartbeat": now_datetime(),
+					**({"last_recompute_on": now_datetime()} if last else {}),
+				}
+			)
+			frappe.db.commit()
+			updated += written
+			if publish:
+				total = cint(state.recompute_total) or 1
+				frappe.publish_progress(
+					min(100, done * 100 / total),
+					title=_("Recomputing forecast amounts"),
+					doctype=SETTINGS,
+					docname=SETTINGS,
+					description=_("{0} of {1} opportunities").format(done, total),
+				)
+			if last:
+				return updated
+	except Superseded:
+		frappe.db.rollback()
+		frappe.logger("opportunity_suite").info(f"forecast recompute {run_token} superseded")
+		return updated
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title=_("Forecast recompute failed"))
+		try:
+			_lock_state(run_token)
+			_finish(FAILED)
+		except Superseded:
+			frappe.db.rollback()
+		raise
+	finally:
+		clear_settings_cache()
+
+
+def _lock_state(run_token: str) -> frappe._dict:
+	"""Start the batch's transaction by locking the settings' rows (a save of the settings waits for the
+	batch, and the batch sees the latest formula and token); raise Superseded if the token moved on.
+	Raw SQL because frappe.qb can't lock the key-value rows of a single."""
+	frappe.db.rollback()  # a new transaction, a fresh view
+	rows = frappe.db.sql(
+		"SELECT field, value FROM `tabSingles` WHERE doctype = %s FOR UPDATE", SETTINGS, as_dict=True
+	)
+	state = frappe._dict({row.field: row.value for row in rows})
+	if state.recompute_token != run_token:
+		raise Superseded(run_token)
+	return state
+
+
+def _finish(status: str):
+	now = now_datetime()
+	_set_state({"last_recompute_status": status, "last_recompute_on": now, "recompute_heartbeat": now})
+	frappe.db.commit()
+
+
+def _changes(rows: list, formula) -> list[tuple[str, str, float, float]]:
+	precision, rounding = currency_precision(), rounding_method()
+	changes = []
+	for row in rows:
+		forecast, base = forecast_values(row, formula, precision, rounding)
+		if forecast != flt(row.forecast_amount) or base != flt(row.base_forecast_amount):
+			changes.append((row.name, str(row.modified), forecast, base))
+	return changes
+
+
+def _read_batch(fields, after: str, batch_size: int) -> list[frappe._dict]:
+	"""The next opportunities in name order after `after` (keyset pagination: no OFFSET)."""
+	table = frappe.qb.DocType(DOCTYPE)
+	columns = [
+		table.name,
+		table.modified,
+		table.exchange_rate,
+		table.forecast_amount,
+		table.base_forecast_amount,
+	]
+	columns += [table[f] for f in sorted(set(fields) - {"exchange_rate"})]
+	return (
+		frappe.qb.from_(table)
+		.select(*columns)
+		.where(table.name > after)
+		.orderby(table.name)
+		.limit(batch_size)
+		.run(as_dict=True)
+	)
+
+
+def _write_batch(changes: list[tuple[str, str, float, float]]) -> int:
+	"""One UPDATE for the whole batch: the new values travel as one JSON document joined on name.
+
+	A row saved by a user since it was read (its `modified` moved) is left alone: that save computed
+	its forecast with the current formula already. Raw SQL because frappe.qb has no JSON_TABLE; the
+	only value is a bound parameter. Returns the number of rows written."""
+	if not changes:
+		return 0
+	frappe.db.sql(
+		"""
+		UPDATE `tabOpportunity` o
+		JOIN JSON_TABLE(%(rows)s, '$[*]' COLUMNS (
+			n VARCHAR(140) PATH '$[0]',
+			m DATETIME(6) PATH '$[1]',
+			f DECIMAL(21, 9) PATH '$[2]',
+			b DECIMAL(21, 9) PATH '$[3]'
+		)) v ON o.name = v.n COLLATE utf8mb4_unicode_ci AND o.modified = v.m
+		SET o.forecast_amount = v.f, o.base_forecast_amount = v.b
+		""",
+		{"rows": frappe.as_json(changes, indent=None)},
+	)
+	return frappe.db._cursor.rowcount
+
+
+def keep_state(doc):
+	"""A save of the settings form never writes the run's state back (the form holds an old copy)."""
+	state = read_state()
+	for fieldname in STATE_FIELDS:
+		doc.set(fieldname, state.get(fieldname))
