@@ -187,8 +187,7 @@ def run_rule(rule: dict, doc, before, due_period: str | None = None) -> bool:
 			log = write_log(rule, doc, FIRED, outcome=outcome, due_period=due_period)
 		if outcome.failures:
 			_forget_messages(messages)
-			error = AlertActionError("
-".join(outcome.failures))
+			error = AlertActionError("\n".join(outcome.failures))
 			record_failure(rule, doc, error, due_period=due_period, log_error=False)
 		if outcome.emails and log:
 			# rendered and queued in a job, which also ends or counts the failure streak
