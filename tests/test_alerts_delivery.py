@@ -97,9 +97,7 @@ def test_no_warning_with_an_outgoing_account(outbox):
 
 def _queue_recipients(names: str) -> set[str]:
 	names = [n for n in (names or "").split("\n") if n]
-	return set(
-		frappe.get_all("Email Queue Recipient", filters={"parent": ("in", names)}, pluck="recipient")
-	)
+	return set(frappe.get_all("Email Queue Recipient", filters={"parent": ("in", names)}, pluck="recipient"))
 
 
 def test_addresses_are_normalised_and_checked_like_any_address(outbox):

@@ -283,9 +283,7 @@ def write_log(
 # ---------------------------------------------------------------- failures
 
 
-def record_failure(
-	rule: dict, doc, error: Exception, due_period: str | None = None, log_error: bool = True
-):
+def record_failure(rule: dict, doc, error: Exception, due_period: str | None = None, log_error: bool = True):
 	"""Alert Log + Error Log (unless the caller logged it); the rule is switched off after MAX_FAILURES in a
 	row, with a notice to its owner."""
 	message = str(error) or type(error).__name__
