@@ -42,6 +42,9 @@ scheduler_events = {
 	"all": ["opportunity_suite.services.importing.jobs.resume_stalled_imports"],
 }
 
+# on every desk page: the Opportunity quick entry (it opens from any Link field) and the forecast preview
+app_include_js = "/assets/opportunity_suite/js/opportunity_forecast.js"
+
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
 # opportunity's related lists and create buttons
 doctype_js = {
