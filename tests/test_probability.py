@@ -9,7 +9,7 @@ import frappe
 import pytest
 from frappe.utils import add_days, flt, today
 
-from tests.factories import make_opportunity, make_user
+from tests.factories import make_opportunity, make_user, set_forecast_settings
 
 
 def _probability_changes(opp) -> list:
@@ -155,3 +155,34 @@ def test_rest_keeps_a_typed_probability_on_open_stages_and_closes_with_certainty
 	)
 	assert status == 200, body
 	assert (body["data"]["probability"], body["data"]["forecast_amount"]) == (0, 0)  # a typed 0 is a value
+
+
+# ---------------------------------------------------------------- the form's preview (api/forecast.py)
+
+
+def test_preview_gives_what_a_save_would_give_for_a_sales_user():
+	from opportunity_suite.api.forecast import preview
+
+	frappe.set_user(make_user("Sales User"))
+	shown = preview(json.dumps({"amount": 3000, "probability": 20, "sales_stage": "Needs Analysis"}))
+	assert (shown["enabled"], shown["probability"], shown["forecast_amount"]) == (True, 20, 600)
+	shown = preview({"amount": 3000, "probability": 20, "sales_stage": "Closed Won"})
+	assert (shown["probability"], shown["forecast_amount"]) == (100, 3000)
+
+
+def test_preview_says_when_the_rule_is_off():
+	from opportunity_suite.api.forecast import preview
+
+	set_forecast_settings(forecast_enabled=0)
+	frappe.local.opportunity_suite_forecast = None
+	frappe.set_user(make_user("Sales Manager"))
+	shown = preview({"amount": 3000, "probability": 20})
+	assert shown["enabled"] is False and "forecast_amount" not in shown
+
+
+def test_preview_is_refused_without_a_sales_role():
+	from opportunity_suite.api.forecast import preview
+
+	frappe.set_user(make_user("Blogger"))
+	with pytest.raises(frappe.PermissionError):
+		preview({"amount": 1})
