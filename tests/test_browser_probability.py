@@ -109,3 +109,24 @@ def test_quick_entry_keeps_a_typed_zero(desk):
 		assert (opp.probability, opp.probability_is_manual, opp.forecast_amount) == (0, 1, 0)
 	finally:
 		_delete(name)
+
+
+def test_with_the_rule_off_the_form_and_list_say_so(desk):
+	from tests.factories import make_opportunity, set_forecast_settings
+
+	desk.set_viewport_size({"width": 1440, "height": 900})
+	opp = make_opportunity(sales_stage="Qualification", amount=1000)
+	set_forecast_settings(forecast_enabled=0)
+	frappe.db.commit()
+	try:
+		desk.goto(f"/app/opportunity/{opp.name}")
+		desk.locator(".form-message", has_text="The forecast rule is off").first.wait_for()
+		desk.goto("/app/opportunity?sales_stage=Qualification")
+		desk.locator(".page-head .indicator-pill", has_text="Forecast rule off").first.wait_for()
+		desk.locator(".forecast-rule-off").first.wait_for()
+		screenshot(desk, "probability_rule_off_list")
+	finally:
+		frappe.db.rollback()
+		set_forecast_settings(forecast_enabled=1)
+		frappe.delete_doc("Opportunity", opp.name, force=True)
+		frappe.db.commit()
