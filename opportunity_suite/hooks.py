@@ -69,6 +69,9 @@ scheduler_events = {
 	],
 }
 
+# on every desk page: the Opportunity quick entry (it opens from any Link field) and the forecast preview
+app_include_js = "/assets/opportunity_suite/js/opportunity_forecast.js"
+
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
 # opportunity's related lists and create buttons
 doctype_js = {

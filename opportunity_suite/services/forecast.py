@@ -170,4 +170,24 @@ def compute_amounts(doc, rules: frappe._dict | None = None):
 		)
 
 
+def preview(values: Mapping) -> frappe._dict:
+	"""What a save of the unsaved `values` would give: the probability (a closed stage's certainty) and,
+	when the forecast rule is on, the forecast amount — for the form to show as a person types."""
+	from opportunity_suite.services.stages import CLOSED_PROBABILITY, get_stage
+
+	settings = get_settings()
+	row = frappe._dict({field: flt(values.get(field)) for field in formula_fields()})
+	row.exchange_rate = flt(values.get("exchange_rate")) or 1.0
+	stage = get_stage(values.get("sales_stage") or "")
+	if stage and stage.stage_type in CLOSED_PROBABILITY:
+		row.probability = CLOSED_PROBABILITY[stage.stage_type]
+	result = frappe._dict(enabled=settings.enabled, probability=row.probability)
+	if settings.enabled:
+		rules = amount_rules()
+		result.forecast_amount, result.base_forecast_amount = forecast_values(
+			row, rules.formula, rules.precision, rules.rounding
+		)
+	return result
+
+
 __all__ = ["FormulaError"]

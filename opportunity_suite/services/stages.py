@@ -19,6 +19,10 @@ DEFAULT_STAGES = (
 )
 
 
+# the probability a closed opportunity always has, by stage type
+CLOSED_PROBABILITY = {"Won": 100, "Lost": 0}
+
+
 class StageError(frappe.ValidationError):
 	pass
 
@@ -56,7 +60,8 @@ def apply_stage(doc, before=None, stage=None, require_lost_reason: bool = True):
 	The probability comes from the stage's default unless it was set by hand, which is remembered in
 	`probability_is_manual` so that a stage change from anywhere (form, REST, Kanban, import) respects it:
 	- a probability given in this save that differs from the stage's default marks it as set by hand;
-	- clearing `probability_is_manual` takes the stage's default again.
+	- clearing `probability_is_manual` takes the stage's default again;
+	- a Won stage always means 100 %, a Lost stage 0 % (and clears the manual mark).
 
 	`stage` is the record of `doc.sales_stage` when the caller has it at hand (the importer reads each
 	stage once per batch); by default it comes from the document cache. `require_lost_reason=False` is
@@ -97,6 +102,11 @@ def apply_stage(doc, before=None, stage=None, require_lost_reason: bool = True):
 		doc.probability_is_manual = 1
 	if not doc.probability_is_manual and (stage_changed or doc.probability is None or doc.probability == ""):
 		doc.probability = default
+	if stage.stage_type in CLOSED_PROBABILITY:
+		# a closed deal is certain, whatever was typed before (Vtiger, Salesforce): a won deal forecasts
+		# its whole amount. The earlier value stays in the document's history (Opportunity tracks changes).
+		doc.probability = CLOSED_PROBABILITY[stage.stage_type]
+		doc.probability_is_manual = 0
 
 	previous_status = before.status if before is not None else None
 	doc.status = stage.stage_type

@@ -6,6 +6,7 @@ frappe.ui.form.on("Opportunity", {
 	},
 	refresh(frm) {
 		frm.trigger("toggle_exchange_rate");
+		frm.trigger("show_forecast_rule");
 		frm.trigger("show_conversion");
 		frm.trigger("follow_sidebar_assignments");
 	},
@@ -72,6 +73,17 @@ frappe.ui.form.on("Opportunity", {
 	},
 	// Assign To in the sidebar changes assigned_to on the server (services/assignment.py): reload the
 	// form then, so that it shows the new value and its next save isn't refused as stale.
+	// with the forecast rule off (Opportunity Settings), the forecast shown is the one last computed
+	async show_forecast_rule(frm) {
+		const enabled = await opportunity_suite.forecast.rule_enabled();
+		const note = enabled
+			? ""
+			: __("The forecast rule is off in Opportunity Settings: this is the value last computed, not kept up to date.");
+		for (const field of ["forecast_amount", "base_forecast_amount"]) {
+			frm.set_df_property(field, "description", note);
+		}
+		if (!enabled) frm.set_intro(__("The forecast rule is off: forecast amounts are not updated."), "orange");
+	},
 	follow_sidebar_assignments(frm) {
 		const assign_to = frm.assign_to;
 		if (!assign_to || assign_to._opportunity_follows) return;
@@ -86,6 +98,7 @@ frappe.ui.form.on("Opportunity", {
 	},
 	currency(frm) {
 		frm.trigger("toggle_exchange_rate");
+		frm.trigger("preview_forecast");
 	},
 	async toggle_exchange_rate(frm) {
 		const settings = await frappe.db.get_value("Opportunity Settings", null, "default_currency");
@@ -93,13 +106,17 @@ frappe.ui.form.on("Opportunity", {
 		frm.toggle_display("exchange_rate", !!frm.doc.currency && frm.doc.currency !== default_currency);
 	},
 	async sales_stage(frm) {
-		if (!frm.doc.sales_stage || frm.doc.probability_is_manual) return;
-		const { message } = await frappe.db.get_value("Opportunity Stage", frm.doc.sales_stage, "default_probability");
-		if (message) {
+		// a closed stage is certain (Won 100 %, Lost 0 %); an open one gives its default unless typed
+		const probability = await opportunity_suite.forecast.probability_for_stage(
+			frm.doc.sales_stage,
+			frm.doc.probability_is_manual
+		);
+		if (probability !== undefined && probability !== frm.doc.probability) {
 			frm._setting_stage_probability = true;
-			await frm.set_value("probability", message.default_probability);
+			await frm.set_value("probability", probability);
 			frm._setting_stage_probability = false;
 		}
+		frm.trigger("preview_forecast");
 	},
 	probability(frm) {
 		// a probability the user typed, 0 included and before a stage is chosen, is kept when the stage
@@ -109,6 +126,23 @@ frappe.ui.form.on("Opportunity", {
 		const typed = value !== null && value !== undefined && value !== "";
 		if (typed && !frm.doc.probability_is_manual) frm.set_value("probability_is_manual", 1);
 		else if (!typed && frm.doc.probability_is_manual) frm.set_value("probability_is_manual", 0);
+		frm.trigger("preview_forecast");
+	},
+	amount(frm) {
+		frm.trigger("preview_forecast");
+	},
+	exchange_rate(frm) {
+		frm.trigger("preview_forecast");
+	},
+	// the forecast a save would give, shown before saving (the server's rule: api/forecast.py)
+	async preview_forecast(frm) {
+		const asked = (frm._forecast_preview = (frm._forecast_preview || 0) + 1);
+		const result = await opportunity_suite.forecast.preview(frm.doc);
+		if (!result || asked !== frm._forecast_preview) return; // a later change asked again
+		if (!result.enabled) return;
+		for (const field of ["forecast_amount", "base_forecast_amount"]) {
+			if (frm.doc[field] !== result[field]) frm.set_value(field, result[field]);
+		}
 	},
 	probability_is_manual(frm) {
 		if (!frm.doc.probability_is_manual) frm.trigger("sales_stage");

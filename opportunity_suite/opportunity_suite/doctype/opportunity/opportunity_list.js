@@ -11,7 +11,22 @@ frappe.listview_settings["Opportunity"] = {
 		const escape = frappe.utils.escape_html;
 		return [escape(__(doc.sales_stage || doc.status)), colour, "sales_stage,=," + escape(doc.sales_stage)];
 	},
+	// with the forecast rule off (Opportunity Settings) the list says its forecasts are not kept up to date
+	formatters: {
+		forecast_amount(value, df, doc) {
+			const shown = frappe.format(value, df, { inline: true }, doc);
+			if (opportunity_list.forecast_rule_on !== false) return shown;
+			const note = frappe.utils.escape_html(__("Forecast rule off: not updated"));
+			return `<span class="text-muted forecast-rule-off" title="${note}">${shown} *</span>`;
+		},
+	},
 	onload(listview) {
+		opportunity_suite.forecast.rule_enabled().then((enabled) => {
+			opportunity_list.forecast_rule_on = enabled;
+			if (enabled) return;
+			listview.page.set_indicator(__("Forecast rule off: forecasts are not updated"), "orange");
+			listview.refresh();
+		});
 		opportunity_list.setup_sidebar_filters(listview);
 		opportunity_list.setup_saved_filters_for_me(listview);
 		if (frappe.model.can_read("Opportunity")) {
