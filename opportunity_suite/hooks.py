@@ -69,8 +69,12 @@ scheduler_events = {
 	],
 }
 
-# on every desk page: the Opportunity quick entry (it opens from any Link field) and the forecast preview
-app_include_js = "/assets/opportunity_suite/js/opportunity_forecast.js"
+# on every desk page: the Opportunity quick entry (it opens from any Link field) and the forecast preview;
+# the app's DocTypes a user may not read say "not permitted" in the desk, not "Page … not found"
+app_include_js = [
+	"/assets/opportunity_suite/js/opportunity_forecast.js",
+	"/assets/opportunity_suite/js/not_permitted.js",
+]
 
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
 # opportunity's related lists and create buttons
@@ -83,8 +87,6 @@ doctype_js = {
 	"Contact": "public/js/contact.js",
 }
 
-# The app's DocTypes a user may not read say "not permitted" in the desk, not "Page … not found"
-app_include_js = "/assets/opportunity_suite/js/not_permitted.js"
 extend_bootinfo = "opportunity_suite.services.desk.extend_bootinfo"
 
 # The desk's global search offers these (Frappe reads the hook when it sets up a site; install.py adds
