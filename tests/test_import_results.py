@@ -144,7 +144,7 @@ def test_a_failed_row_creates_no_organization(cleanup):
 		HEADER,
 		[f"{tag} A", f"{tag} Made Org", "Prospecting", "2026-12-31", ""],
 		[f"{tag} B", f"{tag} Orphan Org", "No Such Stage", "2026-12-31", ""],
-		[f"{tag} C", f"{tag} Lost Org", "Closed Lost", "2026-12-31", ""],  # no lost reason
+		[f"{tag} C", f"{tag} Bad Date Org", "Prospecting", "2026-02-30", ""],  # no such date
 	]
 	doc = new_import(cleanup, csv_bytes(rows), create_missing_organizations=1)
 	prepare(doc)
@@ -155,7 +155,7 @@ def test_a_failed_row_creates_no_organization(cleanup):
 	assert (doc.created_count, doc.failed_count) == (1, 2)
 	assert frappe.db.exists("Organization", {"organization_name": f"{tag} Made Org"})
 	assert not frappe.db.exists("Organization", {"organization_name": f"{tag} Orphan Org"})
-	assert not frappe.db.exists("Organization", {"organization_name": f"{tag} Lost Org"})
+	assert not frappe.db.exists("Organization", {"organization_name": f"{tag} Bad Date Org"})
 
 
 def test_a_run_where_every_row_failed_is_failed_and_can_be_retried(cleanup):
