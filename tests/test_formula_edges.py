@@ -4,8 +4,9 @@ import frappe
 import pytest
 from frappe.utils import now_datetime
 
-from opportunity_suite.services.forecast import FormulaError, recompute_all_forecasts
+from opportunity_suite.services.forecast import FormulaError
 from opportunity_suite.services.formula import as_number, compile_formula
+from opportunity_suite.services.recompute import recompute_all_forecasts
 from tests.factories import make_opportunity, set_forecast_settings
 
 FIELDS = frozenset({"amount", "probability", "exchange_rate"})

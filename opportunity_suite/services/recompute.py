@@ -25,6 +25,8 @@ from opportunity_suite.services.forecast import (
 	forecast_values,
 	get_compiled_formula,
 	get_settings,
+)
+from opportunity_suite.services.forecast import (
 	_rounding_method as rounding_method,
 )
 
