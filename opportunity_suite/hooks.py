@@ -12,6 +12,9 @@ after_install = "opportunity_suite.install.after_install"
 after_migrate = "opportunity_suite.install.after_migrate"
 before_tests = "opportunity_suite.install.before_tests"
 
+# The app's reports open directly, never as a "prepared report" (services/direct_reports.py)
+override_doctype_class = {"Report": "opportunity_suite.overrides.report.DirectReport"}
+
 _ALERTS = {
 	"after_insert": "opportunity_suite.events.alerts.after_insert",
 	"on_update": "opportunity_suite.events.alerts.on_update",

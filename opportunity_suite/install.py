@@ -117,6 +117,9 @@ def after_install():
 
 def after_migrate():
 	ensure_defaults()
+	from opportunity_suite.services.direct_reports import reset_all
+
+	reset_all()
 
 
 def before_tests():

@@ -56,7 +56,7 @@ def user_date(page, iso: str) -> str:
 
 def create_opportunity_in_form(page, name: str, amount: float, stage: str, close_on: str, **data_fields):
 	"""A new opportunity in the full form, filled as a person does (Data fields by fieldname) and saved
-	with Ctrl+S; returns once the saved form shows its stage. The page is connected to socketio before
+	with Ctrl+S; returns once the form is saved with its stage. The page is connected to socketio before
 	the save, so what the save publishes (notifications, list updates) reaches it."""
 	page.goto("/app/opportunity/new")
 	page.wait_for_function("() => frappe.realtime.socket && frappe.realtime.socket.connected")
@@ -70,7 +70,12 @@ def create_opportunity_in_form(page, name: str, amount: float, stage: str, close
 	for fieldname, value in data_fields.items():
 		form.locator(f"input[data-fieldname='{fieldname}']").fill(value)
 	page.keyboard.press("Control+s")
-	page.locator(".indicator-pill", has_text=stage).first.wait_for()
+	# saved: the form's indicator shows the status (Open / Won / Lost), its Sales Stage field the stage
+	page.wait_for_function(
+		"(stage) => cur_frm && !cur_frm.is_new() && !cur_frm.is_dirty() && cur_frm.doc.sales_stage === stage",
+		arg=stage,
+	)
+	page.locator(".form-layout [data-fieldname='sales_stage']", has_text=stage).first.wait_for()
 
 
 def open_table_row(page, table: str, idx: int | None = None, add: bool = False):

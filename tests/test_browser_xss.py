@@ -188,19 +188,19 @@ def test_hostile_names_run_nothing_anywhere(desk, hostile):
 	frappe.db.rollback()
 	assert not frappe.db.exists("Opportunity Stage", {"name": ("like", f"Desk{tag}%")})
 
-	# the list: indicator hovered, then clicked (it filters by the stage)
+	# the list: indicator and cells hovered, then the Stage cell clicked (it filters by the stage)
 	desk.goto(f"/app/opportunity?name={quote(hostile.opportunity)}")
 	row = desk.locator(".list-row-container", has_text=f"Deal{tag}")
 	row.wait_for()
 	_poke(desk, HOVER)
 	_assert_nothing_ran(desk, dialogs, "list")
-	row.locator(".indicator-pill").first.click()
+	row.locator(".filterable[data-filter^='sales_stage']").first.click()
 	desk.wait_for_function("() => !frappe.request.ajax_count")
 	desk.locator(".list-row-container", has_text=f"Deal{tag}").wait_for()
 	filters = desk.evaluate("cur_list.filter_area.get().map((f) => f[3])")
 	assert names["stage"] in filters
 	_poke(desk, HOVER)
-	_assert_nothing_ran(desk, dialogs, "list after the indicator's filter")
+	_assert_nothing_ran(desk, dialogs, "list after the stage's filter")
 
 	# the form, with its related lists
 	desk.goto(f"/app/opportunity/{quote(hostile.opportunity)}")

@@ -9,11 +9,11 @@ from opportunity_suite.services import list_views
 from tests.factories import make_opportunity, make_user
 
 
-def test_list_columns_show_stage_amounts_close_date_and_assignee():
+def test_list_columns_show_stage_amounts_and_close_date():
 	settings = frappe.get_doc("List View Settings", "Opportunity")
 	fields = [f["fieldname"] for f in json.loads(settings.fields)]
-	assert fields[0] == "status_field"  # the stage indicator
-	assert {"amount", "forecast_amount", "expected_close_date", "assigned_to"} <= set(fields)
+	assert fields[0] == "status_field"  # the status indicator
+	assert {"sales_stage", "amount", "forecast_amount", "expected_close_date"} <= set(fields)
 	assert int(settings.total_fields) >= len(fields) + 2
 	meta = frappe.get_meta("Opportunity")
 	assert ("organization" in fields) == meta.has_field("organization")

@@ -16,7 +16,7 @@ def test_the_organization_is_a_column_a_search_field_and_a_report_filter():
 	list_views.ensure_list_views()
 	meta = frappe.get_meta("Opportunity")
 	settings = json.loads(frappe.db.get_value("List View Settings", "Opportunity", "fields"))
-	assert [f["fieldname"] for f in settings][:2] == ["status_field", "organization"]
+	assert [f["fieldname"] for f in settings][:3] == ["status_field", "sales_stage", "organization"]
 	assert meta.get_field("organization").in_list_view and meta.get_field("organization").in_global_search
 	assert "organization" in meta.search_fields.split(",")
 

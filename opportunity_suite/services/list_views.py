@@ -10,15 +10,17 @@ DOCTYPE = "Opportunity"
 # a saved filter's value that the list view replaces with the current user (opportunity_list.js)
 CURRENT_USER = "__current_user__"
 
-# Opportunity list columns, in order; "status_field" is the stage indicator
+# Opportunity list columns, in order; "status_field" is the status indicator (Open / Won / Lost)
 LIST_COLUMNS = (
 	"status_field",
+	"sales_stage",
 	"organization",
 	"amount",
 	"forecast_amount",
 	"expected_close_date",
-	"assigned_to",
 )
+# the assignee shows as the avatar at each row's right (Frappe's _assign), which leaves the amounts room
+ASSIGNEE_COLUMN = "assigned_to"
 
 HOT_PROBABILITY = 65  # "hot deals": open and at least this probable (Proposal/Price Quote onwards)
 
@@ -76,9 +78,9 @@ def ensure_list_view_settings():
 	name = frappe.db.exists("List View Settings", DOCTYPE)
 	if name:
 		doc = frappe.get_doc("List View Settings", DOCTYPE)
-		shipped_before = [f for f in columns if f != "organization"]
-		if [f.get("fieldname") for f in json.loads(doc.fields or "[]")] != shipped_before:
-			return  # a manager's own settings, or already up to date
+		current = [f.get("fieldname") for f in json.loads(doc.fields or "[]")]
+		if current == columns or current not in _shipped_before(columns):
+			return  # already up to date, or a manager's own settings
 	else:
 		doc = frappe.new_doc("List View Settings")
 		doc.name = DOCTYPE
@@ -87,6 +89,13 @@ def ensure_list_view_settings():
 	doc.fields = fields
 	doc.total_fields = str(len(columns) + 2)  # + the title and tag columns
 	doc.save(ignore_permissions=True) if name else doc.insert(ignore_permissions=True)
+
+
+def _shipped_before(columns: list[str]) -> list[list[str]]:
+	"""The columns earlier versions shipped: without the stage, and without the organization."""
+	with_assignee = [*columns, ASSIGNEE_COLUMN]
+	without_stage = [f for f in with_assignee if f != "sales_stage"]
+	return [with_assignee, without_stage, [f for f in without_stage if f != "organization"]]
 
 
 def _show_in_list_view(fieldname: str):

@@ -5,11 +5,14 @@ const OPPORTUNITY_STAGE_COLOURS = { Open: "blue", Won: "green", Lost: "red" };
 
 frappe.listview_settings["Opportunity"] = {
 	add_fields: ["status", "sales_stage", "currency", "probability"],
+	// the row's title is the deal's name; its ID on the right would take the amounts' room
+	hide_name_column: true,
+	// the column titled "Status" shows the status; the stage has a column of its own (setup_columns)
 	// Frappe puts the label into HTML and the filter into data-filter='…' as they are: both escaped
 	get_indicator(doc) {
 		const colour = OPPORTUNITY_STAGE_COLOURS[doc.status] || "gray";
 		const escape = frappe.utils.escape_html;
-		return [escape(__(doc.sales_stage || doc.status)), colour, "sales_stage,=," + escape(doc.sales_stage)];
+		return [escape(__(doc.status)), colour, "status,=," + escape(doc.status)];
 	},
 	// with the forecast rule off (Opportunity Settings) the list says its forecasts are not kept up to date
 	formatters: {
@@ -27,6 +30,10 @@ frappe.listview_settings["Opportunity"] = {
 			listview.page.set_indicator(__("Forecast rule off: forecasts are not updated"), "orange");
 			listview.refresh();
 		});
+		if (listview.view_name === "List") {
+			opportunity_list.setup_columns(listview);
+			opportunity_list.show_quick_entries_at_once(listview);
+		}
 		opportunity_list.setup_sidebar_filters(listview);
 		opportunity_list.setup_saved_filters_for_me(listview);
 		if (frappe.model.can_read("Opportunity")) {
@@ -37,7 +44,54 @@ frappe.listview_settings["Opportunity"] = {
 	},
 };
 
+// the list's columns are shipped in List View Settings (services/list_views.py); these are their titles
+const OPPORTUNITY_LIST_LABELS = { sales_stage: __("Stage") };
+
 const opportunity_list = {
+	// short titles for the list's columns, whichever columns the list shows
+	setup_columns(listview) {
+		const setup = listview.setup_columns.bind(listview);
+		listview.setup_columns = () => {
+			setup();
+			listview.columns = listview.columns.map((col) => {
+				const label = col.type === "Field" && col.df && OPPORTUNITY_LIST_LABELS[col.df.fieldname];
+				return label ? Object.assign({}, col, { df: Object.assign({}, col.df, { label }) }) : col;
+			});
+		};
+		listview.setup_columns();
+		listview.render_header(true);
+		opportunity_list.add_column_widths();
+	},
+
+	// amounts never cut: their columns (header and rows alike) are as wide as "$ 1,200,000.00"
+	add_column_widths() {
+		if (document.getElementById("opportunity-list-widths")) return;
+		const style = document.createElement("style");
+		style.id = "opportunity-list-widths";
+		style.textContent = `[data-page-route="List/Opportunity/List"] .list-row-col.text-right {
+			flex: 0 0 7.5rem; }`;
+		document.head.appendChild(style);
+	},
+
+	// Frappe's quick entry on a list waits for a realtime event to show the new deal (none without
+	// socketio) and merges it by sorting raw values: fetch the list's page again, in its own sort order
+	show_quick_entries_at_once(listview) {
+		listview.make_new_doc = () => {
+			const options = {};
+			listview.filter_area.get().forEach((f) => {
+				if (f[2] === "=" && frappe.model.is_non_std_field(f[1])) options[f[1]] = f[3];
+			});
+			frappe.route_options = options;
+			frappe.model.with_doctype("Opportunity", () => {
+				frappe.ui.form.make_quick_entry("Opportunity", () => {
+					if (cur_list !== listview) return;
+					listview.last_args = null; // Frappe skips a refresh with the same filters within 3 s
+					listview.refresh();
+				});
+			});
+		};
+	},
+
 	// Frappe's Kanban templates put a card's title (the opportunity's name, decoded from HTML) and a
 	// column's title into HTML and attributes unescaped: escape them before they render
 	escape_kanban_titles() {
