@@ -10,7 +10,8 @@ IMPORT_ROWS = 50
 
 
 def queue_hot_deal_email(address: str) -> dict:
-	"""A hot-deal rule e-mailing `address`, and a deal that fires it: one e-mail in the Email Queue."""
+	"""A hot-deal rule e-mailing `address`, and a deal that fires it: the firing is logged, and its e-mail
+	waits for a worker to render it into the Email Queue (services/alerts/delivery.py)."""
 	rule = frappe.get_doc(
 		{
 			"doctype": "Alert Rule",
@@ -41,7 +42,8 @@ def queue_hot_deal_email(address: str) -> dict:
 	).insert()
 	frappe.db.commit()
 	queued = frappe.get_all("Email Queue", filters={"reference_name": opportunity.name}, pluck="status")
-	return {"rule": rule.name, "opportunity": opportunity.name, "queued": queued}
+	fired = frappe.get_all("Alert Log", filters={"reference_name": opportunity.name}, pluck="outcome")
+	return {"rule": rule.name, "opportunity": opportunity.name, "queued": queued, "fired": fired}
 
 
 def stall_an_import(tag: str) -> str:

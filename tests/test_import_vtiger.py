@@ -134,7 +134,9 @@ def test_a_vtiger_export_imports_every_row_with_no_hand_mapping(cleanup, vtiger_
 		assert (record.campaign or "") == row["Campaign Source"].partition("::::")[2]
 		assert record.assigned_to == vtiger_people[row["Assigned To"]]
 		assert record.amount == float(row["Amount"])
-		assert record.probability == float(row["Probability"])  # 0 stays 0 on an open stage
+		# 0 stays 0 on an open stage; a closed stage is certain (Won 100 %, Lost 0 %), as a save makes it
+		closed = {"Closed Won": 100.0, "Closed Lost": 0.0}
+		assert record.probability == closed.get(row["Sales Stage"], float(row["Probability"]))
 		assert record.sales_stage == row["Sales Stage"]
 		assert getdate(record.expected_close_date) == getdate(row["Expected Close Date"])
 		assert (record.description or "") == row["Description"]

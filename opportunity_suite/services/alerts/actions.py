@@ -37,7 +37,10 @@ def run_actions(rule: dict, doc) -> Outcome:
 		savepoint = "alert_action_" + frappe.generate_hash(length=8)
 		frappe.db.savepoint(savepoint)
 		try:
+			emails = len(outcome.emails)
 			_run_action(action, doc, outcome, cache)
+			for email in outcome.emails[emails:]:  # delivery.py names the action if it fails there
+				email["action"] = number
 			frappe.db.release_savepoint(savepoint)
 		except Exception as e:
 			frappe.db.rollback(save_point=savepoint)
