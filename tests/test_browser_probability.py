@@ -62,7 +62,9 @@ def test_form_keeps_a_typed_probability_and_previews_the_forecast(desk):
 	date_input.press("Escape")
 	try:
 		desk.keyboard.press("Control+s")
-		desk.locator(".indicator-pill", has_text="Closed Won").first.wait_for()
+		# saved: the form's indicator shows the status (Open / Won / Lost), no longer the stage
+		desk.wait_for_function("() => cur_frm && !cur_frm.is_new() && !cur_frm.is_dirty()")
+		desk.locator(".page-head .indicator-pill", has_text="Won").first.wait_for()
 		frappe.db.rollback()
 		opp = frappe.get_last_doc("Opportunity", filters={"opportunity_name": name})
 		assert (opp.probability, opp.forecast_amount) == (100, 3000)

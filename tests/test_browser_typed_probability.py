@@ -28,7 +28,8 @@ def test_a_probability_typed_before_the_stage_is_kept(desk, typed):
 	date_input.press("Escape")
 	desk.wait_for_function("() => !frappe.request.ajax_count")
 	desk.keyboard.press("Control+s")
-	desk.locator(".indicator-pill", has_text="Negotiation/Review").first.wait_for()
+	# saved: the form's indicator shows the status (Open / Won / Lost), no longer the stage
+	desk.wait_for_function("() => cur_frm && !cur_frm.is_new() && !cur_frm.is_dirty()")
 	frappe.db.rollback()
 	saved = frappe.get_last_doc("Opportunity", filters={"opportunity_name": name})
 	try:

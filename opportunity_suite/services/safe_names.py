@@ -42,6 +42,12 @@ def safe_name(text: str) -> str:
 	return " ".join(UNSAFE_CHARACTERS.sub("", text).split())
 
 
+def organization_id(organization_name: str) -> str:
+	"""The name (ID) an Organization gets, before a number makes it unique: its organization name without
+	the unsafe characters (Frappe's list view writes a Link's value into HTML attributes as it is)."""
+	return safe_name((organization_name or "").strip()) or _("Organization")
+
+
 def check_name(doctype: str, name: str):
 	"""Refuse a picklist name with characters it doesn't need."""
 	if has_unsafe_characters(name):

@@ -89,6 +89,7 @@ def create_missing(writer, names: list[str]) -> dict:
 
 	from opportunity_suite.services.importing.tables import Table, unique_names
 	from opportunity_suite.services.importing.writer import execute, insert_statements, upsert_global_search
+	from opportunity_suite.services.safe_names import organization_id
 
 	run = writer.run
 	table = run.__dict__.get("_organization_table") or run.__dict__.setdefault(
@@ -112,7 +113,8 @@ def create_missing(writer, names: list[str]) -> dict:
 	if not rows:
 		return out
 	docs = []
-	for (name, title), new_name in zip(rows, unique_names(ORGANIZATION, [t for _n, t in rows]), strict=True):
+	ids = unique_names(ORGANIZATION, [organization_id(t) for _n, t in rows])  # as Organization.autoname
+	for (name, title), new_name in zip(rows, ids, strict=True):
 		docs.append(
 			table.new_row(
 				{"name": new_name, "organization_name": title, "assigned_to": run.user}, writer.now, run.user

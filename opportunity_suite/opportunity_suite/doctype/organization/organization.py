@@ -5,7 +5,7 @@ from frappe.model.document import Document
 from frappe.model.naming import append_number_if_name_exists
 
 from opportunity_suite.services.duplicates import check_duplicate
-from opportunity_suite.services.safe_names import check_name, safe_name
+from opportunity_suite.services.safe_names import check_name, organization_id
 
 
 class Organization(Document):
@@ -16,9 +16,7 @@ class Organization(Document):
 		organization_name = (self.organization_name or "").strip()
 		if not organization_name:
 			frappe.throw(_("Organization Name is required."), exc=frappe.MandatoryError)
-		self.name = append_number_if_name_exists(
-			"Organization", safe_name(organization_name) or _("Organization")
-		)
+		self.name = append_number_if_name_exists("Organization", organization_id(organization_name))
 
 	def before_rename(self, old, new, merge=False):
 		check_name(self.doctype, new)
