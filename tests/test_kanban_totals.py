@@ -17,18 +17,18 @@ def _other_currency() -> str:
 	return "EUR" if default != "EUR" else "GBP"
 
 
-def _deals(team, campaign):
-	as_user(team.owner, make_opportunity, campaign=campaign, amount=1000)  # Prospecting: 10 %
+def _deals(users, campaign):
+	as_user(users.owner, make_opportunity, campaign=campaign, amount=1000)  # Prospecting: 10 %
 	as_user(
-		team.owner,
+		users.owner,
 		make_opportunity,
 		campaign=campaign,
 		amount=1000,
 		currency=_other_currency(),
 		exchange_rate=1.1,
 	)
-	as_user(team.owner, make_opportunity, campaign=campaign, amount=500, sales_stage="Qualification")
-	as_user(team.other, make_opportunity, campaign=campaign, amount=9999)
+	as_user(users.owner, make_opportunity, campaign=campaign, amount=500, sales_stage="Qualification")
+	as_user(users.other, make_opportunity, campaign=campaign, amount=9999)
 
 
 def _totals(user, campaign):
