@@ -289,6 +289,9 @@ const opportunity_kanban = {
 				min-width: 220px; }
 			[data-page-route^="List/Opportunity/Kanban"] .kanban-column.opportunity-closed-column {
 				flex-basis: 160px; width: 160px; min-width: 160px; }
+			[data-page-route^="List/Opportunity/Kanban"] .kanban-card-doc,
+			[data-page-route^="List/Opportunity/Kanban"] .kanban-card-doc .text-truncate {
+				white-space: normal; overflow: visible; text-overflow: clip; }
 			.opportunity-kanban-totals { padding: 0 var(--padding-sm) var(--padding-xs); line-height: 1.5; }
 			.opportunity-kanban-totals .kanban-total-amount,
 			.opportunity-kanban-totals .kanban-total-count { font-weight: 600; color: var(--text-color); }`;
