@@ -107,6 +107,7 @@ const opportunity_list = {
 			if ((name === "kanban_card" || name === "kanban_column") && data && data.title != null) {
 				data = Object.assign({}, data, { title: frappe.utils.escape_html(String(data.title)) });
 			}
+			if (name === "kanban_card" && data) data = opportunity_kanban.with_card_currency(data);
 			const html = render.call(this, name, data);
 			// the Opportunity board's columns (rebuilt after each move) keep a place for their totals
 			return name === "kanban_column" && data && data.doctype === "Opportunity"
@@ -255,6 +256,29 @@ const opportunity_kanban = {
 			__("Weighted")
 		)}: ${money(column.forecast)}</span>
 		</div>`;
+	},
+
+	// Frappe formats a card's fields without the card's document, so a deal in euros shows dollars: the
+	// same fields (the board's, as Frappe lays them out) formatted with the deal's currency
+	with_card_currency(data) {
+		const list = window.cur_list;
+		if (!list || list.doctype !== "Opportunity" || !list.board || !list.data) return data;
+		const doc = list.data.find((d) => d.name === data.name);
+		if (!doc || !doc.currency) return data;
+		const escape = frappe.utils.escape_html;
+		const doc_content = (list.board.fields || [])
+			.map((fieldname) => {
+				const df =
+					frappe.meta.get_docfield("Opportunity", fieldname) || frappe.model.get_std_field(fieldname);
+				if (!df) return "";
+				const label = list.board.show_labels
+					? `<span>${escape(__(df.label, null, df.parent))}: </span>`
+					: "";
+				const value = frappe.format(doc[fieldname], df, null, doc);
+				return `<div class="text-muted text-truncate">${label}<span>${value}</span></div>`;
+			})
+			.join("");
+		return Object.assign({}, data, { doc_content });
 	},
 
 	// won and lost columns are narrower (their cards are the past), so the open stages fit the screen
