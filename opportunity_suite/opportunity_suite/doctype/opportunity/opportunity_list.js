@@ -316,7 +316,8 @@ const opportunity_kanban = {
 			[data-page-route^="List/Opportunity/Kanban"] .kanban-card-doc,
 			[data-page-route^="List/Opportunity/Kanban"] .kanban-card-doc .text-truncate {
 				white-space: normal; overflow: visible; text-overflow: clip; }
-			.opportunity-kanban-totals { padding: 0 var(--padding-sm) var(--padding-xs); line-height: 1.5; }
+			.opportunity-kanban-totals { padding: 0 var(--padding-sm) var(--padding-xs); line-height: 1.5;
+				min-height: 3em; box-sizing: content-box; }
 			.opportunity-kanban-totals .kanban-total-amount,
 			.opportunity-kanban-totals .kanban-total-count { font-weight: 600; color: var(--text-color); }`;
 		document.head.appendChild(style);
@@ -325,3 +326,4 @@ const opportunity_kanban = {
 
 // this script loads with the list, report and Kanban views, before they render
 opportunity_list.escape_kanban_titles();
+opportunity_kanban.add_styles(); // before the board renders: no card moves under a person's mouse
