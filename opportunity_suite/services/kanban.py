@@ -8,6 +8,7 @@ stages archived (hidden on the board). Moving a card saves the opportunity throu
 probability and the forecast follow."""
 
 import frappe
+from frappe.utils import flt
 
 DOCTYPE = "Opportunity"
 BOARD_NAME = "Opportunities by Stage"
@@ -86,3 +87,34 @@ def _cards_in(stage: str) -> str:
 	return frappe.as_json(
 		frappe.get_all(DOCTYPE, filters={FIELD: stage}, pluck="name", order_by="modified desc")
 	)
+
+
+def column_totals(filters=None) -> dict:
+	"""Each stage column's count, total and weighted (forecast) amount in the default currency, over the
+	opportunities the user may read that match the board's `filters` (Frappe filters, as the list sends
+	them). Read through frappe.get_list, so the user's permission conditions (private visibility, shares,
+	user permissions) apply; base amounts make mixed currencies add up."""
+	from opportunity_suite.services.forecast import get_settings
+
+	rows = frappe.get_list(
+		DOCTYPE,
+		filters=filters or [],
+		fields=[
+			FIELD,
+			"count(name) as count",
+			"sum(base_amount) as amount",
+			"sum(base_forecast_amount) as forecast",
+		],
+		group_by=FIELD,
+		order_by=f"{FIELD} asc",
+	)
+	columns = {
+		row[FIELD]: {
+			"count": int(row["count"] or 0),
+			"amount": flt(row["amount"]),
+			"forecast": flt(row["forecast"]),
+		}
+		for row in rows
+		if row[FIELD]
+	}
+	return {"currency": get_settings().default_currency, "columns": columns}

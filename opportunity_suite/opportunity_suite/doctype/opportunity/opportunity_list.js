@@ -23,6 +23,12 @@ frappe.listview_settings["Opportunity"] = {
 			return `<span class="text-muted forecast-rule-off" title="${note}">${shown} *</span>`;
 		},
 	},
+	// after every load of the Kanban board (and after a card moved): each column's totals
+	refresh(listview) {
+		if (listview.view_name !== "Kanban") return;
+		opportunity_kanban.setup(listview);
+		opportunity_kanban.load_totals(listview);
+	},
 	onload(listview) {
 		opportunity_suite.forecast.rule_enabled().then((enabled) => {
 			opportunity_list.forecast_rule_on = enabled;
@@ -101,7 +107,12 @@ const opportunity_list = {
 			if ((name === "kanban_card" || name === "kanban_column") && data && data.title != null) {
 				data = Object.assign({}, data, { title: frappe.utils.escape_html(String(data.title)) });
 			}
-			return render.call(this, name, data);
+			if (name === "kanban_card" && data) data = opportunity_kanban.with_card_currency(data);
+			const html = render.call(this, name, data);
+			// the Opportunity board's columns (rebuilt after each move) keep a place for their totals
+			return name === "kanban_column" && data && data.doctype === "Opportunity"
+				? opportunity_kanban.with_totals(html)
+				: html;
 		};
 		frappe.render_template._opportunity_escapes = true;
 	},
@@ -172,5 +183,147 @@ const opportunity_list = {
 	},
 };
 
+// the Kanban board by stage: each column's count, total and weighted amount in the default currency
+// (api/kanban.py, over the deals the user sees under the board's filters); a moved card's probability and
+// forecast shown at once; won and lost columns narrow, the board's horizontal scrollbar always visible
+const opportunity_kanban = {
+	totals: null, // {currency, columns: {stage: {count, amount, forecast}}} of the last load
+
+	setup(listview) {
+		opportunity_kanban.add_styles();
+		if (opportunity_kanban._moves_bound) return;
+		opportunity_kanban._moves_bound = true;
+		// Frappe's board saves a move by a call of its own and only moves the card: load the board again,
+		// so the card shows the probability and forecast the save gave, and the totals follow
+		$(document).ajaxSuccess((_event, _xhr, settings) => {
+			const url = (settings && settings.url) || "";
+			const moved = ["update_order_for_single_card", "kanban_board.add_card"].some((m) =>
+				url.includes(m)
+			);
+			if (!moved || !window.cur_list || cur_list.doctype !== "Opportunity") return;
+			if (cur_list.view_name !== "Kanban") return;
+			cur_list.last_args = null; // Frappe skips a refresh with the same arguments within 3 s
+			cur_list.refresh();
+		});
+	},
+
+	load_totals(listview) {
+		frappe
+			.call({
+				method: "opportunity_suite.api.kanban.column_totals",
+				type: "GET",
+				args: { filters: JSON.stringify(listview.get_filters_for_args()) },
+			})
+			.then(({ message }) => {
+				opportunity_kanban.totals = message;
+				opportunity_kanban.show_totals(listview.$result || $(document));
+			});
+	},
+
+	show_totals($scope) {
+		$scope.find(".kanban-column[data-column-value]").each(function () {
+			const $column = $(this);
+			const stage = $column.attr("data-column-value");
+			$column.find(".opportunity-kanban-totals").replaceWith(opportunity_kanban.totals_html(stage));
+			opportunity_kanban.mark_closed($column, stage);
+		});
+	},
+
+	with_totals(html) {
+		const $column = $(html);
+		const stage = $column.attr("data-column-value");
+		$column.find(".kanban-column-header").after(opportunity_kanban.totals_html(stage));
+		opportunity_kanban.mark_closed($column, stage);
+		return $column.prop("outerHTML");
+	},
+
+	totals_html(stage) {
+		const escape = frappe.utils.escape_html;
+		const totals = opportunity_kanban.totals;
+		if (!totals) return `<div class="opportunity-kanban-totals text-muted small"></div>`;
+		const column = (totals.columns || {})[stage] || { count: 0, amount: 0, forecast: 0 };
+		const money = (value) => escape(format_currency(value, totals.currency));
+		return `<div class="opportunity-kanban-totals text-muted small" data-count="${escape(
+			String(column.count)
+		)}">
+			<span class="kanban-total-count" title="${escape(__("Opportunities"))}">${escape(
+			String(column.count)
+		)}</span> ·
+			<span class="kanban-total-amount" title="${escape(__("Total Amount"))}">${money(
+			column.amount
+		)}</span><br>
+			<span class="kanban-total-forecast" title="${escape(__("Weighted Amount"))}">${escape(
+			__("Weighted")
+		)}: ${money(column.forecast)}</span>
+		</div>`;
+	},
+
+	// Frappe formats a card's fields without the card's document, so a deal in euros shows dollars: the
+	// same fields (the board's, as Frappe lays them out) formatted with the deal's currency
+	with_card_currency(data) {
+		const list = window.cur_list;
+		if (!list || list.doctype !== "Opportunity" || !list.board || !list.data) return data;
+		const doc = list.data.find((d) => d.name === data.name);
+		if (!doc || !doc.currency) return data;
+		const escape = frappe.utils.escape_html;
+		const doc_content = (list.board.fields || [])
+			.map((fieldname) => {
+				const df =
+					frappe.meta.get_docfield("Opportunity", fieldname) || frappe.model.get_std_field(fieldname);
+				if (!df) return "";
+				const label = list.board.show_labels
+					? `<span>${escape(__(df.label, null, df.parent))}: </span>`
+					: "";
+				const value = frappe.format(doc[fieldname], df, null, doc);
+				return `<div class="text-muted text-truncate">${label}<span>${value}</span></div>`;
+			})
+			.join("");
+		return Object.assign({}, data, { doc_content });
+	},
+
+	// won and lost columns are narrower (their cards are the past), so the open stages fit the screen
+	mark_closed($column, stage) {
+		const type = (opportunity_kanban.stage_types || {})[stage];
+		$column.toggleClass("opportunity-closed-column", type === "Won" || type === "Lost");
+	},
+
+	add_styles() {
+		if (!opportunity_kanban.stage_types) {
+			opportunity_kanban.stage_types = {};
+			frappe.db
+				.get_list("Opportunity Stage", { fields: ["name", "stage_type"], limit: 0 })
+				.then((stages) => {
+					stages.forEach((s) => (opportunity_kanban.stage_types[s.name] = s.stage_type));
+					if (window.cur_list && cur_list.view_name === "Kanban" && cur_list.$result) {
+						opportunity_kanban.show_totals(cur_list.$result);
+					}
+				});
+		}
+		if (document.getElementById("opportunity-kanban-styles")) return;
+		const style = document.createElement("style");
+		style.id = "opportunity-kanban-styles";
+		style.textContent = `
+			[data-page-route^="List/Opportunity/Kanban"] .kanban { overflow-x: scroll; scrollbar-width: auto;
+				scrollbar-color: var(--gray-500) var(--gray-100); padding-bottom: var(--padding-sm); }
+			[data-page-route^="List/Opportunity/Kanban"] .kanban::-webkit-scrollbar { display: block;
+				height: 12px; }
+			[data-page-route^="List/Opportunity/Kanban"] .kanban::-webkit-scrollbar-thumb {
+				background: var(--gray-500); border-radius: 6px; }
+			[data-page-route^="List/Opportunity/Kanban"] .kanban-column { flex: 0 0 220px; width: 220px;
+				min-width: 220px; }
+			[data-page-route^="List/Opportunity/Kanban"] .kanban-column.opportunity-closed-column {
+				flex-basis: 160px; width: 160px; min-width: 160px; }
+			[data-page-route^="List/Opportunity/Kanban"] .kanban-card-doc,
+			[data-page-route^="List/Opportunity/Kanban"] .kanban-card-doc .text-truncate {
+				white-space: normal; overflow: visible; text-overflow: clip; }
+			.opportunity-kanban-totals { padding: 0 var(--padding-sm) var(--padding-xs); line-height: 1.5;
+				min-height: 3em; box-sizing: content-box; }
+			.opportunity-kanban-totals .kanban-total-amount,
+			.opportunity-kanban-totals .kanban-total-count { font-weight: 600; color: var(--text-color); }`;
+		document.head.appendChild(style);
+	},
+};
+
 // this script loads with the list, report and Kanban views, before they render
 opportunity_list.escape_kanban_titles();
+opportunity_kanban.add_styles(); // before the board renders: no card moves under a person's mouse
