@@ -127,6 +127,7 @@ def cleanup():
 		frappe.db.delete("Deleted Document", {"deleted_doctype": "File", "data": ("like", f"%{name}%")})
 		frappe.db.delete(IMPORT, {"name": name})
 		frappe.db.delete("Opportunity Import Column", {"parent": name})
+		frappe.db.delete("Opportunity Import Default", {"parent": name})
 	opportunities = list(set(made["Opportunity"]))
 	for start in range(0, len(opportunities), 1000):  # a run's thousands of rows, a chunk per query
 		chunk = opportunities[start : start + 1000]

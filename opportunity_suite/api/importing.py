@@ -5,7 +5,7 @@ Opportunity (and write for overwrite/merge), plus access to the import record.""
 import frappe
 from frappe import _
 
-from opportunity_suite.services.importing import jobs, results, undo
+from opportunity_suite.services.importing import jobs, preview, results, undo
 from opportunity_suite.services.importing.common import PROGRESS_FIELDS
 
 IMPORT_DOCTYPE = "Opportunity Import"
@@ -42,6 +42,16 @@ def prepare_import(import_name: str) -> dict:
 	_check_import_rights()
 	doc = _get_import(import_name)
 	return jobs.prepare(doc)
+
+
+@frappe.whitelist(methods=["GET"])
+def preview_import(import_name: str) -> dict:
+	"""The first 20 rows as the run would store them (links resolved, numbers and dates parsed), each with
+	its warnings or the reason it would fail. Read-only: what the checks write is rolled back."""
+	_check_import_rights()
+	doc = _get_import(import_name, "read")
+	_check_import_rights(doc)
+	return preview.preview(doc.name)
 
 
 @frappe.whitelist(methods=["POST"])

@@ -14,20 +14,33 @@ from opportunity_suite.services.importing.common import RowError, failed_row, re
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-class ColumnValues:
-	"""Mixed into ImportRun: needs `fields`, `converters`, `headers`, `defaults`, `kind`, `doc`,
-	`number_format`, `date_format`, `has_organization`."""
-
-	def _parse_defaults(self) -> dict:
-		raw = self.doc.defaults
-		if not raw:
-			return {}
+def given_defaults(doc) -> dict:
+	"""fieldname → value as the import gives them: its older JSON field first, then its Defaults table
+	(a field in both takes the table's value)."""
+	raw = doc.get("defaults")
+	given = {}
+	if raw:
 		try:
 			given = json.loads(raw) if isinstance(raw, str) else raw
 		except ValueError:
 			frappe.throw(_("Defaults must be a JSON object of fieldname → value."))
 		if not isinstance(given, dict):
 			frappe.throw(_("Defaults must be a JSON object of fieldname → value."))
+		given = dict(given)
+	for row in doc.get("default_values") or []:
+		if row.fieldname and row.value not in (None, ""):
+			given[row.fieldname] = row.value
+	return given
+
+
+class ColumnValues:
+	"""Mixed into ImportRun: needs `fields`, `converters`, `headers`, `defaults`, `kind`, `doc`,
+	`number_format`, `date_format`, `has_organization`."""
+
+	def _parse_defaults(self) -> dict:
+		"""The run's defaults: the Defaults table (field → value), over the JSON field older imports
+		kept them in."""
+		given = given_defaults(self.doc)
 		out = {}
 		for fieldname, value in given.items():
 			if fieldname not in self.fields:
@@ -35,7 +48,8 @@ class ColumnValues:
 			try:
 				out[fieldname] = self.convert(fieldname, value)
 			except values.CellError as e:
-				frappe.throw(_("Defaults: {0}: {1}").format(fieldname, e))
+				label = _(self.fields[fieldname].label or fieldname)
+				frappe.throw(_("Defaults: {0}: {1}").format(label, e))
 		return out
 
 	def converter(self, fieldname: str):

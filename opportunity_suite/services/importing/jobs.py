@@ -13,6 +13,7 @@ from frappe.utils import add_to_date, now_datetime
 
 from opportunity_suite.services import background
 from opportunity_suite.services.importing import mapping
+from opportunity_suite.services.importing.columns import given_defaults
 from opportunity_suite.services.importing.common import (
 	BATCH_DOCTYPE,
 	FAILED_REASON_HEADER,
@@ -108,6 +109,8 @@ def save_template(doc, template_name: str) -> str:
 		template.template_name = template_name
 	for field in SETTINGS_FIELDS:
 		template.set(field, doc.get(field))
+	given = given_defaults(doc)  # a template keeps its defaults as JSON, the table's included
+	template.defaults = json.dumps(given) if given else None
 	template.set(
 		"columns",
 		[

@@ -59,6 +59,23 @@ def importable_fields() -> dict[str, "frappe._dict"]:
 	return fields
 
 
+def importable_field_options() -> list[dict]:
+	"""The importable fields as a select offers them: {value: fieldname, label: translated label}, by label;
+	a label two fields share names its fieldname too."""
+	fields = importable_fields()
+	labels_seen: dict[str, int] = {}
+	for df in fields.values():
+		label = _(df.label or df.fieldname)
+		labels_seen[label] = labels_seen.get(label, 0) + 1
+	options = []
+	for fieldname, df in fields.items():
+		label = _(df.label or fieldname)
+		options.append(
+			{"value": fieldname, "label": f"{label} ({fieldname})" if labels_seen[label] > 1 else label}
+		)
+	return sorted(options, key=lambda o: o["label"].casefold())
+
+
 def auto_match(headers: list[str], template_columns: list | None = None) -> list[dict]:
 	"""One column row per header: the template's choice for the same header first, then a field whose
 	label or fieldname matches, then the label tables (a header they list as ignored is ignored). A

@@ -20,21 +20,41 @@ frappe.ui.form.on("Opportunity Import", {
 			if (data.name === frm.doc.name) show_run_state(frm, data);
 		});
 	},
+	onload(frm) {
+		offer_fields_by_label(frm);
+	},
 	refresh(frm) {
+		offer_fields_by_label(frm);
 		if (frm.is_new()) return;
+		// what the form shows is saved first: a setting ticked before "Detect" or "Start" is kept
+		const saved = () => (frm.is_dirty() ? frm.save() : Promise.resolve());
 		const call = (method, args = {}) =>
-			frappe
-				.call({
-					method: METHOD + method,
-					args: { import_name: frm.doc.name, ...args },
-					freeze: true,
-				})
+			saved()
+				.then(() =>
+					frappe.call({
+						method: METHOD + method,
+						args: { import_name: frm.doc.name, ...args },
+						freeze: true,
+					})
+				)
 				.then((r) => {
 					frm.reload_doc();
 					return r;
 				});
 		if (["Pending", "Failed"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Detect and Map Columns"), () => call("prepare_import"));
+			frm.add_custom_button(__("Preview"), () =>
+				saved()
+					.then(() =>
+						frappe.call({
+							method: METHOD + "preview_import",
+							args: { import_name: frm.doc.name },
+							type: "GET",
+							freeze: true,
+						})
+					)
+					.then((r) => draw_preview(frm, r.message))
+			);
 			frm.add_custom_button(__("Start Import"), () => call("start_import")).addClass(
 				"btn-primary"
 			);
@@ -118,4 +138,55 @@ function draw_progress(frm) {
 		message = `${message}: ${counts}`;
 	}
 	frm.dashboard.show_progress(__("Import"), (100 * done) / doc.total_rows, message);
+}
+
+function offer_fields_by_label(frm) {
+	// the column map and the defaults choose an Opportunity field by its label; the fieldname is stored
+	const options = (frm.doc.__onload || {}).importable_fields;
+	if (!options) return;
+	const labels = Object.fromEntries(options.map((o) => [o.value, o.label]));
+	const choices = [{ value: "", label: "" }, ...options];
+	const formatter = (value) => frappe.utils.escape_html(value ? labels[value] || value : "");
+	[
+		["columns", "fieldname"],
+		["default_values", "fieldname"],
+	].forEach(([table, fieldname]) => {
+		const grid = frm.fields_dict[table] && frm.fields_dict[table].grid;
+		if (!grid) return;
+		grid.update_docfield_property(fieldname, "options", choices);
+		grid.update_docfield_property(fieldname, "formatter", formatter);
+		grid.refresh();
+	});
+}
+
+function draw_preview(frm, preview) {
+	// every value from the file or the server is escaped: a cell may hold HTML
+	const esc = (value) => frappe.utils.escape_html(value == null ? "" : String(value));
+	const status_colors = { created: "green", updated: "blue", skipped: "orange", failed: "red" };
+	const head = [__("Row"), __("Outcome"), ...preview.columns.map((c) => c.label), __("Warnings or Error")]
+		.map((label) => `<th>${esc(label)}</th>`)
+		.join("");
+	const body = preview.rows
+		.map((row) => {
+			const cells = preview.columns
+				.map((c) => `<td data-fieldname="${esc(c.fieldname)}">${esc(row.values[c.fieldname])}</td>`)
+				.join("");
+			const status = `<span class="indicator-pill ${status_colors[row.status] || "gray"}">${esc(
+				__(frappe.utils.to_title_case(row.status))
+			)}</span>`;
+			return (
+				`<tr data-row-no="${esc(row.row_no)}" data-status="${esc(row.status)}">` +
+				`<td>${esc(row.row_no)}</td><td>${status}</td>${cells}` +
+				`<td class="preview-message">${esc(row.message)}</td></tr>`
+			);
+		})
+		.join("");
+	const note = __("The first {0} rows as they will be stored. Nothing has been imported yet.", [
+		preview.rows_shown,
+	]);
+	frm.fields_dict.preview_html.$wrapper.html(
+		`<p class="text-muted small">${esc(note)}</p>` +
+			`<div class="table-responsive"><table class="table table-bordered table-sm opportunity-import-preview">` +
+			`<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`
+	);
 }

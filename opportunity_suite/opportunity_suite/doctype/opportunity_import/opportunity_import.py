@@ -4,6 +4,7 @@ from frappe.model.document import Document
 
 from opportunity_suite.services.importing.common import PROGRESS_FIELDS
 from opportunity_suite.services.importing.file_access import check_can_read
+from opportunity_suite.services.importing.mapping import importable_field_options
 from opportunity_suite.services.importing.readers import file_kind
 
 # written by the run itself (services/importing), never by a save of the form: a form opened before or
@@ -24,6 +25,10 @@ RUN_FIELDS = (
 
 
 class OpportunityImport(Document):
+	def onload(self):
+		# the fields the column map and the defaults may choose from, by label (services/importing/mapping)
+		self.set_onload("importable_fields", importable_field_options())
+
 	def validate(self):
 		before = self.get_doc_before_save()
 		for fieldname in RUN_FIELDS:  # a new import starts Pending with no counts, whatever a caller sent
