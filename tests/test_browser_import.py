@@ -68,11 +68,12 @@ def test_run_an_import_and_watch_its_progress_bar(desk, worker, purchased_list):
 		)
 		for row in columns.all()
 	]
+	# the map shows the Opportunity's fields by their labels (it stores their fieldnames)
 	assert mapped == [
-		("Opportunity Name", "opportunity_name"),
-		("Amount", "amount"),
-		("Sales Stage", "sales_stage"),
-		("Expected Close Date", "expected_close_date"),
+		("Opportunity Name", "Opportunity Name"),
+		("Amount", "Amount"),
+		("Sales Stage", "Sales Stage"),
+		("Expected Close Date", "Expected Close Date"),
 	]
 	screenshot(desk, "import_columns_mapped")
 
