@@ -89,6 +89,18 @@ def created(doc) -> list[str]:
 	return names
 
 
+def made_by_name(doc, *fields) -> dict:
+	"""opportunity name → the run's new opportunities with `fields`."""
+	return {
+		r.opportunity_name: r
+		for r in frappe.get_all(
+			"Opportunity",
+			filters={"name": ("in", created(doc) or [""])},
+			fields=["opportunity_name", *fields],
+		)
+	}
+
+
 def assert_accounted(doc):
 	doc.reload()
 	assert doc.created_count + doc.updated_count + doc.skipped_count + doc.failed_count == doc.rows_read

@@ -15,8 +15,8 @@ from tests.factories import unique
 from tests.import_fixtures import (
 	assert_accounted,
 	cleanup,  # noqa: F401 (fixture)
-	created,
 	csv_bytes,
+	made_by_name,
 	new_import,
 	prepare,
 	run,
@@ -24,17 +24,6 @@ from tests.import_fixtures import (
 )
 
 HEADER = ["Opportunity Name", "Amount", "Sales Stage", "Expected Close Date"]
-
-
-def _made(doc, *fields):
-	return {
-		r.opportunity_name: r
-		for r in frappe.get_all(
-			"Opportunity",
-			filters={"name": ("in", created(doc) or [""])},
-			fields=["opportunity_name", *fields],
-		)
-	}
 
 
 def _reasons(doc) -> dict[str, str]:
@@ -81,7 +70,7 @@ def test_a_utf8_file_read_as_cp1252_is_refused_never_stored_as_mojibake(cleanup)
 	doc.save()
 	prepare(doc)
 	run(doc)
-	assert set(_made(doc)) == {f"{tag} Zürich"}
+	assert set(made_by_name(doc)) == {f"{tag} Zürich"}
 
 
 def test_a_replacement_character_fails_its_row(cleanup):
@@ -147,7 +136,7 @@ def test_quoted_newlines_and_a_literal_quote_are_still_read(cleanup):
 	doc = new_import(cleanup, ("\r\n".join(lines) + "\r\n").encode())
 	prepare(doc)
 	run(doc)
-	assert set(_made(doc)) == {f"{tag} multi\nline", f'{tag} 5" screen'}
+	assert set(made_by_name(doc)) == {f"{tag} multi\nline", f'{tag} 5" screen'}
 
 
 # ---------------------------------------------------------------- XLSX
@@ -176,7 +165,7 @@ def test_xlsx_percentage_cells_are_percentages(cleanup):
 	prepare(doc)
 	run(doc)
 	assert (doc.created_count, doc.failed_count) == (3, 2), doc.error
-	made = _made(doc, "probability")
+	made = made_by_name(doc, "probability")
 	assert made[f"{tag} quarter"].probability == 25
 	assert made[f"{tag} fine"].probability == 12.5
 	assert made[f"{tag} plain"].probability == 25

@@ -39,8 +39,8 @@ from tests.factories import unique
 from tests.import_fixtures import (
 	assert_accounted,
 	cleanup,  # noqa: F401 (fixture)
-	created,
 	csv_bytes,
+	made_by_name,
 	new_import,
 	prepare,
 	run,
@@ -87,17 +87,6 @@ def _reasons(doc) -> dict[str, str]:
 	return {row[0]: row[-1] for row in rows[1:]}
 
 
-def _made(doc, *fields):
-	return {
-		r.opportunity_name: r
-		for r in frappe.get_all(
-			"Opportunity",
-			filters={"name": ("in", created(doc) or [""])},
-			fields=["opportunity_name", *fields],
-		)
-	}
-
-
 def test_amount_rows_a_save_would_misread_are_refused_with_their_reason(cleanup):
 	tag = unique("Amt")
 	header = ["Opportunity Name", "Amount", "Currency", "Sales Stage", "Expected Close Date"]
@@ -125,7 +114,7 @@ def test_amount_rows_a_save_would_misread_are_refused_with_their_reason(cleanup)
 	assert "EUR" in reasons[f"{tag} code on usd"]
 	assert "percentage" in reasons[f"{tag} pct"]
 	assert "negative" in reasons[f"{tag} negative"]
-	made = _made(doc, "amount")
+	made = made_by_name(doc, "amount")
 	assert made[f"{tag} dollar"].amount == 1500
 	assert made[f"{tag} spaced"].amount == 10000
 	assert made[f"{tag} euro on eur"].amount == 1500
@@ -159,7 +148,7 @@ def test_probability_zero_is_a_value_and_an_empty_cell_is_not(cleanup):
 	doc = new_import(cleanup, csv_bytes(rows))
 	prepare(doc)
 	run(doc)
-	made = _made(doc, "probability", "probability_is_manual", "forecast_amount")
+	made = made_by_name(doc, "probability", "probability_is_manual", "forecast_amount")
 	assert (made[f"{tag} zero"].probability, made[f"{tag} zero"].probability_is_manual) == (0, 1)
 	assert (made[f"{tag} empty"].probability, made[f"{tag} empty"].probability_is_manual) == (80, 0)
 	assert made[f"{tag} pct zero"].probability == 0
@@ -181,7 +170,7 @@ def test_probability_zero_is_a_value_and_an_empty_cell_is_not(cleanup):
 	)
 	prepare(absent)
 	run(absent)
-	assert _made(absent, "probability")[f"{tag} absent"].probability == 20
+	assert made_by_name(absent, "probability")[f"{tag} absent"].probability == 20
 
 
 def test_text_is_stored_as_a_rest_save_stores_it(cleanup):
@@ -198,7 +187,7 @@ def test_text_is_stored_as_a_rest_save_stores_it(cleanup):
 	prepare(doc)
 	run(doc)
 	assert (doc.created_count, doc.failed_count) == (3, 1)
-	made = _made(doc, "next_step", "description")
+	made = made_by_name(doc, "next_step", "description")
 	assert len(name_140) == 140 and made[name_140].next_step == "\t=SUM(A1)"
 	assert made[name_140].description == "  indented\nline  "
 	assert made[f"{tag} cr"].next_step == "\r=1+1 "
