@@ -152,12 +152,12 @@ def test_a_vtiger_export_through_the_form(desk, worker, vtiger_file, vtiger_peop
 	offered = select.locator("option").all_inner_texts()
 	assert "Expected Close Date" in offered and "Description" in offered
 	assert not any(o in offered for o in ("forecast_amount", "Forecast Amount", "opportunity_name"))
+	stored = "(f) => cur_frm.doc.columns.find((c) => c.header === 'Next Step').fieldname === f"
 	select.select_option(label="Description")  # then back: the choice is by label
-	select.select_option(label="Next Step")
-	assert (
-		desk.evaluate("() => cur_frm.doc.columns.find((c) => c.header === 'Next Step').fieldname")
-		== "next_step"
-	)
+	# the model is set asynchronously and the row may be redrawn: wait, then take the cell afresh
+	desk.wait_for_function(stored, arg="description")
+	_edit_cell(row, "select", "fieldname").select_option(label="Next Step")
+	desk.wait_for_function(stored, arg="next_step")
 
 	# the preview: the rows as they will be stored, before anything is written
 	preview = _preview(desk)
