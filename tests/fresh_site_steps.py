@@ -83,3 +83,30 @@ def state(import_name: str, opportunity: str) -> dict:
 			for job in frappe.get_all("Scheduled Job Type", fields=["last_execution", "creation"])
 		),
 	}
+
+
+def diagnose(opportunity: str) -> dict:
+	"""What the site holds about the alert's e-mail, for a failing test's message."""
+	return {
+		"alert_log": frappe.get_all(
+			"Alert Log", filters={"reference_name": opportunity}, fields=["outcome", "email_queues", "error"]
+		),
+		"email_queue": frappe.get_all(
+			"Email Queue",
+			filters={"reference_name": opportunity},
+			fields=["name", "status", "retry", "send_after", "sender", "creation", "error"],
+		),
+		"email_accounts": frappe.get_all(
+			"Email Account",
+			fields=["name", "email_id", "smtp_server", "smtp_port", "enable_outgoing", "default_outgoing"],
+		),
+		"error_log": [
+			(e.method, (e.error or "")[-600:])
+			for e in frappe.get_all(
+				"Error Log", fields=["method", "error"], order_by="creation desc", limit=5
+			)
+		],
+		"now": now_datetime(),
+		"suspended": frappe.db.get_default("suspend_email_queue"),
+		"muted": frappe.are_emails_muted(),
+	}

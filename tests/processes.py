@@ -7,6 +7,14 @@ import subprocess
 from pathlib import Path
 
 
+def production_environment() -> dict:
+	"""This process's environment without `CI`: Frappe's workers read a set `CI` as "inside Frappe's own test
+	suite" (`frappe.flags.in_test` in every job, so the Email Queue marks mail Sent without talking SMTP),
+	and `bench serve` turns off its reloader and debugger. The processes the tests start are the real
+	machinery, run as on a user's machine, whether or not a CI service sets `CI`."""
+	return {key: value for key, value in os.environ.items() if key != "CI"}
+
+
 class BenchProcess:
 	"""`args` run in `bench_dir` in a process group of their own, their output in `log_dir/<name>.log`."""
 
@@ -19,7 +27,7 @@ class BenchProcess:
 			stdout=self.log,
 			stderr=subprocess.STDOUT,
 			start_new_session=True,
-			env={**os.environ, **(env or {})},
+			env={**production_environment(), **(env or {})},
 		)
 		self.pid = self.process.pid
 

@@ -120,7 +120,14 @@ def test_a_fresh_site_sends_queued_alert_email_and_resumes_a_stalled_import(fres
 	finally:
 		for process in processes:
 			process.stop()
-	[message] = [m for m in mailbox.messages if RECIPIENT in m["to"]]
+	delivered = [m for m in mailbox.messages if RECIPIENT in m["to"]]
+	if len(delivered) != 1 or state["import"]["status"] != "Completed":
+		diagnosis = _execute(site, "diagnose", opportunity=queued["opportunity"])
+		pytest.fail(
+			f"delivered {len(delivered)} of 1 e-mail (mailbox: {mailbox.messages!r:.500}); state {state}; "
+			f"site: {json.dumps(diagnosis, default=str, indent=1)}"
+		)
+	[message] = delivered
 	assert message["message"]["Subject"] == "Hot deal Fresh site deal"
 	assert state["email"] == ["Sent"], state
 	assert state["import"] == {"status": "Completed", "rows_read": 50, "created_count": 50}, state
