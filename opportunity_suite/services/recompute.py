@@ -16,7 +16,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
 
-from opportunity_suite.services import background
+from opportunity_suite.services import background, formula_sql
 from opportunity_suite.services.forecast import (
 	DOCTYPE,
 	SETTINGS,
@@ -33,6 +33,8 @@ from opportunity_suite.services.forecast import (
 RECOMPUTE_JOB_ID = "opportunity_suite:recompute_forecasts"
 RECOMPUTE_METHOD = "opportunity_suite.services.recompute.run_recompute_job"
 RECOMPUTE_BATCH_SIZE = 5000
+# a batch computed in the database costs little per row: larger batches, fewer commits and checkpoints
+SQL_BATCH_SIZE = 50000
 MAX_DEADLOCK_RETRIES = 5
 STALL_AFTER_SECONDS = 120
 QUEUED, RUNNING, INTERRUPTED, COMPLETED, STOPPED, FAILED = (
@@ -156,11 +158,14 @@ def resume_stalled_recompute():
 
 def run_recompute_job(run_token: str, batch_size: int | None = None):
 	"""The job: runs (or continues) the run `run_token`; stops quietly when a newer run took over."""
-	recompute_all_forecasts(batch_size or RECOMPUTE_BATCH_SIZE, run_token=run_token)
+	recompute_all_forecasts(batch_size, run_token=run_token)
 
 
 def recompute_all_forecasts(
-	batch_size: int = RECOMPUTE_BATCH_SIZE, publish: bool = True, run_token: str | None = None
+	batch_size: int | None = None,
+	publish: bool = True,
+	run_token: str | None = None,
+	use_sql: bool = True,
 ) -> int:
 	"""Recompute every opportunity's forecast with the current formula, a batch per transaction, from the
 	run's checkpoint. Without `run_token`, starts a new run here and now (superseding any other).
@@ -188,14 +193,25 @@ def recompute_all_forecasts(
 				state.recompute_done = state.last_recompute_rows = 0
 			if formula_text not in cache:
 				cache.clear()
-				cache[formula_text] = get_compiled_formula(formula_text)
-			formula = cache[formula_text]
-			rows = _read_batch(formula.fields, checkpoint, batch_size)
+				formula = get_compiled_formula(formula_text)
+				sql = use_sql and formula_sql.to_sql(
+					formula.text, formula.fields, currency_precision(), rounding_method()
+				)
+				cache[formula_text] = (formula, sql or None)
+			formula, sql = cache[formula_text]
+			size = batch_size or (SQL_BATCH_SIZE if sql else RECOMPUTE_BATCH_SIZE)
+			if sql:
+				rows = _read_names(checkpoint, size)
+			else:
+				rows = _read_batch(formula.fields, checkpoint, size)
 			if not rows:
 				_finish(COMPLETED)
 				return updated
 			try:
-				written = _write_batch(_changes(rows, formula))
+				if sql:
+					written = _write_range_sql(sql, formula, checkpoint, rows)
+				else:
+					written = _write_batch(_changes(rows, formula))
 			except frappe.QueryDeadlockError:
 				frappe.db.rollback()
 				deadlocks += 1
@@ -203,7 +219,7 @@ def recompute_all_forecasts(
 					raise
 				continue  # the same batch, read again
 			done = cint(state.recompute_done) + len(rows)
-			last = len(rows) < batch_size  # nothing after it: the run completes with this batch
+			last = len(rows) < size  # nothing after it: the run completes with this batch
 			_set_state(
 				{
 					"last_recompute_status": COMPLETED if last else RUNNING,
@@ -274,8 +290,8 @@ def _changes(rows: list, formula) -> list[tuple[str, str, float, float]]:
 	return changes
 
 
-def _read_batch(fields, after: str, batch_size: int) -> list[frappe._dict]:
-	"""The next opportunities in name order after `after` (keyset pagination: no OFFSET)."""
+def _read_batch(fields, after: str, batch_size: int, last: str | None = None) -> list[frappe._dict]:
+	"""The next opportunities in name order after `after` (keyset pagination: no OFFSET), up to `last`."""
 	table = frappe.qb.DocType(DOCTYPE)
 	columns = [
 		table.name,
@@ -285,14 +301,58 @@ def _read_batch(fields, after: str, batch_size: int) -> list[frappe._dict]:
 		table.base_forecast_amount,
 	]
 	columns += [table[f] for f in sorted(set(fields) - {"exchange_rate"})]
+	query = frappe.qb.from_(table).select(*columns).where(table.name > after)
+	if last is not None:
+		query = query.where(table.name <= last)
+	return query.orderby(table.name).limit(batch_size).run(as_dict=True)
+
+
+def _read_names(after: str, batch_size: int) -> list[frappe._dict]:
+	"""The names of the next batch, in name order after `after` (the primary key alone: no row is read)."""
+	table = frappe.qb.DocType(DOCTYPE)
 	return (
 		frappe.qb.from_(table)
-		.select(*columns)
+		.select(table.name)
 		.where(table.name > after)
 		.orderby(table.name)
 		.limit(batch_size)
 		.run(as_dict=True)
 	)
+
+
+def _read_rows(fields, names: list[str]) -> list[frappe._dict]:
+	table = frappe.qb.DocType(DOCTYPE)
+	columns = [table.name, table.modified, table.exchange_rate, table.forecast_amount]
+	columns += [table.base_forecast_amount] + [table[f] for f in sorted(set(fields) - {"exchange_rate"})]
+	return frappe.qb.from_(table).select(*columns).where(table.name.isin(names)).run(as_dict=True)
+
+
+OUT_OF_RANGE = 1690  # MariaDB: "DOUBLE value is out of range" (Python's float gives an infinity there)
+
+
+def _write_range_sql(sql: formula_sql.SqlForecast, formula, after: str, names: list) -> int:
+	"""The batch (after, last] computed in the database by the formula's SQL form and written with one
+	UPDATE; the rows SQL can't settle are computed in Python. A batch whose arithmetic overflows a DOUBLE
+	runs in Python entirely (which logs the row and stores 0, as on a save). Raw SQL: the expressions are
+	built from the checked formula's tree (services/formula_sql.py), never from input; the bounds are
+	parameters; frappe.qb has no temporary tables."""
+	last = names[-1].name
+	try:
+		formula_sql.stage(sql, "o.name > %(after)s AND o.name <= %(last)s", {"after": after, "last": last})
+	except Exception as error:
+		if not error.args or error.args[0] != OUT_OF_RANGE:
+			raise
+		return _write_batch(_changes(_read_batch(formula.fields, after, len(names), last), formula))
+	frappe.db.sql(
+		f"""UPDATE `tabOpportunity` o JOIN {formula_sql.STAGE} v ON v.name = o.name
+		SET o.forecast_amount = v.f, o.base_forecast_amount = v.b
+		WHERE v.unsure = 0"""
+	)
+	written = frappe.db._cursor.rowcount
+	left = frappe.db.sql(f"SELECT name FROM {formula_sql.STAGE} WHERE unsure = 1", pluck=True)
+	if left:
+		written += _write_batch(_changes(_read_rows(formula.fields, left), formula))
+	return written
 
 
 def _write_batch(changes: list[tuple[str, str, float, float]]) -> int:
