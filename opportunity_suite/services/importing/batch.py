@@ -14,6 +14,7 @@ from frappe import _
 from frappe.utils import cstr, now_datetime
 
 from opportunity_suite.services.assignment import follow_assigned_to, new_assignment_rows
+from opportunity_suite.services.history import history_row, insert_history
 from opportunity_suite.services.importing import organizations, values
 from opportunity_suite.services.importing.common import DOCTYPE, RowError, failed_row, plain, readable
 from opportunity_suite.services.importing.links import LinkResolver
@@ -27,6 +28,7 @@ from opportunity_suite.services.importing.writer import (
 	upsert_global_search,
 )
 from opportunity_suite.services.opportunity import OpportunityContext, validate_opportunity
+from opportunity_suite.services.stale import refresh_stale
 
 if TYPE_CHECKING:
 	from opportunity_suite.services.importing.runner import ImportRun
@@ -79,7 +81,9 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		self.readers: dict[str, bool] = {}
 		# stages, amount rules, disabled values: read once per batch
 		self.rules = rules or OpportunityContext.for_batch()
+		self.rules.now = self.now  # a stage entered by this batch was entered at its stamp
 		self.organizations_made: dict[str, str] = {}
+		self.history: list[dict] = []  # the stage history rows of what the batch wrote (services/history.py)
 
 	def fail(self, row_no: int, row: list, reason: str):
 		self.result.failed.append(failed_row(row_no, row, reason))
@@ -109,7 +113,13 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		if run.kind == "VCF":  # the contacts of the cards whose opportunity was written, a batch at once
 			self.write_contacts()
 		self.name_skipped_duplicates()
+		self.write_history()
 		return self.result
+
+	def write_history(self):
+		"""The batch's stage history rows in one multi-row INSERT, and its deals' stale flags."""
+		insert_history(self.history)
+		refresh_stale([doc.name for doc, _new, _image in self.result.written])
 
 	def name_skipped_duplicates(self):
 		"""A row skipped as a duplicate of an earlier row of the file names the record that row made."""
@@ -265,6 +275,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				self.result.outcomes.append([row_no, "updated", doc.name, merged])
 		self.result.created_records.setdefault(DOCTYPE, []).extend(doc.name for doc in docs)
 		self.result.written.extend((doc, True, None) for doc in docs)
+		self.history.extend(history_row(None, doc, self.now, self.run.user, "Import") for doc in docs)
 
 	def add_global_search(self, docs):
 		if frappe.local.conf.get("disable_global_search") or not docs:
@@ -348,6 +359,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				doc.name = name
 				self.add_global_search([doc])
 				self.result.written.append((doc, False, image))
+				self.history.append(history_row(before, doc, self.now, run.user, "Import"))
 			self.result.updated += len(contributions)
 			how = _("overwritten") if run.policy == "Overwrite" else _("merged")
 			for row_no, _row, _r in contributions:
