@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the cleanup fixture is imported, then used as an argument)
 """Opportunity Stage History: a row per change of stage, amount, probability, expected close (and forecast
 category where the field exists), written by every path that changes them: desk save, REST, Kanban move,
 bulk edit, import (batch-inserted), lead conversion; backfilled from Version rows; the form's facts."""
@@ -14,7 +15,14 @@ from opportunity_suite.api.history import stage_facts
 from opportunity_suite.services import history
 from opportunity_suite.services.kanban import BOARD_NAME
 from tests.factories import make_opportunity, make_user, unique
-from tests.import_fixtures import assert_accounted, csv_bytes, new_import, prepare, run
+from tests.import_fixtures import (  # noqa: F401 (cleanup: a fixture)
+	assert_accounted,
+	cleanup,
+	csv_bytes,
+	new_import,
+	prepare,
+	run,
+)
 from tests.records_fixtures import make_lead, rest_client
 
 HISTORY = "Opportunity Stage History"
@@ -53,12 +61,12 @@ def test_a_new_deal_gets_its_first_row_and_stage_since():
 	(row,) = rows_of(opp.name)
 	assert (row.from_stage, row.to_stage, row.stage_changed, row.via) == (None, "Qualification", 1, "Save")
 	assert (row.old_amount, row.new_amount, row.new_probability, row.changed_by) == (
-		None,
+		0,
 		1000,
 		20,
 		"Administrator",
 	)
-	assert row.days_in_previous_stage is None
+	assert row.days_in_previous_stage == 0
 	assert abs((get_datetime(opp.stage_since) - now_datetime()).total_seconds()) < 60
 
 
@@ -83,7 +91,7 @@ def test_desk_save_records_each_tracked_change_and_how_long_the_stage_lasted():
 		0,
 		1000,
 		1500,
-		None,
+		0,
 	)
 	assert getdate(row.new_expected_close_date) - getdate(row.old_expected_close_date) == datetime.timedelta(
 		10

@@ -92,7 +92,7 @@ def history_row(before, after, when, user: str, via: str = "Save", fields=None) 
 	stage_changed = before is None or not _same(
 		"sales_stage", old.get("sales_stage"), after.get("sales_stage")
 	)
-	days = None
+	days = 0.0  # number columns are NOT NULL (Frappe): 0 where there is no previous stage or value
 	if before is not None and stage_changed:
 		entered = old.get("stage_since") or old.get("creation")
 		if entered:
@@ -116,9 +116,9 @@ def history_row(before, after, when, user: str, via: str = "Save", fields=None) 
 		"stage_changed": 1 if stage_changed else 0,
 		"days_in_previous_stage": days,
 		"currency": after.get("currency"),
-		"old_amount": flt(old.get("amount")) if before is not None else None,
+		"old_amount": flt(old.get("amount")),
 		"new_amount": flt(after.get("amount")),
-		"old_probability": flt(old.get("probability")) if before is not None else None,
+		"old_probability": flt(old.get("probability")),
 		"new_probability": flt(after.get("probability")),
 		"old_expected_close_date": _date(old.get("expected_close_date")),
 		"new_expected_close_date": _date(after.get("expected_close_date")),
@@ -171,6 +171,7 @@ def stage_facts(name: str) -> dict:
 		filters={"opportunity": name},
 		fields=[
 			"changed_on",
+			"from_stage",
 			"old_amount",
 			"new_amount",
 			"old_expected_close_date",
@@ -185,9 +186,10 @@ def stage_facts(name: str) -> dict:
 		and r.new_expected_close_date
 		and getdate(r.new_expected_close_date) > getdate(r.old_expected_close_date)
 	]
-	first_amount = rows[0].old_amount if rows and rows[0].old_amount is not None else None
-	if first_amount is None:
-		first_amount = rows[0].new_amount if rows else deal.amount
+	if not rows:
+		first_amount = deal.amount
+	else:  # the deal as made: its first row's new values (a creation row has no From Stage)
+		first_amount = rows[0].new_amount if not rows[0].from_stage else rows[0].old_amount
 	entered = get_datetime(deal.stage_since or deal.creation)
 	return {
 		"stage": deal.sales_stage,
@@ -212,9 +214,9 @@ def _parse_number(value) -> float:
 	if isinstance(value, int | float):
 		return float(value)
 	from frappe.utils import get_number_format_info
-	from frappe.utils.data import get_number_format
 
-	decimal_sep, group_sep, _precision = get_number_format_info(get_number_format().string)
+	number_format = frappe.db.get_default("number_format") or "#,###.##"
+	decimal_sep, group_sep, _precision = get_number_format_info(number_format)
 	text = "".join(ch for ch in cstr(value) if ch.isdigit() or ch in (decimal_sep, group_sep, "-"))
 	text = text.replace(group_sep, "") if group_sep else text
 	return flt(text.replace(decimal_sep, "."))
