@@ -91,7 +91,11 @@ app_include_js = [
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
 # opportunity's related lists and create buttons
 doctype_js = {
-	"Opportunity": ["public/js/line_items.js", "public/js/opportunity_records.js"],
+	"Opportunity": [
+		"public/js/line_items.js",
+		"public/js/opportunity_records.js",
+		"public/js/stage_facts.js",
+	],
 	"Quote": "public/js/line_items.js",
 	"Sales Order": "public/js/line_items.js",
 	"Organization": "public/js/duplicates.js",

@@ -209,3 +209,44 @@ def snooze(name: str, until: str | None, reason: str | None):
 		"stale_reason": doc.stale_reason,
 		"snoozed_until": cstr(doc.snoozed_until),
 	}
+
+
+STALE_RULE = "Stale deals: remind the assignee weekly"
+STALE_SUBJECT = "Stale deal: {{ doc.opportunity_name }}"
+STALE_MESSAGE = """<p>Your deal <b>{{ doc.opportunity_name }}</b> ({{ doc.name }}) is stale:
+{{ doc.stale_reason }}.</p>
+<p>Stage: {{ doc.sales_stage }}. Expected close: {{ doc.expected_close_date|date }}.</p>
+<p>Plan its next step (a to-do or an event), move it on, or snooze it with a reason.</p>"""
+
+
+def ensure_stale_rule():
+	"""The shipped, disabled Alert Rule preset: every Monday at 08:00 e-mail each stale deal's assignee
+	(idempotent; an edited one is left alone)."""
+	if frappe.db.exists("Alert Rule", STALE_RULE) or not frappe.db.exists("DocType", "Alert Rule"):
+		return
+	frappe.get_doc(
+		{
+			"doctype": "Alert Rule",
+			"rule_name": STALE_RULE,
+			"document_type": DOCTYPE,
+			"enabled": 0,
+			"description": "Preset (stale-deal radar): every Monday, e-mail the assignee of each stale open deal.",
+			"trigger": "On Schedule",
+			"schedule_frequency": "Weekly",
+			"schedule_time": "08:00:00",
+			"monday": 1,
+			"condition_match": "All",
+			"conditions": [
+				{"fieldname": "is_stale", "operator": "Equals", "value": "1"},
+				{"fieldname": "status", "operator": "Equals", "value": "Open"},
+			],
+			"actions": [
+				{
+					"action_type": "Email",
+					"recipient_fields": "assigned_to",
+					"subject": STALE_SUBJECT,
+					"message": STALE_MESSAGE,
+				}
+			],
+		}
+	).insert(ignore_permissions=True)
