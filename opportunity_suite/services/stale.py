@@ -59,16 +59,27 @@ def validate_snooze(doc, before=None):
 
 
 def _with_activity(names: list[str] | None, now) -> set[str]:
-	"""The deals among `names` (None: all) with an open to-do due from today or an open event ahead."""
-	todo_filters = {
-		"reference_type": DOCTYPE,
-		"status": "Open",
-		"date": (">=", now.date()),
-		"reference_name": ("is", "set"),
-	}
+	"""The deals among `names` (None: all) with an open to-do due from today or an open event ahead.
+
+	A to-do counts when it is due on a later day than it was written: Frappe dates an assignment (Assign
+	To, which every deal's Assigned To makes) the day it is made, and an assignment is no planned step."""
+	from pypika.functions import Date
+
+	todo = frappe.qb.DocType("ToDo")
+	query = (
+		frappe.qb.from_(todo)
+		.select(todo.reference_name)
+		.distinct()
+		.where(
+			(todo.reference_type == DOCTYPE)
+			& (todo.status == "Open")
+			& (todo.date >= now.date())
+			& (todo.date > Date(todo.creation))
+		)
+	)
 	if names is not None:
-		todo_filters["reference_name"] = ("in", names)
-	found = set(frappe.get_all("ToDo", filters=todo_filters, pluck="reference_name", distinct=True))
+		query = query.where(todo.reference_name.isin(names))
+	found = {r[0] for r in query.run()}
 	event = frappe.qb.DocType("Event")
 	participant = frappe.qb.DocType("Event Participants")
 	query = (
