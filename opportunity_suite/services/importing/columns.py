@@ -1,17 +1,16 @@
 """Column mapping in use: each mapped cell turned into its field's value (CellError naming what is
-wrong), a vCard's fields into a record, the run's defaults filled in. No database work: a batch is parsed
+wrong), through the file's format (a vCard's fields: `formats/vcf_format.py`), the run's defaults filled
+in. No database work: a batch is parsed
 while MariaDB writes the previous one."""
 
 import json
-import re
 
 import frappe
 from frappe import _
 
-from opportunity_suite.services.importing import readers, values
+from opportunity_suite.services.importing import values
 from opportunity_suite.services.importing.common import RowError, failed_row, readable
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+from opportunity_suite.services.importing.formats import RowShapeError
 
 
 def given_defaults(doc) -> dict:
@@ -34,8 +33,8 @@ def given_defaults(doc) -> dict:
 
 
 class ColumnValues:
-	"""Mixed into ImportRun: needs `fields`, `converters`, `headers`, `defaults`, `kind`, `doc`,
-	`number_format`, `date_format`, `has_organization`."""
+	"""Mixed into ImportRun: needs `file` (its format), `fields`, `converters`, `headers`, `defaults`,
+	`doc`, `number_format`, `date_format`."""
 
 	def _parse_defaults(self) -> dict:
 		"""The run's defaults: the Defaults table (field → value), over the JSON field older imports
@@ -79,11 +78,10 @@ class ColumnValues:
 	def row_values(self, row: list) -> dict:
 		"""The row's cells as field values; RowError listing every cell that doesn't parse."""
 		out, errors = {}, []
-		if self.kind != "VCF":
-			try:
-				readers.check_row_shape(row, len(self.headers), short_allowed=self.kind == "XLSX")
-			except readers.RowShapeError as e:
-				raise RowError(str(e)) from None
+		try:
+			self.file.check_row(row, len(self.headers))
+		except RowShapeError as e:
+			raise RowError(str(e)) from None
 		width = len(row)
 		for index, fieldname, convert in self.converters:
 			cell = row[index] if index < width else None
@@ -130,7 +128,7 @@ class ColumnValues:
 		parsed, failed = [], []
 		for row_no, row in rows:
 			try:
-				record = self.card_values(row) if self.kind == "VCF" else self.row_values(row)
+				record = self.file.record(self, row)
 				for fieldname, value in self.defaults.items():
 					if record.get(fieldname) in (None, "") and fieldname != "lost_reason":
 						record[fieldname] = value  # a default lost reason is only for Lost rows (batch)
@@ -139,25 +137,3 @@ class ColumnValues:
 				frappe.clear_last_message()
 				failed.append(failed_row(row_no, row, readable(e)))
 		return parsed, failed
-
-	def card_values(self, row: list) -> dict:
-		"""The card's opportunity (its name from the run's pattern, its organization from ORG); the card
-		goes along for its Contact (`vcard_contacts`)."""
-		card = row.card
-		if card.error:  # cut off, or no name: the card fails saying so
-			raise RowError(card.error)
-		pattern = self.doc.vcard_name_pattern or "{organization} – {full_name}"
-		email = card.emails[0].value if card.emails else ""
-		placeholders = {
-			"organization": card.organization,
-			"full_name": card.full_name,
-			"first_name": card.first_name,
-			"last_name": card.last_name,
-			"email": email,
-		}
-		name = _PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), pattern)
-		name = re.sub(r"^[\s–-]+|[\s–-]+$", "", name) or card.full_name or email
-		record = {"opportunity_name": name[:140], "_card": card}
-		if self.has_organization and card.organization:
-			record["organization"] = card.organization
-		return record

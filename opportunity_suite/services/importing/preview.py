@@ -37,8 +37,7 @@ def _preview(import_name: str, limit: int) -> dict:
 	run.batch_size = limit
 	rows = next(run._batches(1), [])  # the run's first batch, `limit` rows long (row 1: the header)
 	fieldnames = list(dict.fromkeys([*run.column_map.values(), *run.defaults]))
-	if run.kind == "VCF":
-		fieldnames = list(dict.fromkeys(["opportunity_name", "organization", "contact", *fieldnames]))
+	fieldnames = list(dict.fromkeys([*run.file.preview_fields, *fieldnames]))
 	fieldnames = [f for f in fieldnames if (f in run.fields and run.meta.has_field(f)) or f == "name"]
 	try:
 		result = BatchWriter(run, rows).write()
