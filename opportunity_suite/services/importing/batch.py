@@ -40,6 +40,8 @@ class BatchResult:
 		self.failed: list[list] = []  # [row_no, original cells, reason]
 		self.outcomes: list[list] = []  # [row_no, status, record, message] of the rows that didn't fail
 		self.warnings: dict[int, list[str]] = {}  # row_no → what was kept or changed and why
+		# row_no → fieldname → the warnings and errors about that field's cell (the preview marks them)
+		self.cell_notes: dict[int, dict[str, list[str]]] = {}
 		self.created_records: dict[str, list[str]] = {}
 		self.before_images: list[dict] = []
 		self.written: list[tuple[frappe._dict, bool, dict | None]] = []  # (row, created?, before-image)
@@ -55,6 +57,9 @@ class BatchResult:
 		self.outcomes += other.outcomes
 		for row_no, warnings in other.warnings.items():
 			self.warnings.setdefault(row_no, []).extend(warnings)
+		for row_no, notes in other.cell_notes.items():
+			for fieldname, messages in notes.items():
+				self.cell_notes.setdefault(row_no, {}).setdefault(fieldname, []).extend(messages)
 		for doctype, names in other.created_records.items():
 			self.created_records.setdefault(doctype, []).extend(names)
 		self.before_images += other.before_images
@@ -81,21 +86,30 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		self.rules = rules or OpportunityContext.for_batch()
 		self.organizations_made: dict[str, str] = {}
 
-	def fail(self, row_no: int, row: list, reason: str):
+	def fail(self, row_no: int, row: list, reason: str, cells: dict[str, str] | None = None):
+		"""Fail the row; `cells`: fieldname → the part of the reason about that field's cell."""
 		self.result.failed.append(failed_row(row_no, row, reason))
+		for fieldname, message in (cells or {}).items():
+			self.note(row_no, fieldname, message)
 
 	def fail_group(self, group: list, error):
 		"""Fail every row of the file that makes (or merges into) one record, with the readable reason."""
 		frappe.clear_last_message()
 		for row_no, row, _r in group:
-			self.fail(row_no, row, readable(error))
+			self.fail(row_no, row, readable(error), getattr(error, "cells", None))
 
 	def skip(self, row_no: int, reason: str, record: str | None = None):
 		self.result.skipped += 1
 		self.result.outcomes.append([row_no, "skipped", record, reason])
 
-	def warn(self, row_no: int, warning: str):
+	def warn(self, row_no: int, warning: str, fieldname: str | None = None):
+		"""A warning on the row (the results file lists it); `fieldname`: the cell it is about."""
 		self.result.warnings.setdefault(row_no, []).append(warning)
+		if fieldname:
+			self.note(row_no, fieldname, warning)
+
+	def note(self, row_no: int, fieldname: str, message: str):
+		self.result.cell_notes.setdefault(row_no, {}).setdefault(fieldname, []).append(message)
 
 	def write(self, parsed: tuple | None = None) -> BatchResult:
 		"""Write the batch; `parsed` is what `ImportRun.parse` made of its rows, when read ahead."""
@@ -134,7 +148,8 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 			if name is None:
 				name = self.ensure_organizations([value], force=True).get(key)
 				if not name:
-					raise RowError(organizations.not_found_reason(self, value))
+					reason = organizations.not_found_reason(self, value)
+					raise RowError(reason, {fieldname: reason})
 				self.organizations_made[key] = name
 			doc[fieldname] = name
 

@@ -77,7 +77,7 @@ class ColumnValues:
 
 	def row_values(self, row: list) -> dict:
 		"""The row's cells as field values; RowError listing every cell that doesn't parse."""
-		out, errors = {}, []
+		out, errors, cells = {}, [], {}
 		try:
 			self.file.check_row(row, len(self.headers))
 		except RowShapeError as e:
@@ -91,18 +91,19 @@ class ColumnValues:
 				converted = convert(cell)
 			except values.CellError as e:
 				errors.append(_("{0}: {1}").format(self.headers[index], e))
+				cells[fieldname] = errors[-1]
 				continue
 			if converted is not None:
 				out[fieldname] = converted
 		if not errors:
-			errors = self._check_currency_marks(row, out)
+			errors = self._check_currency_marks(row, out, cells)
 		if errors:
-			raise RowError("; ".join(errors))
+			raise RowError("; ".join(errors), cells)
 		if out.get("probability") == 0 and "probability_is_manual" not in out:
 			out["probability_is_manual"] = 1  # a 0 in the file is a value, not "not given"
 		return out
 
-	def _check_currency_marks(self, row: list, out: dict) -> list[str]:
+	def _check_currency_marks(self, row: list, out: dict, cells: dict) -> list[str]:
 		"""An amount written with a currency sign or code other than the row's currency (`€1,500` on a
 		USD row) is refused: it can't be taken as that many dollars."""
 		errors = []
@@ -121,6 +122,7 @@ class ColumnValues:
 					values.check_currency_mark(row[index], currency)
 				except values.CellError as e:
 					errors.append(_("{0}: {1}").format(self.headers[index], e))
+					cells[self.column_map[index]] = errors[-1]
 		return errors
 
 	def parse(self, rows: list[tuple[int, list]]) -> tuple[list, list]:
