@@ -1,7 +1,6 @@
 """Column mapping in use: each mapped cell turned into its field's value (CellError naming what is
-wrong), through the file's format (a vCard's fields: `formats/vcf_format.py`), the run's defaults filled
-in. No database work: a batch is parsed
-while MariaDB writes the previous one."""
+wrong, and which cell), a row into a record through its file's format (a vCard's: `formats/vcf_format.py`),
+the run's defaults filled in. No database work: a batch is parsed while MariaDB writes the previous one."""
 
 import json
 
