@@ -75,11 +75,9 @@ ensure_cron() {
 # backups kept (Frappe's daily clean-up keeps `backup_limit` FILES, and a backup with files is 4 of them).
 production_site_settings() { # site
 	local site=$1
-	bench_do --site "$site" set-config -p developer_mode 0 >/dev/null
-	bench_do --site "$site" set-config -p max_file_size $((MAX_UPLOAD_MB * 1024 * 1024)) >/dev/null
-	bench_do set-config -g -p serve_default_site True >/dev/null
-	bench_do --site "$site" execute frappe.db.set_single_value \
-		--args "['System Settings', 'backup_limit', $((4 * OS_BACKUP_KEEP))]" >/dev/null
+	bench_do --site "$site" execute opportunity_suite.setup_site.production_settings \
+		--kwargs "{'max_file_size': $((MAX_UPLOAD_MB * 1024 * 1024)), 'backup_limit': $((4 * OS_BACKUP_KEEP))}" >/dev/null ||
+		die "could not apply the production settings to $site" "run 'bench --site $site execute opportunity_suite.setup_site.production_settings' in $OS_BENCH_DIR to see the error"
 }
 
 write_supervisor_conf() { # site group dir
