@@ -330,6 +330,7 @@ def main():
 	parser.add_argument(
 		"--gunicorn-workers", type=int, default=None, help="default: scripts/production.sh's rule"
 	)
+	parser.add_argument("--rounds", type=int, default=2, help="runs of each target, alternating")
 	parser.add_argument("--only", choices=("production", "bench-serve"), default=None)
 	args = parser.parse_args()
 
@@ -346,7 +347,7 @@ def main():
 	args.to_date = str(add_days(add_months(get_first_day(today()), 12), -1))
 	tag = f"Load {frappe.generate_hash(length=6)}"
 	users = make_login_users(**{f"u{i}": "Sales User" for i in range(args.clients)})
-	results, checks = {}, {}
+	servers, totals = {}, {}
 	try:
 		targets = [t for t in ("bench-serve", "production") if args.only in (None, t)]
 		for target in targets:
@@ -357,7 +358,7 @@ def main():
 					stack.pid(p)
 					for p in ("web", "nginx", "socketio", "worker-short", "worker-long-0", "schedule")
 				]
-				base_url, stop = stack.url, stack.down
+				servers[target] = (stack.url, roots, stack.down)
 			else:
 				[port] = free_ports(1)
 				process = BenchProcess(
@@ -367,6 +368,7 @@ def main():
 					ARTIFACTS,
 				)
 				base_url = f"http://127.0.0.1:{port}"
+				servers[target] = (base_url, lambda process=process: [process.pid], process.stop)
 				deadline = time.monotonic() + 90
 				while time.monotonic() < deadline:
 					try:
@@ -374,22 +376,23 @@ def main():
 						break
 					except OSError:
 						time.sleep(0.5)
-				roots = lambda process=process: [process.pid]  # noqa: E731
-				stop = process.stop
-			try:
-				run = Run(target, base_url, list(users.values()), PASSWORD, tag, args)
+		# rounds alternate the targets, so that the machine's other load weighs on both alike
+		for round_ in range(args.rounds):
+			for target in targets if round_ % 2 == 0 else targets[::-1]:
+				base_url, roots, _stop = servers[target]
+				run = Run(f"{target} round {round_ + 1}", base_url, list(users.values()), PASSWORD, tag, args)
 				sampler = Sampler(roots)
 				run.go(on_start=sampler.start)
 				sampler.stopped.set()
 				sampler.join()
-			finally:
-				stop()
-			checks[target] = check_database(frappe, run)
-			results[target] = report(run, sampler, checks[target])
-		if len(results) == 2 and results["bench-serve"]:
-			print(
-				f"\nproduction / bench serve throughput: {results['production'] / results['bench-serve']:.1f}x"
-			)
+				report(run, sampler, check_database(frappe, run))
+				done = sum(len(t) for a, t in run.timings.items() if a != "login")
+				requests, seconds = totals.get(target, (0, 0.0))
+				totals[target] = (requests + done, seconds + run.elapsed)
+		rates = {t: r / s for t, (r, s) in totals.items() if s}
+		print("\n" + ", ".join(f"{t}: {rate:.1f} req/s over all rounds" for t, rate in rates.items()))
+		if len(rates) == 2 and rates["bench-serve"]:
+			print(f"production / bench serve throughput: {rates['production'] / rates['bench-serve']:.1f}x")
 	finally:
 		frappe.db.rollback()
 		for name in frappe.get_all(
@@ -397,6 +400,8 @@ def main():
 		):
 			frappe.delete_doc("Opportunity", name, force=True, ignore_permissions=True)
 		frappe.db.commit()
+		for _url, _roots, stop in servers.values():
+			stop()
 		remove_login_users(users)
 		frappe.destroy()
 

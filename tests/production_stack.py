@@ -50,6 +50,7 @@ class Stack:
 			self.env["OS_GUNICORN_WORKERS"] = str(gunicorn_workers)
 		self.url = f"http://127.0.0.1:{port}"
 		self.group = self._run(f'production_group "{site}"').strip()
+		self.running = False
 
 	def _run(self, commands: str, timeout: int = 600) -> str:
 		result = scripts(commands, self.bench_dir, self.env, timeout)
@@ -58,12 +59,15 @@ class Stack:
 
 	def up(self) -> str:
 		site = self.site
+		self.running = True
 		return self._run(
 			f'ensure_db_admin; production_site_settings "{site}"; production_up "{site}"; production_status "{site}"'
 		)
 
 	def down(self):
-		self._run(f'production_down "{self.site}"')
+		if self.running:
+			self._run(f'production_down "{self.site}"')
+			self.running = False
 
 	def supervisorctl(self, *args: str) -> subprocess.CompletedProcess:
 		return subprocess.run(
