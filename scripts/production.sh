@@ -254,6 +254,7 @@ http {
 	}
 }
 CONF
+	cmp -s "$dir/nginx.conf.new" "$dir/nginx.conf" || NGINX_CHANGED=1
 	mv "$dir/nginx.conf.new" "$dir/nginx.conf"
 	/usr/sbin/nginx -t -q -e stderr -p "$dir" -c "$dir/nginx.conf" 2>"$dir/nginx-test.log" ||
 		die "nginx refuses its configuration $dir/nginx.conf: $(cat "$dir/nginx-test.log")" "is port $OS_PORT valid? fix and re-run"
@@ -279,11 +280,14 @@ production_up() { # site
 			port_free "$port" || die "port $port is taken" "stop what listens there or choose other ports (OS_PORT, OS_GUNICORN_PORT, OS_SOCKETIO_PORT)"
 		done
 	fi
+	NGINX_CHANGED=""
 	write_nginx_conf "$site" "$group" "$dir"
 	write_supervisor_conf "$site" "$group" "$dir"
 	[ "$(readlink "$link" 2>/dev/null)" = "$dir/supervisor.conf" ] || $SUDO ln -sfn "$dir/supervisor.conf" "$link"
 	supervisorctl_do reread >/dev/null
 	supervisorctl_do update "$group" >/dev/null
+	# a changed nginx configuration alone (supervisor's file unchanged) needs nginx restarted
+	[ -z "$running" ] || [ -z "$NGINX_CHANGED" ] || supervisorctl_do restart "$group:$group-nginx" >/dev/null
 	supervisorctl_do start "$group:*" >/dev/null || true
 	local i
 	for i in $(seq 1 180); do
