@@ -19,6 +19,7 @@ _ALERTS = {
 	"after_insert": "opportunity_suite.events.alerts.after_insert",
 	"on_update": "opportunity_suite.events.alerts.on_update",
 }
+_STALE = "opportunity_suite.services.stale.refresh_for_activity"
 doc_events = {
 	# Frappe's Contact links to Organizations and Leads only (see services/contacts.py)
 	"Contact": {"validate": "opportunity_suite.services.contacts.validate_contact_links"},
@@ -33,9 +34,12 @@ doc_events = {
 	"ToDo": {
 		"validate": "opportunity_suite.events.todo.validate",
 		"on_trash": "opportunity_suite.events.todo.on_trash",
-		"on_update": "opportunity_suite.events.todo.on_update",
-		"after_delete": "opportunity_suite.events.todo.after_delete",
+		"on_update": ["opportunity_suite.events.todo.on_update", _STALE],
+		"after_delete": ["opportunity_suite.events.todo.after_delete", _STALE],
 	},
+	# the stale radar (services/stale.py): a deal's activities, a stage's threshold
+	"Event": {"on_update": _STALE, "after_delete": _STALE},
+	"Opportunity Stage": {"on_update": "opportunity_suite.services.stale.enqueue_refresh"},
 	# the reporting line of record visibility (services/visibility.py)
 	"User": {
 		"validate": "opportunity_suite.services.visibility.validate_reporting_line",
@@ -52,11 +56,14 @@ permission_query_conditions = {
 	# their rows listed on their own (REST `?parent=`): Frappe checks only the parent's DocType there
 	"Line Item": "opportunity_suite.services.visibility.child_query_conditions",
 	"Opportunity Contact": "opportunity_suite.services.visibility.child_query_conditions",
+	# the stage history follows its opportunity, as a quote does
+	"Opportunity Stage History": "opportunity_suite.services.visibility.follower_query_conditions",
 }
 has_permission = {
 	"Opportunity": "opportunity_suite.services.visibility.has_opportunity_permission",
 	"Quote": "opportunity_suite.services.visibility.has_follower_permission",
 	"Sales Order": "opportunity_suite.services.visibility.has_follower_permission",
+	"Opportunity Stage History": "opportunity_suite.services.visibility.has_follower_permission",
 }
 
 scheduler_events = {
@@ -70,6 +77,8 @@ scheduler_events = {
 		"opportunity_suite.services.importing.jobs.resume_stalled_imports",
 		"opportunity_suite.services.recompute.resume_stalled_recompute",
 	],
+	# the stale radar: time passing makes deals stale without a save (services/stale.py)
+	"daily_long": ["opportunity_suite.services.stale.refresh_all_stale"],
 }
 
 # on every desk page: the Opportunity quick entry (it opens from any Link field) and the forecast preview;
@@ -82,7 +91,11 @@ app_include_js = [
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
 # opportunity's related lists and create buttons
 doctype_js = {
-	"Opportunity": ["public/js/line_items.js", "public/js/opportunity_records.js"],
+	"Opportunity": [
+		"public/js/line_items.js",
+		"public/js/opportunity_records.js",
+		"public/js/stage_facts.js",
+	],
 	"Quote": "public/js/line_items.js",
 	"Sales Order": "public/js/line_items.js",
 	"Organization": "public/js/duplicates.js",
@@ -131,4 +144,4 @@ override_whitelisted_methods = {
 before_request = ["opportunity_suite.services.tracebacks.hide_from_non_system_managers"]
 
 # An alert's log stays as history when its record is deleted: it must not block the deletion
-ignore_links_on_delete = ["Alert Log"]
+ignore_links_on_delete = ["Alert Log", "Opportunity Stage History"]  # the history goes with its deal

@@ -96,6 +96,7 @@ def ensure_defaults():
 	from opportunity_suite.services.project_mapping import ensure_default_mapping
 	from opportunity_suite.services.roles import ensure_role_permissions
 	from opportunity_suite.services.stages import ensure_default_stages
+	from opportunity_suite.services.stale import ensure_stale_rule
 	from opportunity_suite.services.visibility import ensure_reports_to_field
 
 	ensure_default_stages()
@@ -106,6 +107,7 @@ def ensure_defaults():
 	ensure_vcard_fields()
 	ensure_default_mapping()
 	ensure_example_rule()
+	ensure_stale_rule()
 	ensure_desk_records()
 	ensure_reports_to_field()
 	ensure_role_permissions()

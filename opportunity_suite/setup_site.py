@@ -134,3 +134,19 @@ def product_run_mode():
 		settings = frappe.get_single("System Settings")
 		settings.allow_error_traceback = 0
 		settings.save()
+
+
+def production_settings(max_file_size: int, backup_limit: int):
+	"""The product site's settings for production, run by scripts/setup (production.sh) at every set-up:
+	no developer mode, uploads up to `max_file_size` bytes (an import file), the default site served to
+	any host name, and `backup_limit` backup files kept by Frappe's daily clean-up (it counts files, and a
+	backup with files is four of them)."""
+	from frappe.installer import update_site_config
+
+	update_site_config("developer_mode", 0)
+	update_site_config("max_file_size", int(max_file_size))
+	update_site_config(
+		"serve_default_site", True, site_config_path=frappe.get_site_path("..", "common_site_config.json")
+	)
+	frappe.db.set_single_value("System Settings", "backup_limit", int(backup_limit))
+	frappe.db.commit()

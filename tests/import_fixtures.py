@@ -148,6 +148,7 @@ def cleanup():
 		# the traces saves and imports leave: versions, assignments
 		frappe.db.delete("Version", {"ref_doctype": "Opportunity", "docname": ("in", chunk)})
 		frappe.db.delete("ToDo", {"reference_type": "Opportunity", "reference_name": ("in", chunk)})
+		frappe.db.delete("Opportunity Stage History", {"opportunity": ("in", chunk)})
 	for user in made["User"]:  # Frappe made a Contact for each user
 		made["Contact"].extend(frappe.get_all("Contact", {"user": user}, pluck="name"))
 	# with the traces a deletion leaves (an undo deletes contacts and organizations too)

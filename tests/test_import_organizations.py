@@ -9,6 +9,7 @@ import json
 from contextlib import contextmanager
 
 import frappe
+import pytest
 from frappe.permissions import update_permission_property
 
 from tests.factories import make_user, unique
@@ -222,6 +223,52 @@ def test_a_user_without_create_rights_on_organization_gets_none_created(cleanup)
 	assert failed_reasons(doc)[f"{tag} 1"] == (
 		f"Organization {tag} Missing does not exist, and you may not create organizations."
 	)
+
+
+@pytest.mark.parametrize("one_save_each", [False, True], ids=["batch insert", "one save each"])
+def test_an_organization_named_with_angle_brackets_is_created_as_a_save_creates_it(cleanup, one_save_each):
+	"""The desk names `<svg onload=alert(1)> Ltd` by `safe_names.organization_id` and sanitizes the name
+	it keeps: an import's Create Missing Organizations stores the same ID and name (both its paths: the
+	batch's multi-row INSERT, and one save each when imports fire alert rules), and a later batch and a
+	second run find it instead of making another."""
+	tag = unique("SvgOrg")
+	hostile = f"<svg onload=alert(1)> {tag} Ltd"
+	user = make_user("Sales Manager")
+	cleanup["User"].append(user)
+	frappe.db.commit()
+	frappe.set_user(user)
+	try:
+		saved = frappe.get_doc({"doctype": "Organization", "organization_name": hostile}).insert()
+		as_saved = (saved.name, saved.organization_name)
+		frappe.set_user("Administrator")
+		frappe.delete_doc("Organization", saved.name, force=True)
+		frappe.db.commit()
+		frappe.db.set_single_value("Opportunity Settings", "alerts_on_import", int(one_save_each))
+		frappe.db.commit()
+		frappe.set_user(user)
+		rows = [
+			HEADER,
+			[f"{tag} 1", hostile, "Prospecting", "2026-12-31"],
+			[f"{tag} 2", hostile.upper(), "Prospecting", "2026-12-31"],  # the next batch: finds it
+		]
+		doc = new_import(cleanup, csv_bytes(rows), create_missing_organizations=1)
+		prepare(doc)
+		run(doc, batch_size=1)
+		again = new_import(cleanup, csv_bytes(rows[:2]), create_missing_organizations=1)
+		prepare(again)
+		run(again)
+	finally:
+		frappe.set_user("Administrator")
+		frappe.db.set_single_value("Opportunity Settings", "alerts_on_import", 0)
+		frappe.db.commit()
+	made = created_records(doc, "Organization")
+	cleanup["Organization"].extend(made)
+	assert (doc.status, doc.created_count, doc.failed_count) == ("Completed", 2, 0), doc.error
+	assert len(made) == 1 and not created_records(again, "Organization")
+	stored = frappe.db.get_value("Organization", made[0], ["name", "organization_name"])
+	assert stored == as_saved, (stored, as_saved)
+	assert "<" not in stored[0] and "onload" not in stored[1], stored
+	assert set(organizations_of(doc).values()) == set(organizations_of(again).values()) == {made[0]}
 
 
 # ---------------------------------------------------------------- vCard ORG

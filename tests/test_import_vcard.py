@@ -398,7 +398,7 @@ def test_undo_removes_the_contacts_and_addresses_the_run_made(cleanup):
 def test_an_org_no_organization_can_be_made_of_loses_that_value_not_the_card(cleanup):
 	content = (
 		b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Evans;Mallory;;;\r\nFN:Mallory Evans\r\n"
-		b"ORG:<svg onload=alert(1)> Ltd\r\nEMAIL:mallory@example.com\r\nEND:VCARD\r\n"
+		b"ORG:New Organization Ltd\r\nEMAIL:mallory@example.com\r\nEND:VCARD\r\n"  # Frappe's NameError
 		b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:<b>Trent</b>;;;;\r\nFN:Trent\r\nEMAIL:trent@example.com\r\nEND:VCARD\r\n"
 	)
 	doc, batches, _tag = imported(cleanup, "", content)
@@ -406,5 +406,29 @@ def test_an_org_no_organization_can_be_made_of_loses_that_value_not_the_card(cle
 	assert "'<', '>'" in failed(batches)[3]  # a save can't name that contact either
 	assert "could not be created" in warnings(batches)[2][0]
 	contact = contact_of(batches)
-	assert not contact.links and "onload" not in (contact.company_name or "")
+	assert not contact.links and not created(batches, "Organization")
 	assert not frappe.db.get_value("Opportunity", created(batches, "Opportunity")[0], "organization")
+
+
+def test_an_org_with_angle_brackets_makes_the_organization_a_save_makes(cleanup):
+	"""`ORG:<svg onload=alert(1)> Ltd`: the organization a desk save makes of that name (its ID without
+	`<` and `>`, its name sanitized), linked to the card's contact and opportunity."""
+	tag = frappe.generate_hash(length=8)
+	hostile = f"<svg onload=alert(1)> {tag} Ltd"
+	content = (
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Evans;Mallory;;;\r\nFN:Mallory Evans\r\n"
+		f"ORG:{hostile}\r\nEMAIL:mallory@example.com\r\nEND:VCARD\r\n"
+	).encode()
+	saved = frappe.get_doc({"doctype": "Organization", "organization_name": hostile}).insert()
+	as_saved = (saved.name, saved.organization_name)  # what a desk save stores
+	frappe.delete_doc("Organization", saved.name, force=True)
+	frappe.db.commit()
+	doc, batches, _tag = imported(cleanup, "", content)
+	assert (doc.created_count, doc.failed_count) == (1, 0), (doc.status, doc.error, failed(batches))
+	(made,) = created(batches, "Organization")
+	stored = frappe.db.get_value("Organization", made, "organization_name")
+	assert (made, stored) == as_saved and "onload" not in stored
+	contact = contact_of(batches)
+	assert [(link.link_name, link.link_title) for link in contact.links] == [(made, stored)]
+	assert "onload" not in (contact.company_name or "")
+	assert frappe.db.get_value("Opportunity", created(batches, "Opportunity")[0], "organization") == made

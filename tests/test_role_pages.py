@@ -13,7 +13,7 @@ from tests.factories import make_opportunity
 from tests.http_users import Client, make_login_users, remove_login_users
 from tests.records_fixtures import delete_committed
 
-CARDS = ("Open Pipeline", "Weighted Pipeline", "Won This Quarter", "Average Deal Size")
+CARDS = ("Open Pipeline", "Weighted Pipeline", "Won This Quarter", "Average Deal Size", "Stale Deals")
 
 
 @pytest.fixture(scope="module")

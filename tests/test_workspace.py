@@ -7,7 +7,7 @@ from frappe.desk.doctype.number_card.number_card import get_result
 
 from tests.factories import make_opportunity
 
-CARDS = ("Open Pipeline", "Weighted Pipeline", "Won This Quarter", "Average Deal Size")
+CARDS = ("Open Pipeline", "Weighted Pipeline", "Won This Quarter", "Average Deal Size", "Stale Deals")
 
 
 def test_workspace_has_its_shortcuts_cards_and_chart():

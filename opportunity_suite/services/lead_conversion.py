@@ -178,6 +178,7 @@ def convert_lead(
 		opportunity = build_opportunity(
 			doc, organization, contact, opportunity_name, sales_stage, expected_close_date, amount
 		)
+		opportunity.flags.history_via = "Lead Conversion"  # its stage history's first row says so
 		opportunity.insert()
 		doc.reload()
 		doc.status = "Converted"

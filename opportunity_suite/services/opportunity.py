@@ -16,9 +16,11 @@ from frappe.utils import flt
 from opportunity_suite.services.conversion import protect_conversion_fields
 from opportunity_suite.services.field_checks import check_values
 from opportunity_suite.services.forecast import amount_rules, compute_amounts
+from opportunity_suite.services.history import apply_stage_since
 from opportunity_suite.services.items import apply_opportunity_lines
 from opportunity_suite.services.picklists import check_picklist_values, disabled_picklist_values
 from opportunity_suite.services.stages import apply_stage, get_stage
+from opportunity_suite.services.stale import validate_snooze
 
 DOCTYPE = "Opportunity"
 LINE_DOCTYPE = "Line Item"
@@ -42,6 +44,7 @@ class OpportunityContext:
 		# an import brings history along: a closed-lost deal without a reason is imported; a save in the
 		# desk still asks for one
 		self.require_lost_reason = not batch
+		self.now = None  # an import's batch stamp (when its stage changes happen); a save: the clock
 
 	@classmethod
 	def for_batch(cls) -> "OpportunityContext":
@@ -104,3 +107,5 @@ def validate_opportunity(doc, context: OpportunityContext | None = None, before=
 		doc.amount = context.line_totals.get(doc.get("name"), 0.0)
 	compute_amounts(doc, context.amount_rules)
 	protect_conversion_fields(doc, before)
+	apply_stage_since(doc, before, context.now)  # the stage history's "in stage since"
+	validate_snooze(doc, before)

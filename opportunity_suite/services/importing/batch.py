@@ -14,6 +14,7 @@ from frappe import _
 from frappe.utils import cstr, now_datetime
 
 from opportunity_suite.services.assignment import follow_assigned_to, new_assignment_rows
+from opportunity_suite.services.history import history_row, insert_history
 from opportunity_suite.services.importing import organizations, values
 from opportunity_suite.services.importing.common import DOCTYPE, RowError, failed_row, plain, readable
 from opportunity_suite.services.importing.links import LinkResolver
@@ -27,6 +28,7 @@ from opportunity_suite.services.importing.writer import (
 	upsert_global_search,
 )
 from opportunity_suite.services.opportunity import OpportunityContext, validate_opportunity
+from opportunity_suite.services.stale import refresh_stale
 
 if TYPE_CHECKING:
 	from opportunity_suite.services.importing.runner import ImportRun
@@ -40,6 +42,8 @@ class BatchResult:
 		self.failed: list[list] = []  # [row_no, original cells, reason]
 		self.outcomes: list[list] = []  # [row_no, status, record, message] of the rows that didn't fail
 		self.warnings: dict[int, list[str]] = {}  # row_no → what was kept or changed and why
+		# row_no → fieldname → the warnings and errors about that field's cell (the preview marks them)
+		self.cell_notes: dict[int, dict[str, list[str]]] = {}
 		self.created_records: dict[str, list[str]] = {}
 		self.before_images: list[dict] = []
 		self.written: list[tuple[frappe._dict, bool, dict | None]] = []  # (row, created?, before-image)
@@ -55,6 +59,9 @@ class BatchResult:
 		self.outcomes += other.outcomes
 		for row_no, warnings in other.warnings.items():
 			self.warnings.setdefault(row_no, []).extend(warnings)
+		for row_no, notes in other.cell_notes.items():
+			for fieldname, messages in notes.items():
+				self.cell_notes.setdefault(row_no, {}).setdefault(fieldname, []).extend(messages)
 		for doctype, names in other.created_records.items():
 			self.created_records.setdefault(doctype, []).extend(names)
 		self.before_images += other.before_images
@@ -79,23 +86,34 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		self.readers: dict[str, bool] = {}
 		# stages, amount rules, disabled values: read once per batch
 		self.rules = rules or OpportunityContext.for_batch()
+		self.rules.now = self.now  # a stage entered by this batch was entered at its stamp
 		self.organizations_made: dict[str, str] = {}
+		self.history: list[dict] = []  # the stage history rows of what the batch wrote (services/history.py)
 
-	def fail(self, row_no: int, row: list, reason: str):
+	def fail(self, row_no: int, row: list, reason: str, cells: dict[str, str] | None = None):
+		"""Fail the row; `cells`: fieldname → the part of the reason about that field's cell."""
 		self.result.failed.append(failed_row(row_no, row, reason))
+		for fieldname, message in (cells or {}).items():
+			self.note(row_no, fieldname, message)
 
 	def fail_group(self, group: list, error):
 		"""Fail every row of the file that makes (or merges into) one record, with the readable reason."""
 		frappe.clear_last_message()
 		for row_no, row, _r in group:
-			self.fail(row_no, row, readable(error))
+			self.fail(row_no, row, readable(error), getattr(error, "cells", None))
 
 	def skip(self, row_no: int, reason: str, record: str | None = None):
 		self.result.skipped += 1
 		self.result.outcomes.append([row_no, "skipped", record, reason])
 
-	def warn(self, row_no: int, warning: str):
+	def warn(self, row_no: int, warning: str, fieldname: str | None = None):
+		"""A warning on the row (the results file lists it); `fieldname`: the cell it is about."""
 		self.result.warnings.setdefault(row_no, []).append(warning)
+		if fieldname:
+			self.note(row_no, fieldname, warning)
+
+	def note(self, row_no: int, fieldname: str, message: str):
+		self.result.cell_notes.setdefault(row_no, {}).setdefault(fieldname, []).append(message)
 
 	def write(self, parsed: tuple | None = None) -> BatchResult:
 		"""Write the batch; `parsed` is what `ImportRun.parse` made of its rows, when read ahead."""
@@ -109,7 +127,13 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		if run.kind == "VCF":  # the contacts of the cards whose opportunity was written, a batch at once
 			self.write_contacts()
 		self.name_skipped_duplicates()
+		self.write_history()
 		return self.result
+
+	def write_history(self):
+		"""The batch's stage history rows in one multi-row INSERT, and its deals' stale flags."""
+		insert_history(self.history)
+		refresh_stale([doc.name for doc, _new, _image in self.result.written])
 
 	def name_skipped_duplicates(self):
 		"""A row skipped as a duplicate of an earlier row of the file names the record that row made."""
@@ -134,7 +158,8 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 			if name is None:
 				name = self.ensure_organizations([value], force=True).get(key)
 				if not name:
-					raise RowError(organizations.not_found_reason(self, value))
+					reason = organizations.not_found_reason(self, value)
+					raise RowError(reason, {fieldname: reason})
 				self.organizations_made[key] = name
 			doc[fieldname] = name
 
@@ -265,6 +290,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				self.result.outcomes.append([row_no, "updated", doc.name, merged])
 		self.result.created_records.setdefault(DOCTYPE, []).extend(doc.name for doc in docs)
 		self.result.written.extend((doc, True, None) for doc in docs)
+		self.history.extend(history_row(None, doc, self.now, self.run.user, "Import") for doc in docs)
 
 	def add_global_search(self, docs):
 		if frappe.local.conf.get("disable_global_search") or not docs:
@@ -348,6 +374,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				doc.name = name
 				self.add_global_search([doc])
 				self.result.written.append((doc, False, image))
+				self.history.append(history_row(before, doc, self.now, run.user, "Import"))
 			self.result.updated += len(contributions)
 			how = _("overwritten") if run.policy == "Overwrite" else _("merged")
 			for row_no, _row, _r in contributions:

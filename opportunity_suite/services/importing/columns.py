@@ -1,17 +1,15 @@
 """Column mapping in use: each mapped cell turned into its field's value (CellError naming what is
-wrong), a vCard's fields into a record, the run's defaults filled in. No database work: a batch is parsed
-while MariaDB writes the previous one."""
+wrong, and which cell), a row into a record through its file's format (a vCard's: `formats/vcf_format.py`),
+the run's defaults filled in. No database work: a batch is parsed while MariaDB writes the previous one."""
 
 import json
-import re
 
 import frappe
 from frappe import _
 
-from opportunity_suite.services.importing import readers, values
+from opportunity_suite.services.importing import values
 from opportunity_suite.services.importing.common import RowError, failed_row, readable
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+from opportunity_suite.services.importing.formats import RowShapeError
 
 
 def given_defaults(doc) -> dict:
@@ -34,8 +32,8 @@ def given_defaults(doc) -> dict:
 
 
 class ColumnValues:
-	"""Mixed into ImportRun: needs `fields`, `converters`, `headers`, `defaults`, `kind`, `doc`,
-	`number_format`, `date_format`, `has_organization`."""
+	"""Mixed into ImportRun: needs `file` (its format), `fields`, `converters`, `headers`, `defaults`,
+	`doc`, `number_format`, `date_format`."""
 
 	def _parse_defaults(self) -> dict:
 		"""The run's defaults: the Defaults table (field → value), over the JSON field older imports
@@ -78,12 +76,11 @@ class ColumnValues:
 
 	def row_values(self, row: list) -> dict:
 		"""The row's cells as field values; RowError listing every cell that doesn't parse."""
-		out, errors = {}, []
-		if self.kind != "VCF":
-			try:
-				readers.check_row_shape(row, len(self.headers), short_allowed=self.kind == "XLSX")
-			except readers.RowShapeError as e:
-				raise RowError(str(e)) from None
+		out, errors, cells = {}, [], {}
+		try:
+			self.file.check_row(row, len(self.headers))
+		except RowShapeError as e:
+			raise RowError(str(e)) from None
 		width = len(row)
 		for index, fieldname, convert in self.converters:
 			cell = row[index] if index < width else None
@@ -93,18 +90,19 @@ class ColumnValues:
 				converted = convert(cell)
 			except values.CellError as e:
 				errors.append(_("{0}: {1}").format(self.headers[index], e))
+				cells[fieldname] = errors[-1]
 				continue
 			if converted is not None:
 				out[fieldname] = converted
 		if not errors:
-			errors = self._check_currency_marks(row, out)
+			errors = self._check_currency_marks(row, out, cells)
 		if errors:
-			raise RowError("; ".join(errors))
+			raise RowError("; ".join(errors), cells)
 		if out.get("probability") == 0 and "probability_is_manual" not in out:
 			out["probability_is_manual"] = 1  # a 0 in the file is a value, not "not given"
 		return out
 
-	def _check_currency_marks(self, row: list, out: dict) -> list[str]:
+	def _check_currency_marks(self, row: list, out: dict, cells: dict) -> list[str]:
 		"""An amount written with a currency sign or code other than the row's currency (`€1,500` on a
 		USD row) is refused: it can't be taken as that many dollars."""
 		errors = []
@@ -123,6 +121,7 @@ class ColumnValues:
 					values.check_currency_mark(row[index], currency)
 				except values.CellError as e:
 					errors.append(_("{0}: {1}").format(self.headers[index], e))
+					cells[self.column_map[index]] = errors[-1]
 		return errors
 
 	def parse(self, rows: list[tuple[int, list]]) -> tuple[list, list]:
@@ -130,7 +129,7 @@ class ColumnValues:
 		parsed, failed = [], []
 		for row_no, row in rows:
 			try:
-				record = self.card_values(row) if self.kind == "VCF" else self.row_values(row)
+				record = self.file.record(self, row)
 				for fieldname, value in self.defaults.items():
 					if record.get(fieldname) in (None, "") and fieldname != "lost_reason":
 						record[fieldname] = value  # a default lost reason is only for Lost rows (batch)
@@ -139,25 +138,3 @@ class ColumnValues:
 				frappe.clear_last_message()
 				failed.append(failed_row(row_no, row, readable(e)))
 		return parsed, failed
-
-	def card_values(self, row: list) -> dict:
-		"""The card's opportunity (its name from the run's pattern, its organization from ORG); the card
-		goes along for its Contact (`vcard_contacts`)."""
-		card = row.card
-		if card.error:  # cut off, or no name: the card fails saying so
-			raise RowError(card.error)
-		pattern = self.doc.vcard_name_pattern or "{organization} – {full_name}"
-		email = card.emails[0].value if card.emails else ""
-		placeholders = {
-			"organization": card.organization,
-			"full_name": card.full_name,
-			"first_name": card.first_name,
-			"last_name": card.last_name,
-			"email": email,
-		}
-		name = _PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), pattern)
-		name = re.sub(r"^[\s–-]+|[\s–-]+$", "", name) or card.full_name or email
-		record = {"opportunity_name": name[:140], "_card": card}
-		if self.has_organization and card.organization:
-			record["organization"] = card.organization
-		return record

@@ -30,7 +30,12 @@ class Superseded(Exception):
 
 
 class RowError(Exception):
-	pass
+	"""A row that can't be imported; `cells`: fieldname → what is wrong with that field's cell (the
+	preview marks those cells)."""
+
+	def __init__(self, message: str = "", cells: dict[str, str] | None = None):
+		super().__init__(message)
+		self.cells = cells or {}
 
 
 def failed_row(row_no: int, row: list, reason: str) -> list:

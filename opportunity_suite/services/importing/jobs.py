@@ -22,7 +22,8 @@ from opportunity_suite.services.importing.common import (
 	Superseded,
 	readable,
 )
-from opportunity_suite.services.importing.readers import FileRows, detect_encoding, file_kind
+from opportunity_suite.services.importing.formats import format_for, format_of_kind, open_file
+from opportunity_suite.services.importing.formats.text import detect_encoding
 from opportunity_suite.services.importing.runner import ImportRun
 
 JOB_PREFIX = "opportunity_import::"
@@ -57,13 +58,14 @@ def job_id(import_name: str, run_token: str | None = None) -> str:
 def prepare(doc) -> dict:
 	"""Detect the file's kind, encoding and delimiter, and fill the column map (a template's choices
 	first, then automatic matching). Returns a preview of the first rows."""
-	doc.file_kind = file_kind(doc.import_file)
-	if doc.file_kind != "XLSX":
-		path = FileRows(doc.import_file, doc.file_kind, "latin-1", ",").path
+	file_format = format_for(doc.import_file)
+	doc.file_kind = file_format.kind
+	if file_format.text:
+		path = open_file(doc.import_file, doc.file_kind, "latin-1", ",").path
 		doc.detected_encoding = detect_encoding(path)
 		if not doc.encoding:
 			doc.encoding = doc.detected_encoding
-	rows = FileRows(doc.import_file, doc.file_kind, doc.encoding, doc.delimiter, doc.sheet_name)
+	rows = open_file(doc.import_file, doc.file_kind, doc.encoding, doc.delimiter, doc.sheet_name)
 	rows.check()
 	headers = rows.headers()
 	preview = rows.preview(5)
@@ -74,7 +76,7 @@ def prepare(doc) -> dict:
 			doc.set(field, template.get(field))
 		template_columns = [c.as_dict() for c in template.columns]
 	doc.set("columns", [])
-	if doc.file_kind != "VCF":
+	if file_format.has_column_map:
 		for column in mapping.auto_match(headers, template_columns):
 			if column["header"] in (FAILED_REASON_HEADER, FAILED_ROW_HEADER):  # a failed-rows file's own
 				column.update(fieldname=None, ignore=1)
@@ -130,7 +132,7 @@ def start(doc, enqueue: bool = True) -> str:
 	run token (returned), for a caller that runs `run_import_job` itself."""
 	if doc.status not in ("Pending", "Failed"):
 		frappe.throw(_("This import has already run ({0}).").format(_(doc.status)), exc=ImportStateError)
-	if not doc.columns and doc.file_kind != "VCF":
+	if not doc.columns and (not doc.file_kind or format_of_kind(doc.file_kind).has_column_map):
 		prepare(doc)
 	run = ImportRun(doc.name)
 	run.prepare()  # check the file and the map now, so the user sees problems at once

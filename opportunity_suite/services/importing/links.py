@@ -52,13 +52,14 @@ class LinkResolver:
 			resolved[fieldname] = found
 		out = []
 		for row_no, row, record in parsed:
-			errors = []
+			errors, cells = [], {}
 			for fieldname, link_doctype in link_fields.items():
 				value = record.get(fieldname)
 				if not value:
 					continue
 				name = resolved[fieldname].get(values.match_key(value))
 				reason = refusals.get(fieldname, {}).get(values.match_key(value))
+				errors_before = len(errors)
 				if not name and reason:
 					errors.append(_("{0}: {1}").format(_(run.fields[fieldname].label), reason))
 				elif not name and link_doctype == "Organization" and run.has_organization:
@@ -76,8 +77,10 @@ class LinkResolver:
 					)
 				else:
 					record[fieldname] = name
+				if len(errors) > errors_before:
+					cells[fieldname] = errors[-1]
 			if errors:
-				self.fail(row_no, row, "; ".join(errors))
+				self.fail(row_no, row, "; ".join(errors), cells)
 			else:
 				out.append((row_no, row, record))
 		return out

@@ -16,17 +16,29 @@ ORGANIZATION = "Organization"
 
 
 def existing(names: list[str]) -> dict[str, str]:
-	"""match key → name of the organization called `name` (its name or its organization name)."""
+	"""match key → name of the organization called `name` (its name or its organization name). A name
+	with characters an ID can't hold (`<svg onload=…> Ltd`) also finds the organization a save of it made,
+	by that ID (`safe_names.organization_id`): a later batch, or run, doesn't make it again."""
+	from opportunity_suite.services.safe_names import has_unsafe_characters, organization_id
+
 	found = {}
-	for field in ("name", "organization_name"):
+	by_id: dict[str, list[str]] = {}  # match key of an unsafe name's ID → match keys of those names
+	for name in names:
+		if has_unsafe_characters(name):
+			by_id.setdefault(match_key(organization_id(name)), []).append(match_key(name))
+	lookups = {"name": [*names, *(organization_id(n) for n in names if has_unsafe_characters(n))]}
+	lookups["organization_name"] = names
+	for field, wanted in lookups.items():
 		for row in frappe.get_all(
 			ORGANIZATION,
-			filters={field: ("in", names)},
+			filters={field: ("in", wanted)},
 			fields=["name", "organization_name"],
 			order_by="creation",
 		):
 			found.setdefault(match_key(row.name), row.name)
 			found.setdefault(match_key(row.organization_name), row.name)
+			for key in by_id.get(match_key(row.name), ()):
+				found.setdefault(key, row.name)
 	return found
 
 
@@ -100,24 +112,26 @@ def create_missing(writer, names: list[str]) -> dict:
 		title = name.strip()
 		problems: list[str] = []
 		try:
-			validate_name(ORGANIZATION, title)
+			# as a save names it: Organization.autoname's ID, then Frappe's check of that name (`<`, `>`
+			# in the organization name are dropped from the ID, and the name itself is kept, sanitized)
+			validate_name(ORGANIZATION, organization_id(title))
 		except (frappe.ValidationError, frappe.NameError) as e:  # as a save refuses it
 			frappe.clear_last_message()
 			out[name] = e
 			continue
-		row = table.clean({"organization_name": title}, problems, ORGANIZATION)
+		row = table.clean({"organization_name": title}, problems, ORGANIZATION)  # the save's sanitizer
 		if problems or not row["organization_name"]:
 			out[name] = frappe.ValidationError("; ".join(problems))
 			continue
-		rows.append((name, title))
+		rows.append((name, title, row["organization_name"]))
 	if not rows:
 		return out
 	docs = []
-	ids = unique_names(ORGANIZATION, [organization_id(t) for _n, t in rows])  # as Organization.autoname
-	for (name, title), new_name in zip(rows, ids, strict=True):
+	ids = unique_names(ORGANIZATION, [organization_id(t) for _n, t, _s in rows])  # as Organization.autoname
+	for (name, _title, stored), new_name in zip(rows, ids, strict=True):
 		docs.append(
 			table.new_row(
-				{"name": new_name, "organization_name": title, "assigned_to": run.user}, writer.now, run.user
+				{"name": new_name, "organization_name": stored, "assigned_to": run.user}, writer.now, run.user
 			)
 		)
 		out[name] = new_name

@@ -20,7 +20,7 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from opportunity_suite.services.forecast import amount_rules
-from opportunity_suite.services.importing import mapping, people, vcard
+from opportunity_suite.services.importing import mapping, people
 from opportunity_suite.services.importing.batch import BatchResult, BatchWriter
 from opportunity_suite.services.importing.columns import ColumnValues
 from opportunity_suite.services.importing.common import (
@@ -36,9 +36,8 @@ from opportunity_suite.services.importing.common import (
 	has_values,
 	readable,
 )
-from opportunity_suite.services.importing.readers import FileRows, ImportFileError
+from opportunity_suite.services.importing.formats import ImportFileError, open_file
 from opportunity_suite.services.importing.results import write_failed_rows_file, write_results_file
-from opportunity_suite.services.importing.vcard_contacts import vcard_defaults
 from opportunity_suite.services.importing.versions import record_import_versions
 from opportunity_suite.services.importing.writer import GlobalSearchWriter
 from opportunity_suite.services.opportunity import OpportunityContext
@@ -76,7 +75,7 @@ class ImportRun(ColumnValues):
 
 	def prepare(self):
 		doc = self.doc
-		self.file = FileRows(
+		self.file = open_file(
 			doc.import_file, doc.file_kind or None, doc.encoding, doc.delimiter, doc.sheet_name
 		)
 		self.kind = self.file.kind
@@ -85,14 +84,12 @@ class ImportRun(ColumnValues):
 		self.number_format = doc.number_format or "1,234.56"
 		self.date_format = doc.date_format or "yyyy-mm-dd"
 		self.fields = mapping.importable_fields()
-		if self.kind == "VCF":
-			self.column_map = {}
-		else:
+		if self.file.has_column_map:
 			self.column_map = mapping.validate_columns([c.as_dict() for c in doc.columns], self.headers)
+		else:  # its rows come with fixed fields (a vCard's)
+			self.column_map = {}
 		self.converters = [(index, f, self.converter(f)) for index, f in self.column_map.items()]
-		self.defaults = self._parse_defaults()
-		if self.kind == "VCF":  # a card names no stage or close date: working ones, nothing to type
-			self.defaults = {**vcard_defaults(), **self.defaults}
+		self.defaults = {**self.file.defaults(), **self._parse_defaults()}
 		self.user_map = people.parse_user_map(doc.get("user_map"))
 		self.default_currency = amount_rules().default_currency
 		self.policy = doc.duplicate_policy or "None"
@@ -186,10 +183,7 @@ class ImportRun(ColumnValues):
 		self._claim()
 		self.prepare()
 		if not self.doc.total_rows:
-			if self.kind == "VCF":  # a card is a row: count them without parsing them
-				total = vcard.count_cards(self.file.path)
-			else:
-				total = sum(1 for _n, row in self.file if _n > 1 and has_values(row))
+			total = self.file.count_rows()
 			frappe.db.set_value(IMPORT_DOCTYPE, self.name, "total_rows", total, update_modified=False)
 			frappe.db.commit()
 			self.doc.total_rows = total

@@ -10,6 +10,7 @@ from frappe.utils import cstr, now_datetime
 from frappe.utils.global_search import update_global_search
 
 from opportunity_suite.services.assignment import follow_assigned_to
+from opportunity_suite.services.history import delete_history, history_row, insert_history
 from opportunity_suite.services.importing.common import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
 from opportunity_suite.services.importing.vcard_contacts import release_address
 from opportunity_suite.services.importing.versions import record_undo_versions
@@ -96,6 +97,8 @@ def _restore(import_name: str, images: list[dict], report: dict):
 		update_global_search(frappe.get_doc(DOCTYPE, name))  # as a save does (Frappe's search queue)
 		report["restored"] += 1
 	record_undo_versions(DOCTYPE, import_name, restored)
+	when, user = now_datetime(), frappe.session.user  # the stage history, as for a save
+	insert_history([history_row(old, new, when, user, "Undo of Import") for old, new in restored])
 
 
 def _delete_created(created: dict, report: dict):
@@ -113,6 +116,7 @@ def _delete_created(created: dict, report: dict):
 			frappe.db.delete("__global_search", {"doctype": DOCTYPE, "name": ("in", chunk)})
 			# their assignments go with them, as Frappe's delete_doc removes a record's ToDos
 			frappe.db.delete("ToDo", {"reference_type": DOCTYPE, "reference_name": ("in", chunk)})
+			delete_history(chunk)
 		report["deleted"] += len(unchanged)
 	# addresses, then contacts, then organizations (each links to the next); only those the run created
 	# and nobody changed since (an inserted record's `modified` is its `creation`); still linked → kept

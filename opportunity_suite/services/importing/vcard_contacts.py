@@ -108,8 +108,8 @@ class BatchContacts:
 		kept = []
 		for row_no, row, record in parsed:
 			card: Card = record["_card"]
-			if card.warnings:
-				warnings_of(writer).setdefault(row_no, []).extend(card.warnings)
+			for warning in card.warnings:  # a line of the card left out: its contact's
+				writer.warn(row_no, warning, "contact")
 			if card.error:
 				writer.fail(row_no, row, card.error)
 				continue
@@ -139,7 +139,7 @@ class BatchContacts:
 						writer.fail(row_no, row, reason)
 						continue
 					# an ORG no Organization can be made of (`<svg onload=…> Ltd`): that value is lost
-					writer.warn(row_no, reason)
+					writer.warn(row_no, reason, "organization")
 					record.pop("organization", None)
 					(record.get("_new_organizations") or {}).pop("organization", None)
 				else:  # made here, with the batch's others: nothing left for make_row_links to make
@@ -228,8 +228,16 @@ class BatchContacts:
 
 	def _new_contact(self, row_no: int, card: Card, organization: str | None) -> dict:
 		"""The Contact (a dict of its row, child rows and address) as a save would store it."""
-		tables = self.tables
 		warnings = warnings_of(self.writer).setdefault(row_no, [])
+		before = len(warnings)
+		try:
+			return self._build_contact(row_no, card, organization, warnings)
+		finally:
+			for warning in warnings[before:]:  # what the contact lost: the preview marks its cell
+				self.writer.note(row_no, "contact", warning)
+
+	def _build_contact(self, row_no: int, card: Card, organization: str | None, warnings: list) -> dict:
+		tables = self.tables
 		first = card.first_name or (card.full_name if not (card.last_name or card.middle_name) else "")
 		salutation = (
 			tables.salutations.get(values.match_key(card.prefix.rstrip("."))) if card.prefix else None
@@ -303,7 +311,11 @@ class BatchContacts:
 			"emails": [r for r, _p in emails],
 			"phones": [r for r, _p in phones],
 			"links": [
-				{"link_doctype": "Organization", "link_name": organization, "link_title": card.organization}
+				{
+					"link_doctype": "Organization",
+					"link_name": organization,
+					"link_title": _title(card.organization),
+				}
 			]
 			if organization
 			else [],
@@ -413,8 +425,8 @@ class BatchContacts:
 					written.append(group)
 				except Exception as e:
 					frappe.db.rollback(save_point="opportunity_import_contact")
-					warnings_of(self.writer).setdefault(contact["row_no"], []).append(
-						_("The contact could not be saved: {0}").format(e)
+					self.writer.warn(
+						contact["row_no"], _("The contact could not be saved: {0}").format(e), "contact"
 					)
 			groups = written
 		else:
@@ -506,6 +518,14 @@ class BatchContacts:
 			self.writer.result.search_pending = search_writer.submit(entries)  # (FIFO: theirs are in first)
 		else:
 			upsert_global_search(entries)
+
+
+def _title(organization_name: str) -> str:
+	"""The organization's title as a save of it keeps it (sanitized, like Frappe's `_sanitize_content`)."""
+	from frappe.utils import sanitize_html
+
+	name = (organization_name or "").strip()
+	return sanitize_html(name) if "<" in name or ">" in name else name
 
 
 def _child(

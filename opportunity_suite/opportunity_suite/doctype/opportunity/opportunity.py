@@ -1,7 +1,9 @@
 from frappe.model.document import Document
 
 from opportunity_suite.services.assignment import sync_from_opportunity
+from opportunity_suite.services.history import delete_history, record_save
 from opportunity_suite.services.opportunity import validate_opportunity
+from opportunity_suite.services.stale import refresh_after_save
 
 
 class Opportunity(Document):
@@ -10,3 +12,8 @@ class Opportunity(Document):
 
 	def on_update(self):
 		sync_from_opportunity(self)
+		record_save(self)  # the stage history (services/history.py)
+		refresh_after_save(self)  # the stale radar (services/stale.py)
+
+	def after_delete(self):
+		delete_history([self.name])

@@ -4,14 +4,16 @@ const OPPORTUNITY_CURRENT_USER = "__current_user__"; // services/list_views.py C
 const OPPORTUNITY_STAGE_COLOURS = { Open: "blue", Won: "green", Lost: "red" };
 
 frappe.listview_settings["Opportunity"] = {
-	add_fields: ["status", "sales_stage", "currency", "probability"],
+	add_fields: ["status", "sales_stage", "currency", "probability", "is_stale", "stale_reason"],
 	// the row's title is the deal's name; its ID on the right would take the amounts' room
 	hide_name_column: true,
 	// the column titled "Status" shows the status; the stage has a column of its own (setup_columns)
 	// Frappe puts the label into HTML and the filter into data-filter='…' as they are: both escaped
+	// an open deal the stale radar flagged (services/stale.py) says "Stale" instead, and filters on it
 	get_indicator(doc) {
-		const colour = OPPORTUNITY_STAGE_COLOURS[doc.status] || "gray";
 		const escape = frappe.utils.escape_html;
+		if (doc.status === "Open" && cint(doc.is_stale)) return [__("Stale"), "orange", "is_stale,=,1"];
+		const colour = OPPORTUNITY_STAGE_COLOURS[doc.status] || "gray";
 		return [escape(__(doc.status)), colour, "status,=," + escape(doc.status)];
 	},
 	// with the forecast rule off (Opportunity Settings) the list says its forecasts are not kept up to date
@@ -108,6 +110,7 @@ const opportunity_list = {
 				data = Object.assign({}, data, { title: frappe.utils.escape_html(String(data.title)) });
 			}
 			if (name === "kanban_card" && data) data = opportunity_kanban.with_card_currency(data);
+			if (name === "kanban_card" && data) data = opportunity_kanban.with_stale_badge(data);
 			const html = render.call(this, name, data);
 			// the Opportunity board's columns (rebuilt after each move) keep a place for their totals
 			return name === "kanban_column" && data && data.doctype === "Opportunity"
@@ -279,6 +282,19 @@ const opportunity_kanban = {
 			})
 			.join("");
 		return Object.assign({}, data, { doc_content });
+	},
+
+	// a stale deal's card carries a badge (its reasons on hover), above its fields
+	with_stale_badge(data) {
+		const list = window.cur_list;
+		if (!list || list.doctype !== "Opportunity" || !list.data) return data;
+		const doc = list.data.find((d) => d.name === data.name);
+		if (!doc || doc.status !== "Open" || !cint(doc.is_stale)) return data;
+		const escape = frappe.utils.escape_html;
+		const badge = `<div class="opportunity-stale-badge"><span class="indicator-pill orange" title="${escape(
+			doc.stale_reason || ""
+		)}">${escape(__("Stale"))}</span></div>`;
+		return Object.assign({}, data, { doc_content: badge + (data.doc_content || "") });
 	},
 
 	// won and lost columns are narrower (their cards are the past), so the open stages fit the screen

@@ -168,8 +168,19 @@ function draw_preview(frm, preview) {
 		.join("");
 	const body = preview.rows
 		.map((row) => {
+			// a cell a warning or error is about: marked, the message in its tooltip
+			const mark_class = row.status === "failed" ? "text-danger" : "text-warning";
 			const cells = preview.columns
-				.map((c) => `<td data-fieldname="${esc(c.fieldname)}">${esc(row.values[c.fieldname])}</td>`)
+				.map((c) => {
+					const value = esc(row.values[c.fieldname]);
+					const note = (row.cells || {})[c.fieldname];
+					if (!note) return `<td data-fieldname="${esc(c.fieldname)}">${value}</td>`;
+					return (
+						`<td data-fieldname="${esc(c.fieldname)}" class="preview-cell-note" title="${esc(note)}">` +
+						`<span class="preview-cell-mark ${mark_class}" aria-label="${esc(note)}">&#9888;</span> ` +
+						`${value}</td>`
+					);
+				})
 				.join("");
 			const status = `<span class="indicator-pill ${status_colors[row.status] || "gray"}">${esc(
 				__(frappe.utils.to_title_case(row.status))

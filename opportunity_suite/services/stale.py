@@ -1,0 +1,263 @@
+"""The stale-deal radar. An open deal is stale when it sits in its stage longer than the stage's "Stale After
+(Days)", when its expected close date has passed, or when it has no open activity ahead (an open to-do due
+today or later, an open event starting from now on). A deal snoozed until a day is not stale up to that day.
+
+The answer is stored on the deal (`is_stale`, indexed, and `stale_reason`) rather than computed by every list
+query: the list, its "Stale" filter, the Kanban badge, the number card and the weekly alert rule then read a
+plain indexed column through Frappe's own list machinery (permissions included), and a query with two
+correlated activity lookups per row never runs on a million-row list. It is kept fresh by the deal's save,
+by a change of one of its to-dos or events, by a change of a stage's threshold, and by a daily job (time
+passing makes a deal stale without any save). `stale_reasons` is the one rule all of them apply."""
+
+import frappe
+from frappe import _
+from frappe.utils import cstr, get_datetime, getdate, now_datetime, today
+
+DOCTYPE = "Opportunity"
+CHUNK = 5000
+
+
+class SnoozeError(frappe.ValidationError):
+	pass
+
+
+def stale_reasons(deal, stale_after_days: int | None, has_activity: bool, now=None) -> list[str]:
+	"""Why `deal` (status, snoozed_until, stage_since, creation, expected_close_date) is stale; [] if not."""
+	now = get_datetime(now or now_datetime())
+	if deal.get("status") != "Open":
+		return []
+	if deal.get("snoozed_until") and getdate(deal.get("snoozed_until")) >= now.date():
+		return []
+	reasons = []
+	entered = deal.get("stage_since") or deal.get("creation")
+	if stale_after_days and entered and get_datetime(entered) < now - _days(stale_after_days):
+		reasons.append(_("In its stage over {0} days").format(stale_after_days))
+	if deal.get("expected_close_date") and getdate(deal.get("expected_close_date")) < now.date():
+		reasons.append(_("Expected close date has passed"))
+	if not has_activity:
+		reasons.append(_("No upcoming to-do or event"))
+	return reasons
+
+
+def _days(count: int):
+	import datetime
+
+	return datetime.timedelta(days=int(count))
+
+
+def validate_snooze(doc, before=None):
+	"""A snooze needs a reason and a day from today on; clearing the day clears the reason."""
+	until = doc.get("snoozed_until")
+	if not until:
+		doc.snooze_reason = None
+		return
+	if before is None or cstr(before.get("snoozed_until")) != cstr(until):
+		if getdate(until) < getdate(today()):
+			frappe.throw(_("Snooze until today or a later day."), exc=SnoozeError, title=_("Snooze"))
+	if not cstr(doc.get("snooze_reason")).strip():
+		frappe.throw(_("Say why the deal is snoozed (Snooze Reason)."), exc=SnoozeError, title=_("Snooze"))
+
+
+def _with_activity(names: list[str] | None, now) -> set[str]:
+	"""The deals among `names` (None: all) with an open to-do due from today or an open event ahead.
+
+	A to-do counts when it is due on a later day than it was written: Frappe dates an assignment (Assign
+	To, which every deal's Assigned To makes) the day it is made, and an assignment is no planned step."""
+	from pypika.functions import Date
+
+	todo = frappe.qb.DocType("ToDo")
+	query = (
+		frappe.qb.from_(todo)
+		.select(todo.reference_name)
+		.distinct()
+		.where(
+			(todo.reference_type == DOCTYPE)
+			& (todo.status == "Open")
+			& (todo.date >= now.date())
+			& (todo.date > Date(todo.creation))
+		)
+	)
+	if names is not None:
+		query = query.where(todo.reference_name.isin(names))
+	found = {r[0] for r in query.run()}
+	event = frappe.qb.DocType("Event")
+	participant = frappe.qb.DocType("Event Participants")
+	query = (
+		frappe.qb.from_(participant)
+		.join(event)
+		.on(event.name == participant.parent)
+		.select(participant.reference_docname)
+		.distinct()
+		.where(
+			(participant.reference_doctype == DOCTYPE) & (event.status == "Open") & (event.starts_on >= now)
+		)
+	)
+	if names is not None:
+		query = query.where(participant.reference_docname.isin(names))
+	found.update(r[0] for r in query.run())
+	return found
+
+
+def _rows(names: list[str] | None, after: str | None):
+	deal = frappe.qb.DocType(DOCTYPE)
+	stage = frappe.qb.DocType("Opportunity Stage")
+	query = (
+		frappe.qb.from_(deal)
+		.left_join(stage)
+		.on(stage.name == deal.sales_stage)
+		.select(
+			deal.name,
+			deal.status,
+			deal.is_stale,
+			deal.stale_reason,
+			deal.snoozed_until,
+			deal.stage_since,
+			deal.creation,
+			deal.expected_close_date,
+			stage.stale_after_days,
+		)
+		.where((deal.status == "Open") | (deal.is_stale == 1))
+		.orderby(deal.name)
+	)
+	if names is not None:
+		return query.where(deal.name.isin(names)).run(as_dict=True)
+	if after is not None:
+		query = query.where(deal.name > after)
+	return query.limit(CHUNK).run(as_dict=True)
+
+
+def _store(rows, activity: set[str], now) -> dict[str, tuple[int, str | None]]:
+	"""Apply the rule to `rows` and write the flags that changed, a statement per distinct outcome."""
+	outcome, changes = {}, {}
+	for row in rows:
+		reasons = stale_reasons(row, row.stale_after_days, row.name in activity, now)
+		flag, reason = (1 if reasons else 0), ("; ".join(reasons) or None)
+		outcome[row.name] = (flag, reason)
+		if (int(row.is_stale or 0), row.stale_reason or None) != (flag, reason):
+			changes.setdefault((flag, reason), []).append(row.name)
+	for (flag, reason), names in changes.items():
+		for start in range(0, len(names), 1000):
+			frappe.db.set_value(
+				DOCTYPE,
+				{"name": ("in", names[start : start + 1000])},
+				{"is_stale": flag, "stale_reason": reason},
+				update_modified=False,
+			)
+	return outcome
+
+
+def refresh_stale(names: list[str]) -> dict[str, tuple[int, str | None]]:
+	"""Bring these deals' stale flags up to date (a save, a changed to-do or event). Returns
+	{name: (is_stale, stale_reason)} of those that are or were open."""
+	names = [n for n in names if n]
+	if not names:
+		return {}
+	now = now_datetime()
+	return _store(_rows(names, None), _with_activity(names, now), now)
+
+
+def refresh_all_stale():
+	"""The daily job: every open (or still flagged) deal, in chunks of 5,000, committed per chunk."""
+	now = now_datetime()
+	after = ""
+	while True:
+		rows = _rows(None, after)
+		if not rows:
+			break
+		names = [r.name for r in rows]
+		_store(rows, _with_activity(names, now), now)
+		frappe.db.commit()  # a scheduled job: per chunk
+		after = names[-1]
+
+
+def refresh_after_save(doc):
+	"""After a save: the deal's own flag, and its in-memory values so the response shows them."""
+	if frappe.flags.in_install or frappe.flags.in_patch:
+		return
+	outcome = refresh_stale([doc.name]).get(doc.name)
+	doc.is_stale, doc.stale_reason = outcome or (0, None)
+
+
+def refresh_for_activity(doc, method=None):
+	"""A to-do or event changed (doc_events): the deals it belongs to."""
+	if frappe.flags.in_install or frappe.flags.in_patch or frappe.flags.in_migrate:
+		return
+	if doc.doctype == "ToDo":
+		names = [doc.reference_name] if doc.reference_type == DOCTYPE else []
+	else:
+		names = [
+			p.reference_docname for p in doc.get("event_participants") or [] if p.reference_doctype == DOCTYPE
+		]
+	if names and frappe.db.table_exists(DOCTYPE):
+		refresh_stale(names)
+
+
+def enqueue_refresh(stage=None, method=None):
+	"""A stage's threshold changed: every deal, in the background (one job at a time)."""
+	if frappe.flags.in_install or frappe.flags.in_patch or frappe.flags.in_migrate:
+		return
+	before = stage.get_doc_before_save() if stage else None
+	if stage and before and (before.stale_after_days or 0) == (stage.stale_after_days or 0):
+		return
+	frappe.enqueue(
+		"opportunity_suite.services.stale.refresh_all_stale",
+		queue="long",
+		job_id="opportunity_suite:refresh_all_stale",
+		deduplicate=True,
+		enqueue_after_commit=True,
+	)
+
+
+def snooze(name: str, until: str | None, reason: str | None):
+	"""Snooze (or, without `until`, wake) a deal: saved through its controller."""
+	doc = frappe.get_doc(DOCTYPE, name)
+	doc.check_permission("write")
+	doc.snoozed_until = getdate(until) if until else None
+	doc.snooze_reason = reason if until else None
+	doc.save()
+	return {
+		"is_stale": doc.is_stale,
+		"stale_reason": doc.stale_reason,
+		"snoozed_until": cstr(doc.snoozed_until),
+	}
+
+
+STALE_RULE = "Stale deals: remind the assignee weekly"
+STALE_SUBJECT = "Stale deal: {{ doc.opportunity_name }}"
+STALE_MESSAGE = """<p>Your deal <b>{{ doc.opportunity_name }}</b> ({{ doc.name }}) is stale:
+{{ doc.stale_reason }}.</p>
+<p>Stage: {{ doc.sales_stage }}. Expected close: {{ doc.expected_close_date|date }}.</p>
+<p>Plan its next step (a to-do or an event), move it on, or snooze it with a reason.</p>"""
+
+
+def ensure_stale_rule():
+	"""The shipped, disabled Alert Rule preset: every Monday at 08:00 e-mail each stale deal's assignee
+	(idempotent; an edited one is left alone)."""
+	if frappe.db.exists("Alert Rule", STALE_RULE) or not frappe.db.exists("DocType", "Alert Rule"):
+		return
+	frappe.get_doc(
+		{
+			"doctype": "Alert Rule",
+			"rule_name": STALE_RULE,
+			"document_type": DOCTYPE,
+			"enabled": 0,
+			"description": "Preset (stale-deal radar): every Monday, e-mail the assignee of each stale open deal.",
+			"trigger": "On Schedule",
+			"schedule_frequency": "Weekly",
+			"schedule_time": "08:00:00",
+			"monday": 1,
+			"condition_match": "All",
+			"conditions": [
+				{"fieldname": "is_stale", "operator": "Equals", "value": "1"},
+				{"fieldname": "status", "operator": "Equals", "value": "Open"},
+			],
+			"actions": [
+				{
+					"action_type": "Email",
+					"recipient_fields": "assigned_to",
+					"subject": STALE_SUBJECT,
+					"message": STALE_MESSAGE,
+				}
+			],
+		}
+	).insert(ignore_permissions=True)

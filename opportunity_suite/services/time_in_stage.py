@@ -1,0 +1,199 @@
+"""The Time in Stage report, from the Opportunity Stage History.
+
+A stay in a stage ends with a history row that changed the stage: its `from_stage` is the stage left,
+`days_in_previous_stage` how long the deal sat there, `changed_on` when it left. Per stage, over the stays
+that ended in the period (and, with the filter, by deals assigned to one user at the time):
+- median and p75 days (MariaDB's PERCENTILE_CONT: linear interpolation, as numpy's default);
+- conversion: the share of those stays that moved the deal on, to a later open stage or a won one;
+- the open deals in the stage now that have sat there more than twice its median: flagged, listed under it.
+
+Only the history of deals the user may read is counted: the SQL carries Frappe's own match conditions for
+the history DocType (its visibility follows the opportunity), and the open deals are read with get_list."""
+
+import frappe
+from frappe import _
+from frappe.desk.reportview import get_match_cond
+from frappe.utils import add_days, flt, get_datetime, getdate, now_datetime, today
+
+HISTORY = "Opportunity Stage History"
+FLAG_FACTOR = 2
+LISTED_PER_STAGE = 50
+
+
+def columns() -> list[dict]:
+	return [
+		{
+			"fieldname": "stage",
+			"label": _("Stage"),
+			"fieldtype": "Link",
+			"options": "Opportunity Stage",
+			"width": 170,
+		},
+		{
+			"fieldname": "opportunity",
+			"label": _("Opportunity"),
+			"fieldtype": "Link",
+			"options": "Opportunity",
+			"width": 130,
+		},
+		{"fieldname": "stays", "label": _("Stays Ended"), "fieldtype": "Int", "width": 100},
+		{
+			"fieldname": "median_days",
+			"label": _("Median Days"),
+			"fieldtype": "Float",
+			"precision": 1,
+			"width": 110,
+		},
+		{"fieldname": "p75_days", "label": _("P75 Days"), "fieldtype": "Float", "precision": 1, "width": 100},
+		{"fieldname": "moved_on", "label": _("Moved On"), "fieldtype": "Int", "width": 90},
+		{"fieldname": "conversion", "label": _("Conversion %"), "fieldtype": "Percent", "width": 110},
+		{"fieldname": "open_now", "label": _("Open Now"), "fieldtype": "Int", "width": 90},
+		{"fieldname": "flagged", "label": _("Over 2× Median"), "fieldtype": "Int", "width": 120},
+		{
+			"fieldname": "days_in_stage",
+			"label": _("Days in Stage"),
+			"fieldtype": "Float",
+			"precision": 1,
+			"width": 110,
+		},
+		{
+			"fieldname": "assigned_to",
+			"label": _("Assigned To"),
+			"fieldtype": "Link",
+			"options": "User",
+			"width": 160,
+		},
+	]
+
+
+def _conditions(filters: frappe._dict) -> tuple[str, dict]:
+	# raw SQL: frappe.qb has no PERCENTILE_CONT … WITHIN GROUP; values are parameters, the match condition
+	# is Frappe's own (get_match_cond), written for the history table under its full name
+	values = {
+		"from": get_datetime(getdate(filters.from_date)),
+		"to": get_datetime(add_days(getdate(filters.to_date), 1)),
+	}
+	sql = (
+		"`tabOpportunity Stage History`.`stage_changed` = 1"
+		" AND IFNULL(`tabOpportunity Stage History`.`from_stage`, '') != ''"
+		" AND `tabOpportunity Stage History`.`changed_on` >= %(from)s"
+		" AND `tabOpportunity Stage History`.`changed_on` < %(to)s"
+	)
+	if filters.assigned_to:
+		sql += " AND `tabOpportunity Stage History`.`assigned_to` = %(assigned_to)s"
+		values["assigned_to"] = filters.assigned_to
+	return sql + " " + get_match_cond(HISTORY), values
+
+
+def stage_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
+	where, values = _conditions(filters)
+	percentiles = frappe.db.sql(
+		f"""SELECT DISTINCT `from_stage` AS stage,
+			PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY `days_in_previous_stage`)
+				OVER (PARTITION BY `from_stage`) AS median_days,
+			PERCENTILE_CONT(0.75) WITHIN GROUP (ORDER BY `days_in_previous_stage`)
+				OVER (PARTITION BY `from_stage`) AS p75_days
+		FROM `tabOpportunity Stage History` WHERE {where}""",
+		values,
+		as_dict=True,
+	)
+	counts = frappe.db.sql(
+		f"""SELECT `tabOpportunity Stage History`.`from_stage` AS stage, COUNT(*) AS stays,
+			SUM(CASE WHEN `to`.`stage_type` = 'Won'
+				OR (`to`.`stage_type` = 'Open' AND `to`.`sequence` > `left`.`sequence`) THEN 1 ELSE 0 END)
+				AS moved_on
+		FROM `tabOpportunity Stage History`
+		JOIN `tabOpportunity Stage` `left` ON `left`.`name` = `tabOpportunity Stage History`.`from_stage`
+		LEFT JOIN `tabOpportunity Stage` `to` ON `to`.`name` = `tabOpportunity Stage History`.`to_stage`
+		WHERE {where}
+		GROUP BY `tabOpportunity Stage History`.`from_stage`""",
+		values,
+		as_dict=True,
+	)
+	stats = {row.stage: frappe._dict(row) for row in counts}
+	for row in percentiles:
+		stats.setdefault(row.stage, frappe._dict(stage=row.stage, stays=0, moved_on=0)).update(
+			median_days=flt(row.median_days, 2), p75_days=flt(row.p75_days, 2)
+		)
+	return stats
+
+
+def _open_deals(stage: str, filters: frappe._dict, older_than=None) -> tuple[int, list]:
+	"""The open deals in `stage` the user may read (count), and those that entered it before `older_than`."""
+	base = {"status": "Open", "sales_stage": stage}
+	if filters.assigned_to:
+		base["assigned_to"] = filters.assigned_to
+	total = frappe.get_list("Opportunity", filters=base, fields=["count(name) as n"])[0].n
+	if older_than is None:
+		return total, []
+	flagged = frappe.get_list(
+		"Opportunity",
+		filters={**base, "stage_since": ("<", older_than)},
+		fields=["name", "stage_since", "assigned_to"],
+		order_by="stage_since asc",
+		limit_page_length=LISTED_PER_STAGE,
+	)
+	return total, flagged
+
+
+def run(filters=None):
+	filters = frappe._dict(filters or {})
+	filters.from_date = filters.from_date or add_days(today(), -365)
+	filters.to_date = filters.to_date or today()
+	stats = stage_statistics(filters)
+	now = now_datetime()
+	data, chart_labels, medians, p75s = [], [], [], []
+	stages = frappe.get_all(
+		"Opportunity Stage",
+		filters={"stage_type": "Open"},
+		fields=["name"],
+		order_by="sequence asc, name asc",
+	)
+	for stage in stages:
+		row = stats.get(stage.name) or frappe._dict(stays=0, moved_on=0, median_days=None, p75_days=None)
+		median = row.get("median_days")
+		cutoff = now - _days(FLAG_FACTOR * median) if median else None
+		open_now, flagged = _open_deals(stage.name, filters, cutoff)
+		data.append(
+			{
+				"stage": stage.name,
+				"indent": 0,
+				"stays": row.stays,
+				"median_days": median,
+				"p75_days": row.get("p75_days"),
+				"moved_on": row.moved_on,
+				"conversion": flt(100 * row.moved_on / row.stays, 1) if row.stays else None,
+				"open_now": open_now,
+				"flagged": len(flagged),
+			}
+		)
+		for deal in flagged:
+			data.append(
+				{
+					"opportunity": deal.name,
+					"indent": 1,
+					"days_in_stage": flt((now - get_datetime(deal.stage_since)).total_seconds() / 86400, 1),
+					"assigned_to": deal.assigned_to,
+					"flagged": 1,
+				}
+			)
+		chart_labels.append(stage.name)
+		medians.append(median or 0)
+		p75s.append(row.get("p75_days") or 0)
+	chart = {
+		"data": {
+			"labels": chart_labels,
+			"datasets": [
+				{"name": _("Median Days"), "values": medians},
+				{"name": _("P75 Days"), "values": p75s},
+			],
+		},
+		"type": "bar",
+	}
+	return columns(), data, None, chart
+
+
+def _days(count: float):
+	import datetime
+
+	return datetime.timedelta(days=float(count))
