@@ -70,6 +70,8 @@ scheduler_events = {
 		"opportunity_suite.services.importing.jobs.resume_stalled_imports",
 		"opportunity_suite.services.recompute.resume_stalled_recompute",
 	],
+	# the frozen forecast the Forecast Accuracy report judges (services/forecast_snapshots.py)
+	"weekly": ["opportunity_suite.services.forecast_snapshots.take_weekly_snapshot"],
 }
 
 # on every desk page: the Opportunity quick entry (it opens from any Link field) and the forecast preview;
