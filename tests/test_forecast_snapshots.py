@@ -116,6 +116,7 @@ def judged():
 								"base_forecast_amount",
 							),
 							r,
+							strict=True,
 						)
 					)
 					| {"period_start": month, "assigned_to": dana, "opportunities": 1}
@@ -148,7 +149,7 @@ def _filters(judged, **values):
 
 
 def test_accuracy_four_weeks_before(judged):
-	columns, rows, _m, chart, summary = run(_filters(judged, weeks_before=4))
+	_columns, rows, _m, chart, summary = run(_filters(judged, weeks_before=4))
 	got = {r["assigned_to"]: r for r in rows}
 	assert set(got) == {judged.dana, judged.eve}
 	dana = got[judged.dana]
