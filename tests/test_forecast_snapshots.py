@@ -8,7 +8,8 @@ import pytest
 from frappe.utils import add_days, add_months, add_to_date, get_first_day, getdate, now_datetime, today
 
 from opportunity_suite.api.forecast_snapshots import take_snapshot
-from opportunity_suite.services.forecast_accuracy import run
+from opportunity_suite.services.forecast_accuracy import closed_periods, normalise_filters, run
+from opportunity_suite.services.forecast_report import ReportFilterError
 from opportunity_suite.services.forecast_snapshots import SnapshotFrozenError
 from opportunity_suite.services.visibility import clear_cache
 from tests.factories import make_opportunity, make_user
@@ -173,18 +174,21 @@ def test_accuracy_one_week_before_uses_the_later_snapshot(judged):
 	assert (dana["snapshot"], dana["forecast"], dana["bias"]) == (judged.late, 2500, 450)
 
 
-def test_accuracy_by_quarter_and_per_owner(judged):
-	month = judged.month
-	quarter = month.replace(month=(month.month - 1) // 3 * 3 + 1)
-	if getdate(add_days(add_months(quarter, 3), -1)) >= getdate(today()):
-		pytest.skip("last month's quarter has not ended yet")
-	rows = run(
-		_filters(
-			judged, period="Quarter", from_date=quarter, to_date=month, team=None, assigned_to=judged.dana
-		)
-	)[1]
-	[dana] = rows
-	assert dana["won"] >= 2050 and dana["assigned_to"] == judged.dana
+def test_only_ended_periods_are_judged():
+	this_month = get_first_day(today())
+	filters = normalise_filters(
+		{"period": "Month", "from_date": add_months(this_month, -2), "to_date": today()}
+	)
+	labels = [label for label, _start, _end in closed_periods(filters)]
+	assert labels == [str(add_months(this_month, m))[:7] for m in (-2, -1)]  # not the month going on
+	quarters = normalise_filters(
+		{"period": "Quarter", "from_date": add_months(this_month, -6), "to_date": today()}
+	)
+	for _label, start, end in closed_periods(quarters):
+		assert start.month in (1, 4, 7, 10) and end < getdate(today())
+	assert len(closed_periods(quarters)) == 2
+	with pytest.raises(ReportFilterError):
+		normalise_filters({"weeks_before": 60})
 
 
 def test_the_accuracy_report_is_for_managers(judged):
