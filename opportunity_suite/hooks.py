@@ -84,13 +84,16 @@ app_include_js = [
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
 # opportunity's related lists and create buttons
 doctype_js = {
-	"Opportunity": ["public/js/line_items.js", "public/js/opportunity_records.js"],
+	"Opportunity": ["public/js/line_items.js", "public/js/opportunity_records.js", "public/js/lost_reason.js"],
 	"Quote": "public/js/line_items.js",
 	"Sales Order": "public/js/line_items.js",
 	"Organization": "public/js/duplicates.js",
 	"Lead": "public/js/duplicates.js",
 	"Contact": "public/js/contact.js",
 }
+
+# the Kanban board asks why a card dropped on a Lost column was lost (public/js/lost_reason.js)
+doctype_list_js = {"Opportunity": "public/js/lost_reason.js"}
 
 extend_bootinfo = "opportunity_suite.services.desk.extend_bootinfo"
 

@@ -1,0 +1,103 @@
+// A deal moved into a Lost stage is asked why, in a dialog (Loss Reason from the Lost Reason picklist, the
+// detail in words): on the form when its stage is chosen, and on the Kanban board when a card dropped on a
+// Lost column was refused for want of a reason (the save then goes through with the answer).
+(function () {
+// the list and the form both load this file: one object, one binding, one form handler
+frappe.provide("opportunity_suite");
+const opportunity_lost_reason = opportunity_suite.lost_reason || {
+	lost_stages: null,
+
+	stage_is_lost(stage) {
+		const ask = () => (opportunity_lost_reason.lost_stages || []).includes(stage);
+		if (opportunity_lost_reason.lost_stages) return Promise.resolve(ask());
+		return frappe.db
+			.get_list("Opportunity Stage", { filters: { stage_type: "Lost" }, pluck: "name", limit: 100 })
+			.then((names) => {
+				opportunity_lost_reason.lost_stages = names;
+				return ask();
+			});
+	},
+
+	ask(values, on_answer) {
+		const dialog = new frappe.ui.Dialog({
+			title: __("Why was this deal lost?"),
+			fields: [
+				{
+					fieldname: "loss_reason",
+					fieldtype: "Link",
+					options: "Lost Reason",
+					label: __("Loss Reason"),
+					reqd: 1,
+					default: values.loss_reason,
+					get_query: () => ({ filters: { disabled: 0 } }),
+				},
+				{
+					fieldname: "lost_reason",
+					fieldtype: "Small Text",
+					label: __("Detail"),
+					default: values.lost_reason,
+				},
+			],
+			primary_action_label: __("Mark as Lost"),
+			primary_action(answer) {
+				dialog.hide();
+				on_answer(answer);
+			},
+		});
+		dialog.show();
+		return dialog;
+	},
+
+	// the Kanban board: Frappe reverts the card and shows the refusal; ask instead, then save the move
+	bind_kanban() {
+		if (opportunity_lost_reason._bound) return;
+		opportunity_lost_reason._bound = true;
+		$(document).ajaxError((_event, xhr, settings) => {
+			const url = (settings && settings.url) || "";
+			if (!url.includes("update_order_for_single_card")) return;
+			const response = xhr.responseJSON || {};
+			if (response.exc_type !== "MandatoryError") return;
+			const args = new URLSearchParams(typeof settings.data === "string" ? settings.data : "");
+			const name = args.get("docname");
+			const stage = args.get("to_colname");
+			if (!name || !stage) return;
+			opportunity_lost_reason.stage_is_lost(stage).then((lost) => {
+				if (!lost) return;
+				frappe.hide_msgprint(true);
+				opportunity_lost_reason.ask({}, (answer) => {
+					frappe
+						.xcall("frappe.client.set_value", {
+							doctype: "Opportunity",
+							name: name,
+							fieldname: { sales_stage: stage, ...answer },
+						})
+						.then(() => {
+							frappe.show_alert({ message: __("Marked as lost"), indicator: "red" });
+							if (window.cur_list && cur_list.doctype === "Opportunity") {
+								cur_list.last_args = null;
+								cur_list.refresh();
+							}
+						});
+				});
+			});
+		});
+	},
+};
+
+opportunity_lost_reason.on_sales_stage =
+	opportunity_lost_reason.on_sales_stage ||
+	function (frm) {
+		const stage = frm.doc.sales_stage;
+		if (!stage) return;
+		opportunity_lost_reason.stage_is_lost(stage).then((lost) => {
+			if (!lost || frm.doc.sales_stage !== stage) return;
+			opportunity_lost_reason.ask(frm.doc, (answer) => frm.set_value(answer));
+		});
+	};
+opportunity_suite.lost_reason = opportunity_lost_reason;
+opportunity_lost_reason.bind_kanban();
+const handlers = (frappe.ui.form.handlers.Opportunity || {}).sales_stage || [];
+if (!handlers.includes(opportunity_lost_reason.on_sales_stage)) {
+	frappe.ui.form.on("Opportunity", { sales_stage: opportunity_lost_reason.on_sales_stage });
+}
+})();
