@@ -24,7 +24,7 @@ def seller():
 
 
 @pytest.fixture
-def seller_page(browser, web_server, seller):
+def seller_page(browser, web_server, seller, request):
 	# wide enough for every column of the board, Closed Lost included, to be on screen
 	context = browser.new_context(base_url=web_server, viewport={"width": 3200, "height": 900})
 	response = context.request.post("/api/method/login", data={"usr": seller, "pwd": PASSWORD})
@@ -32,6 +32,7 @@ def seller_page(browser, web_server, seller):
 	page = context.new_page()
 	page.set_default_timeout(30_000)
 	yield page
+	screenshot(page, request.node.name)  # the page as the test left it
 	context.close()
 
 
@@ -76,15 +77,20 @@ def test_a_card_dropped_on_closed_lost_asks_why(seller_page, deal):
 	card = page.locator(f".kanban-card-wrapper[data-name='{deal.name}']")
 	card.wait_for()
 	page.wait_for_function("() => !frappe.request.ajax_count")
+	page.evaluate(
+		"""() => $(document).ajaxSend((_e, _x, s) => {
+			if ((s.url || "").includes("update_order_for_single_card")) window.__moves = (window.__moves || 0) + 1;
+		})"""
+	)
 	target = page.locator(".kanban-column[data-column-value='Closed Lost'] .kanban-cards")
 	dialog = page.locator(".modal:visible", has_text="Why was this deal lost?")
 	for _attempt in range(3):  # Sortable drops some synthetic first drags (see test_browser_kanban_totals)
+		moves = page.evaluate("() => window.__moves || 0")
 		_drag(page, card, target)
-		try:
-			dialog.wait_for(timeout=5000)
+		page.wait_for_function("() => !frappe.request.ajax_count")
+		if page.evaluate("() => window.__moves || 0") > moves:  # the drop reached the server: no new drag
 			break
-		except Exception:
-			continue
+	dialog.wait_for()
 	_answer(page, "Price", "Cheaper elsewhere")
 	_wait_for_stage(page, deal.name, "Closed Lost")
 	stored = _stored(deal.name)

@@ -19,6 +19,8 @@ const opportunity_lost_reason = opportunity_suite.lost_reason || {
 	},
 
 	ask(values, on_answer) {
+		const open = opportunity_lost_reason.dialog;
+		if (open && open.display) return open; // one question at a time
 		const dialog = new frappe.ui.Dialog({
 			title: __("Why was this deal lost?"),
 			fields: [
@@ -45,6 +47,7 @@ const opportunity_lost_reason = opportunity_suite.lost_reason || {
 			},
 		});
 		dialog.show();
+		opportunity_lost_reason.dialog = dialog;
 		return dialog;
 	},
 
@@ -96,8 +99,8 @@ opportunity_lost_reason.on_sales_stage =
 	};
 opportunity_suite.lost_reason = opportunity_lost_reason;
 opportunity_lost_reason.bind_kanban();
-const handlers = (frappe.ui.form.handlers.Opportunity || {}).sales_stage || [];
-if (!handlers.includes(opportunity_lost_reason.on_sales_stage)) {
+if (!opportunity_lost_reason._form_bound) {
+	opportunity_lost_reason._form_bound = true; // Frappe wraps each handler: it can't be found again
 	frappe.ui.form.on("Opportunity", { sales_stage: opportunity_lost_reason.on_sales_stage });
 }
 })();
