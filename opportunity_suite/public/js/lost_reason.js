@@ -51,6 +51,21 @@ const opportunity_lost_reason = opportunity_suite.lost_reason || {
 		return dialog;
 	},
 
+	// Frappe shows the server's refusal ("Missing Lost Reason") once its own handlers ran, maybe after
+	// ours: take it away for a few seconds, the dialog asks instead
+	hide_refusal() {
+		const title = __("Missing Lost Reason");
+		let ticks = 0;
+		const timer = setInterval(() => {
+			const message = frappe.msg_dialog;
+			const shown = message && message.display && message.$wrapper;
+			if (shown && message.$wrapper.find(".modal-title").text().trim() === title) {
+				frappe.hide_msgprint(true);
+			}
+			if (++ticks >= 30) clearInterval(timer);
+		}, 100);
+	},
+
 	// the Kanban board: Frappe reverts the card and shows the refusal; ask instead, then save the move
 	bind_kanban() {
 		if (opportunity_lost_reason._bound) return;
@@ -66,7 +81,7 @@ const opportunity_lost_reason = opportunity_suite.lost_reason || {
 			if (!name || !stage) return;
 			opportunity_lost_reason.stage_is_lost(stage).then((lost) => {
 				if (!lost) return;
-				frappe.hide_msgprint(true);
+				opportunity_lost_reason.hide_refusal();
 				opportunity_lost_reason.ask({}, (answer) => {
 					frappe
 						.xcall("frappe.client.set_value", {
