@@ -79,6 +79,8 @@ scheduler_events = {
 	],
 	# the stale radar: time passing makes deals stale without a save (services/stale.py)
 	"daily_long": ["opportunity_suite.services.stale.refresh_all_stale"],
+	# the frozen forecast the Forecast Accuracy report judges (services/forecast_snapshots.py)
+	"weekly": ["opportunity_suite.services.forecast_snapshots.take_weekly_snapshot"],
 }
 
 # on every desk page: the Opportunity quick entry (it opens from any Link field) and the forecast preview;
@@ -95,6 +97,7 @@ doctype_js = {
 		"public/js/line_items.js",
 		"public/js/opportunity_records.js",
 		"public/js/stage_facts.js",
+		"public/js/lost_reason.js",
 	],
 	"Quote": "public/js/line_items.js",
 	"Sales Order": "public/js/line_items.js",
@@ -102,6 +105,9 @@ doctype_js = {
 	"Lead": "public/js/duplicates.js",
 	"Contact": "public/js/contact.js",
 }
+
+# the Kanban board asks why a card dropped on a Lost column was lost (public/js/lost_reason.js)
+doctype_list_js = {"Opportunity": "public/js/lost_reason.js"}
 
 extend_bootinfo = "opportunity_suite.services.desk.extend_bootinfo"
 

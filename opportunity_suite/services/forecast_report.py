@@ -15,9 +15,12 @@ from frappe.utils import add_days, add_months, flt, get_first_day, getdate, toda
 from pypika.enums import DatePart
 
 from opportunity_suite.services.forecast import get_settings
+from opportunity_suite.services.forecast_categories import CATEGORIES, check_category
+from opportunity_suite.services.visibility import team_of
 
 DOCTYPE = "Opportunity"
 PERIODS = ("Month", "Quarter")
+GROUP_BY = ("Stage", "Owner")
 
 
 class ReportFilterError(frappe.ValidationError):
@@ -29,6 +32,11 @@ def normalise_filters(filters: dict | None) -> frappe._dict:
 	filters.period = filters.get("period") or "Month"
 	if filters.period not in PERIODS:
 		frappe.throw(_("Period must be Month or Quarter."), exc=ReportFilterError)
+	filters.group_by = filters.get("group_by") or "Stage"
+	if filters.group_by not in GROUP_BY:
+		frappe.throw(_("Group By must be Stage or Owner."), exc=ReportFilterError)
+	if filters.get("forecast_category"):
+		check_category(filters.forecast_category, "Forecast Category")
 	start = get_first_day(today())
 	filters.from_date = getdate(filters.get("from_date") or start)
 	filters.to_date = getdate(filters.get("to_date") or add_days(add_months(start, 12), -1))
@@ -67,18 +75,29 @@ def query_totals(filters: frappe._dict) -> list[dict]:
 			part.as_("part"),
 			opp.sales_stage,
 			opp.assigned_to,
+			opp.status,
+			opp.forecast_category,
 			Count(opp.name).as_("opportunities"),
 			Sum(opp.base_amount).as_("base_amount"),
 			Sum(opp.base_forecast_amount).as_("base_forecast_amount"),
 		)
 		.where(opp.expected_close_date[filters.from_date : filters.to_date])
-		.groupby(Extract(DatePart.year, opp.expected_close_date), part, opp.sales_stage, opp.assigned_to)
+		.groupby(
+			Extract(DatePart.year, opp.expected_close_date),
+			part,
+			opp.sales_stage,
+			opp.assigned_to,
+			opp.status,
+			opp.forecast_category,
+		)
 	)
-	if filters.get("status"):
+	if filters.get("status") and filters.get("group_by") != "Owner":  # attainment needs the won deals
 		query = query.where(opp.status == filters.status)
-	for field in ("assigned_to", "sales_stage", "organization"):
+	for field in ("assigned_to", "sales_stage", "organization", "forecast_category"):
 		if filters.get(field) and frappe.get_meta(DOCTYPE).has_field(field):
 			query = query.where(opp[field] == filters.get(field))
+	if filters.get("team"):
+		query = query.where(opp.assigned_to.isin(team_of(filters.team)))
 	for condition in permission_conditions():
 		query = query.where(PseudoColumn(f"({condition})"))
 	return query.run(as_dict=True)
@@ -96,23 +115,53 @@ def permission_conditions() -> list[str]:
 	return [c.replace("%", "%%") for c in conditions]
 
 
+def category_field(category: str) -> str:
+	"""The report column of a category's amount: best_case for Best Case."""
+	return category.lower().replace(" ", "_")
+
+
+def category_columns() -> list[dict]:
+	return [
+		{
+			"fieldname": category_field(c),
+			"label": _(c),
+			"fieldtype": "Currency",
+			"options": "currency",
+			"width": 130,
+		}
+		for c in CATEGORIES
+	]
+
+
 def run(filters: dict | None = None):
 	filters = normalise_filters(filters)
+	if filters.group_by == "Owner":
+		from opportunity_suite.services.forecast_attainment import run_by_owner
+
+		return run_by_owner(filters)
 	currency = get_settings().default_currency
 	sequence = dict(frappe.get_all("Opportunity Stage", fields=["name", "sequence"], as_list=True))
-	rows = []
+	grouped: dict[tuple, dict] = {}
 	for row in query_totals(filters):
-		rows.append(
-			{
-				"period": period_key(int(row.year), int(row.part), filters.period),
+		period = period_key(int(row.year), int(row.part), filters.period)
+		out = grouped.get((period, row.sales_stage, row.assigned_to))
+		if out is None:
+			out = grouped[(period, row.sales_stage, row.assigned_to)] = {
+				"period": period,
 				"sales_stage": row.sales_stage,
 				"assigned_to": row.assigned_to,
-				"opportunities": row.opportunities,
-				"base_amount": flt(row.base_amount),
-				"base_forecast_amount": flt(row.base_forecast_amount),
+				"opportunities": 0,
+				"base_amount": 0.0,
+				"base_forecast_amount": 0.0,
+				**{category_field(c): 0.0 for c in CATEGORIES},
 				"currency": currency,
 			}
-		)
+		out["opportunities"] += row.opportunities
+		out["base_amount"] += flt(row.base_amount)
+		out["base_forecast_amount"] += flt(row.base_forecast_amount)
+		if row.forecast_category in CATEGORIES:
+			out[category_field(row.forecast_category)] += flt(row.base_amount)
+	rows = list(grouped.values())
 	rows.sort(
 		key=lambda r: (
 			r["period"],
@@ -156,6 +205,7 @@ def columns(filters) -> list[dict]:
 			"options": "currency",
 			"width": 160,
 		},
+		*category_columns(),
 		{
 			"fieldname": "currency",
 			"label": _("Currency"),

@@ -16,6 +16,7 @@ from frappe.utils import flt
 from opportunity_suite.services.conversion import protect_conversion_fields
 from opportunity_suite.services.field_checks import check_values
 from opportunity_suite.services.forecast import amount_rules, compute_amounts
+from opportunity_suite.services.forecast_categories import apply_forecast_category
 from opportunity_suite.services.history import apply_stage_since
 from opportunity_suite.services.items import apply_opportunity_lines
 from opportunity_suite.services.picklists import check_picklist_values, disabled_picklist_values
@@ -77,8 +78,8 @@ _SAVE_CONTEXT = OpportunityContext()
 
 def validate_opportunity(doc, context: OpportunityContext | None = None, before=None):
 	"""Check and derive an opportunity's own fields, as every save does: assignee, probability, stage
-	(status, probability, closed on, lost reason), picklist values, lines and amount, currency and
-	forecast, and the fields only Convert to Project sets. Raises a ValidationError naming the problem.
+	(status, probability, closed on, lost reason), forecast category, picklist values, lines and amount,
+	currency and forecast, and the fields only Convert to Project sets. Raises a ValidationError naming the problem.
 
 	`before` is the record as stored (None for a new one); for a Document it defaults to the values
 	before this save."""
@@ -97,6 +98,7 @@ def validate_opportunity(doc, context: OpportunityContext | None = None, before=
 			_("Probability must be between 0 and 100."), exc=ProbabilityError, title=_("Invalid Probability")
 		)
 	apply_stage(doc, before, context.stage(doc.sales_stage), require_lost_reason=context.require_lost_reason)
+	apply_forecast_category(doc, before, context.stage(doc.sales_stage) or get_stage(doc.sales_stage))
 	disabled = context.disabled_picklist_values  # None: looked up per value, through Frappe's cache
 	meta = None if is_document or disabled is not None else frappe.get_meta(DOCTYPE)
 	check_picklist_values(doc, before, meta=meta, disabled=disabled)

@@ -1,4 +1,4 @@
-"""Opportunity Type and Lead Source: small picklist records behind Link fields (as ERPNext does), so that a
+"""Opportunity Type, Lead Source, Lost Reason and Competitor: small picklist records behind Link fields (as ERPNext does), so that a
 manager edits them in their list (new, rename, disable) where Customize Form would refuse new options of a
 standard Select.
 
@@ -29,9 +29,24 @@ DEFAULT_VALUES = {
 		"Word of mouth",
 		"Other",
 	),
+	"Lost Reason": (
+		"Price",
+		"Lost to Competitor",
+		"No Budget",
+		"No Decision",
+		"Timing",
+		"Product Fit",
+		"Other",
+	),
+	"Competitor": (),
 }
 # picklist DocType → its name field
-NAME_FIELDS = {"Opportunity Type": "type_name", "Lead Source": "source_name"}
+NAME_FIELDS = {
+	"Opportunity Type": "type_name",
+	"Lead Source": "source_name",
+	"Lost Reason": "reason_name",
+	"Competitor": "competitor_name",
+}
 # the app's DocTypes with fields linking to a picklist
 USING_DOCTYPES = ("Opportunity", "Lead")
 

@@ -25,6 +25,8 @@ PICKLIST_NAME_FIELDS = {
 	"Opportunity Stage": "stage_name",
 	"Opportunity Type": "type_name",
 	"Lead Source": "source_name",
+	"Lost Reason": "reason_name",
+	"Competitor": "competitor_name",
 }
 
 

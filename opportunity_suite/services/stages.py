@@ -115,7 +115,12 @@ def apply_stage(doc, before=None, stage=None, require_lost_reason: bool = True):
 	elif doc.status != previous_status or not doc.closed_on:
 		doc.closed_on = today()
 
-	if require_lost_reason and doc.status == "Lost" and not (doc.lost_reason or "").strip():
+	if (
+		require_lost_reason
+		and doc.status == "Lost"
+		and not (doc.lost_reason or "").strip()
+		and not doc.get("loss_reason")  # the Lost Reason picklist (services/win_loss.py); either will do
+	):
 		frappe.throw(
 			_("Lost Reason is required when the stage is {0}.").format(frappe.bold(doc.sales_stage)),
 			exc=frappe.MandatoryError,

@@ -3,6 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import flt
 
+from opportunity_suite.services.forecast_categories import follow_stage_category, stage_default_category
 from opportunity_suite.services.safe_names import check_name, check_picklist_name
 
 
@@ -11,9 +12,12 @@ class OpportunityStage(Document):
 		check_picklist_name(self)
 		if not 0 <= flt(self.default_probability) <= 100:
 			frappe.throw(_("Default Probability must be between 0 and 100."))
+		self.forecast_category = stage_default_category(self)
 
 	# the shipped Kanban board's columns follow the stages (new, renamed, reordered, disabled, deleted)
 	def on_update(self):
+		if self.has_value_changed("forecast_category") and not self.is_new():
+			follow_stage_category(self.name, self.forecast_category)
 		if not _in_setup():
 			from opportunity_suite.services.kanban import sync_board_columns
 

@@ -13,6 +13,18 @@ frappe.query_reports["Opportunity Forecast"] = {
 			reqd: 1,
 		},
 		{
+			// Owner: per assignee, with quota, attainment (won ÷ quota) and coverage (open weighted ÷ quota to go)
+			fieldname: "group_by",
+			label: __("Group By"),
+			fieldtype: "Select",
+			options: [
+				{ value: "Stage", label: __("Stage") },
+				{ value: "Owner", label: __("Owner (with quota)") },
+			],
+			default: "Stage",
+			reqd: 1,
+		},
+		{
 			fieldname: "from_date",
 			label: __("Expected Close From"),
 			fieldtype: "Date",
@@ -40,12 +52,33 @@ frappe.query_reports["Opportunity Forecast"] = {
 				{ value: "Lost", label: __("Lost") },
 			],
 			default: "Open",
+			// the owner view counts every deal: won ones make the attainment
+			depends_on: "eval:doc.group_by != 'Owner'",
 		},
 		{
 			fieldname: "assigned_to",
 			label: __("Assigned To"),
 			fieldtype: "Link",
 			options: "User",
+		},
+		{
+			// the user and everyone reporting to them (User's Reports To)
+			fieldname: "team",
+			label: __("Team Of"),
+			fieldtype: "Link",
+			options: "User",
+		},
+		{
+			fieldname: "forecast_category",
+			label: __("Forecast Category"),
+			fieldtype: "Select",
+			options: [
+				{ value: "", label: "" },
+				...["Pipeline", "Best Case", "Commit", "Closed", "Omitted"].map((c) => ({
+					value: c,
+					label: __(c),
+				})),
+			],
 		},
 		{
 			fieldname: "sales_stage",
@@ -62,6 +95,18 @@ frappe.query_reports["Opportunity Forecast"] = {
 			hidden: 1,
 		},
 	],
+	// a ratio's total is not the sum (nor the mean) of its rows': the summary above shows the true ones
+	get_datatable_options(options) {
+		const total = options.hooks && options.hooks.columnTotal;
+		options.hooks = {
+			...(options.hooks || {}),
+			columnTotal(values, column, type) {
+				if (["attainment", "coverage"].includes(column.fieldname)) return "";
+				return total ? total(values, column, type) : frappe.utils.report_column_total(values, column, type);
+			},
+		};
+		return options;
+	},
 	onload(report) {
 		frappe.model.with_doctype("Opportunity", () => {
 			const filter = report.get_filter("organization");

@@ -1,0 +1,121 @@
+// A deal moved into a Lost stage is asked why, in a dialog (Loss Reason from the Lost Reason picklist, the
+// detail in words): on the form when its stage is chosen, and on the Kanban board when a card dropped on a
+// Lost column was refused for want of a reason (the save then goes through with the answer).
+(function () {
+// the list and the form both load this file: one object, one binding, one form handler
+frappe.provide("opportunity_suite");
+const opportunity_lost_reason = opportunity_suite.lost_reason || {
+	lost_stages: null,
+
+	stage_is_lost(stage) {
+		const ask = () => (opportunity_lost_reason.lost_stages || []).includes(stage);
+		if (opportunity_lost_reason.lost_stages) return Promise.resolve(ask());
+		return frappe.db
+			.get_list("Opportunity Stage", { filters: { stage_type: "Lost" }, pluck: "name", limit: 100 })
+			.then((names) => {
+				opportunity_lost_reason.lost_stages = names;
+				return ask();
+			});
+	},
+
+	ask(values, on_answer) {
+		const open = opportunity_lost_reason.dialog;
+		if (open && open.display) return open; // one question at a time
+		const dialog = new frappe.ui.Dialog({
+			title: __("Why was this deal lost?"),
+			fields: [
+				{
+					fieldname: "loss_reason",
+					fieldtype: "Link",
+					options: "Lost Reason",
+					label: __("Loss Reason"),
+					reqd: 1,
+					default: values.loss_reason,
+					get_query: () => ({ filters: { disabled: 0 } }),
+				},
+				{
+					fieldname: "lost_reason",
+					fieldtype: "Small Text",
+					label: __("Detail"),
+					default: values.lost_reason,
+				},
+			],
+			primary_action_label: __("Mark as Lost"),
+			primary_action(answer) {
+				dialog.hide();
+				on_answer(answer);
+			},
+		});
+		dialog.show();
+		opportunity_lost_reason.dialog = dialog;
+		return dialog;
+	},
+
+	// Frappe shows the server's refusal ("Missing Lost Reason") once its own handlers ran, maybe after
+	// ours: take it away for a few seconds, the dialog asks instead
+	hide_refusal() {
+		const title = __("Missing Lost Reason");
+		let ticks = 0;
+		const timer = setInterval(() => {
+			const message = frappe.msg_dialog;
+			const shown = message && message.display && message.$wrapper;
+			if (shown && message.$wrapper.find(".modal-title").text().trim() === title) {
+				frappe.hide_msgprint(true);
+			}
+			if (++ticks >= 30) clearInterval(timer);
+		}, 100);
+	},
+
+	// the Kanban board: Frappe reverts the card and shows the refusal; ask instead, then save the move
+	bind_kanban() {
+		if (opportunity_lost_reason._bound) return;
+		opportunity_lost_reason._bound = true;
+		$(document).ajaxError((_event, xhr, settings) => {
+			const url = (settings && settings.url) || "";
+			if (!url.includes("update_order_for_single_card")) return;
+			const response = xhr.responseJSON || {};
+			if (response.exc_type !== "MandatoryError") return;
+			const args = new URLSearchParams(typeof settings.data === "string" ? settings.data : "");
+			const name = args.get("docname");
+			const stage = args.get("to_colname");
+			if (!name || !stage) return;
+			opportunity_lost_reason.stage_is_lost(stage).then((lost) => {
+				if (!lost) return;
+				opportunity_lost_reason.hide_refusal();
+				opportunity_lost_reason.ask({}, (answer) => {
+					frappe
+						.xcall("frappe.client.set_value", {
+							doctype: "Opportunity",
+							name: name,
+							fieldname: { sales_stage: stage, ...answer },
+						})
+						.then(() => {
+							frappe.show_alert({ message: __("Marked as lost"), indicator: "red" });
+							if (window.cur_list && cur_list.doctype === "Opportunity") {
+								cur_list.last_args = null;
+								cur_list.refresh();
+							}
+						});
+				});
+			});
+		});
+	},
+};
+
+opportunity_lost_reason.on_sales_stage =
+	opportunity_lost_reason.on_sales_stage ||
+	function (frm) {
+		const stage = frm.doc.sales_stage;
+		if (!stage) return;
+		opportunity_lost_reason.stage_is_lost(stage).then((lost) => {
+			if (!lost || frm.doc.sales_stage !== stage) return;
+			opportunity_lost_reason.ask(frm.doc, (answer) => frm.set_value(answer));
+		});
+	};
+opportunity_suite.lost_reason = opportunity_lost_reason;
+opportunity_lost_reason.bind_kanban();
+if (!opportunity_lost_reason._form_bound) {
+	opportunity_lost_reason._form_bound = true; // Frappe wraps each handler: it can't be found again
+	frappe.ui.form.on("Opportunity", { sales_stage: opportunity_lost_reason.on_sales_stage });
+}
+})();

@@ -1,0 +1,113 @@
+"""The lost-reason dialog in Chromium as a Sales User: a Kanban card dropped on Closed Lost, refused for
+want of a reason, asks why and then is lost with the answer; choosing a Lost stage in the form asks too."""
+
+import frappe
+import pytest
+
+from opportunity_suite.services.kanban import BOARD_NAME
+from tests.browser_helpers import pick_in_form, pick_link, screenshot
+from tests.conversion_fixtures import as_user
+from tests.factories import make_opportunity
+from tests.http_users import PASSWORD, make_login_users, remove_login_users
+from tests.test_browser_kanban_totals import _drag
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def seller():
+	users = make_login_users(seller="Sales User")
+	try:
+		yield users["seller"]
+	finally:
+		remove_login_users(users)
+
+
+@pytest.fixture
+def seller_page(browser, web_server, seller, request):
+	# wide enough for every column of the board, Closed Lost included, to be on screen
+	context = browser.new_context(base_url=web_server, viewport={"width": 3200, "height": 900})
+	response = context.request.post("/api/method/login", data={"usr": seller, "pwd": PASSWORD})
+	assert response.ok, response.text()
+	page = context.new_page()
+	page.set_default_timeout(30_000)
+	yield page
+	screenshot(page, request.node.name)  # the page as the test left it
+	context.close()
+
+
+@pytest.fixture
+def deal(seller):
+	campaign = frappe.generate_hash(length=10)
+	doc = as_user(seller, make_opportunity, campaign=campaign, amount=1000)
+	frappe.db.commit()
+	yield doc
+	frappe.db.rollback()
+	frappe.delete_doc("Opportunity", doc.name, force=True, ignore_permissions=True)
+	frappe.db.commit()
+
+
+def _answer(page, reason: str, detail: str):
+	dialog = page.locator(".modal:visible", has_text="Why was this deal lost?")
+	dialog.wait_for()
+	pick_link(dialog, "loss_reason", reason)
+	dialog.locator("textarea[data-fieldname='lost_reason']").fill(detail)
+	screenshot(page, "lost_reason_dialog")
+	dialog.get_by_role("button", name="Mark as Lost").click()
+
+
+def _stored(name: str):
+	frappe.db.rollback()
+	return frappe.db.get_value(
+		"Opportunity", name, ["sales_stage", "loss_reason", "lost_reason"], as_dict=True
+	)
+
+
+def _wait_for_stage(page, name: str, stage: str):
+	for _attempt in range(60):
+		if _stored(name).sales_stage == stage:
+			return
+		page.wait_for_timeout(500)
+	raise AssertionError(f"{name} never reached {stage}")
+
+
+def test_a_card_dropped_on_closed_lost_asks_why(seller_page, deal):
+	page = seller_page
+	page.goto(f"/app/opportunity/view/kanban/{BOARD_NAME}?campaign={deal.campaign}")
+	card = page.locator(f".kanban-card-wrapper[data-name='{deal.name}']")
+	card.wait_for()
+	page.wait_for_function("() => !frappe.request.ajax_count")
+	page.evaluate(
+		"""() => $(document).ajaxSend((_e, _x, s) => {
+			if ((s.url || "").includes("update_order_for_single_card")) window.__moves = (window.__moves || 0) + 1;
+		})"""
+	)
+	target = page.locator(".kanban-column[data-column-value='Closed Lost'] .kanban-cards")
+	dialog = page.locator(".modal:visible", has_text="Why was this deal lost?")
+	for _attempt in range(3):  # Sortable drops some synthetic first drags (see test_browser_kanban_totals)
+		moves = page.evaluate("() => window.__moves || 0")
+		_drag(page, card, target)
+		page.wait_for_function("() => !frappe.request.ajax_count")
+		if page.evaluate("() => window.__moves || 0") > moves:  # the drop reached the server: no new drag
+			break
+	dialog.wait_for()
+	_answer(page, "Price", "Cheaper elsewhere")
+	_wait_for_stage(page, deal.name, "Closed Lost")
+	stored = _stored(deal.name)
+	assert (stored.loss_reason, stored.lost_reason) == ("Price", "Cheaper elsewhere")
+	page.locator(
+		f".kanban-column[data-column-value='Closed Lost'] .kanban-card-wrapper[data-name='{deal.name}']"
+	).wait_for()
+
+
+def test_choosing_a_lost_stage_in_the_form_asks_why(seller_page, deal):
+	page = seller_page
+	page.goto(f"/app/opportunity/{deal.name}")
+	page.wait_for_function("() => window.cur_frm && cur_frm.doc.name && !frappe.request.ajax_count")
+	pick_in_form(page.locator(".form-layout"), "sales_stage", "Closed Lost")
+	_answer(page, "Timing", "Next year")
+	page.wait_for_function("() => cur_frm.doc.loss_reason === 'Timing'")
+	page.keyboard.press("Control+s")
+	_wait_for_stage(page, deal.name, "Closed Lost")
+	stored = _stored(deal.name)
+	assert (stored.loss_reason, stored.lost_reason) == ("Timing", "Next year")
