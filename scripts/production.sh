@@ -6,12 +6,15 @@
 #   OS_GUNICORN_PORT     gunicorn on 127.0.0.1, behind nginx                   (default OS_PORT + 1)
 #   OS_SOCKETIO_PORT     socketio on 127.0.0.1, behind nginx at /socket.io     (default 9000)
 #   OS_GUNICORN_WORKERS  web worker processes              (default: 2 x cores + 1, at most 1 per 300 MB of RAM / 4)
+#   OS_GUNICORN_THREADS  threads a web worker (gthread): a request waiting for a row lock (a naming series)
+#                        doesn't hold a whole worker                          (default 4)
 #   OS_LONG_WORKERS      workers of the long queue (imports, recomputes)       (default 1)
 #   OS_BACKUP_CRON       when to back up the site with its files, cron syntax  (default "17 */6 * * *"; "off": none)
 #   OS_BACKUP_KEEP       how many backups the site keeps                       (default 8: two days)
 
 OS_GUNICORN_PORT=${OS_GUNICORN_PORT:-$((OS_PORT + 1))}
 OS_LONG_WORKERS=${OS_LONG_WORKERS:-1}
+OS_GUNICORN_THREADS=${OS_GUNICORN_THREADS:-4}
 OS_BACKUP_CRON=${OS_BACKUP_CRON:-17 */6 * * *}
 OS_BACKUP_KEEP=${OS_BACKUP_KEEP:-8}
 SUPERVISOR_CONF=/etc/supervisor/supervisord.conf
@@ -104,7 +107,7 @@ programs=$group-web,$group-socketio,$group-schedule,$group-worker-short,$group-w
 
 [program:$group-web]
 ; graceful timeout below stopwaitsecs: no orphaned gunicorn workers
-command=$OS_BENCH_DIR/env/bin/gunicorn -b 127.0.0.1:$OS_GUNICORN_PORT -w $workers --max-requests 5000 --max-requests-jitter 500 -t 120 --graceful-timeout 30 --worker-tmp-dir /dev/shm frappe.app:application --preload
+command=$OS_BENCH_DIR/env/bin/gunicorn -b 127.0.0.1:$OS_GUNICORN_PORT -w $workers --worker-class gthread --threads $OS_GUNICORN_THREADS --max-requests 5000 --max-requests-jitter 500 -t 120 --graceful-timeout 30 --worker-tmp-dir /dev/shm frappe.app:application --preload
 directory=$OS_BENCH_DIR/sites
 stopwaitsecs=40
 stdout_logfile=$logs/$group-web.log

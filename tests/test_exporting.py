@@ -214,7 +214,15 @@ def test_forecast_report_export_neutralises_text_cells_and_keeps_numbers():
 		assert ["Assigned To", "'" + data.user] in rows  # the filters written above the table, too
 		table = rows[
 			rows.index(
-				["Month", "Sales Stage", "Assigned To", "Opportunities", "Pipeline", "Weighted Pipeline"]
+				[
+					"Month",
+					"Sales Stage",
+					"Assigned To",
+					"Opportunities",
+					"Pipeline",
+					"Weighted Pipeline",
+					*(f"{c} (Category)" for c in ("Pipeline", "Best Case", "Commit", "Closed", "Omitted")),
+				]
 			) :
 		]
 		hot = next(r for r in table if r[1] == "'" + data.stage)

@@ -120,11 +120,13 @@ def category_field(category: str) -> str:
 	return category.lower().replace(" ", "_")
 
 
-def category_columns() -> list[dict]:
+def category_columns(qualified: bool = False) -> list[dict]:
+	"""A column per category; `qualified` labels them "Pipeline (Category)"… beside the stage view's own
+	Pipeline total."""
 	return [
 		{
 			"fieldname": category_field(c),
-			"label": _(c),
+			"label": _("{0} (Category)").format(_(c)) if qualified else _(c),
 			"fieldtype": "Currency",
 			"options": "currency",
 			"width": 130,
@@ -205,7 +207,7 @@ def columns(filters) -> list[dict]:
 			"options": "currency",
 			"width": 160,
 		},
-		*category_columns(),
+		*category_columns(qualified=True),
 		{
 			"fieldname": "currency",
 			"label": _("Currency"),
