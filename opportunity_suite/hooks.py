@@ -22,7 +22,10 @@ _ALERTS = {
 _STALE = "opportunity_suite.services.stale.refresh_for_activity"
 doc_events = {
 	# Frappe's Contact links to Organizations and Leads only (see services/contacts.py)
-	"Contact": {"validate": "opportunity_suite.services.contacts.validate_contact_links"},
+	"Contact": {
+		"validate": "opportunity_suite.services.contacts.validate_contact_links",
+		"before_save": "opportunity_suite.services.contacts.keep_card_full_name",  # a vCard's FN
+	},
 	# Alert rules (services/alerts) watch the app's DocTypes
 	"Opportunity": dict(_ALERTS),
 	"Lead": dict(_ALERTS),

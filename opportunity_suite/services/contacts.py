@@ -5,6 +5,7 @@ built from its first link, so it is never linked to an opportunity or another of
 
 import frappe
 from frappe import _
+from frappe.utils.caching import request_cache
 
 LINKABLE_DOCTYPES = ("Organization", "Lead")
 
@@ -13,7 +14,9 @@ class ContactLinkError(frappe.ValidationError):
 	pass
 
 
+@request_cache
 def app_doctypes() -> set[str]:
+	"""(Read once per request or job: a vCard import validates a contact per card.)"""
 	return set(frappe.get_all("DocType", filters={"module": "Opportunity Suite", "istable": 0}, pluck="name"))
 
 
@@ -30,6 +33,14 @@ def validate_contact_links(doc, method=None):
 				),
 				exc=ContactLinkError,
 			)
+
+
+def keep_card_full_name(doc, method=None):
+	"""doc_events hook on Contact (before_save): a contact a vCard import makes keeps FN as the card
+	writes it (with prefix and suffix); Contact.validate rebuilt it from the parts. A later save rebuilds
+	it, as Frappe does. The import's batch and its one-by-one saves both come through here."""
+	if doc.flags.card_full_name:
+		doc.full_name = doc.flags.card_full_name
 
 
 def find_contact_by_email(email: str | None) -> str | None:

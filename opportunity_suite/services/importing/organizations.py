@@ -13,6 +13,8 @@ from opportunity_suite.services.importing.common import readable
 from opportunity_suite.services.importing.values import match_key
 
 ORGANIZATION = "Organization"
+# the app's own handlers of events a batch doesn't run: alert rules, idle while imports don't fire them
+OWN_HANDLERS = ("opportunity_suite.events.alerts.after_insert", "opportunity_suite.events.alerts.on_update")
 
 
 def existing(names: list[str]) -> dict[str, str]:
@@ -87,61 +89,61 @@ def ensure(writer, names: Iterable[str], create: bool) -> dict[str, str]:
 
 
 def create_missing(writer, names: list[str]) -> dict:
-	"""name → the new Organization's name, or the error a save would raise. One multi-row INSERT for the
-	batch, with what a save checks and sets (Frappe's naming, the name's `<>` check, length, sanitizer,
-	Assigned To = the creator, global search); one save each where a save must run: when imports fire
-	alert rules, or when the batch is redone row by row."""
+	"""name → the new Organization's name, or the error a save would raise. Each is a document that goes
+	through what `insert()` runs before its INSERT (the controller's validate with its duplicate check,
+	every app's handlers of those events, Frappe's `_validate`, the name's `<>` check;
+	`importing/documents.py`), named as Organization.autoname names it, and the batch's are one multi-row
+	INSERT with their global-search rows. One `insert()` each where a save must run: when imports fire
+	alert rules, when the site has what the batch doesn't run (`documents.per_document_reason`), or when
+	the batch is redone row by row."""
 	from opportunity_suite.services.alerts.dispatcher import alerts_on_import
+	from opportunity_suite.services.importing import documents
 
 	if not names:
 		return {}
-	if writer.row_by_row or alerts_on_import():
+	run = writer.run
+	if "_organization_per_document" not in run.__dict__:
+		run._organization_per_document = documents.per_document_reason(ORGANIZATION, OWN_HANDLERS)
+	if writer.row_by_row or alerts_on_import() or run._organization_per_document:
 		return {name: _create(name) for name in names}
 	from frappe.model.naming import validate_name
 
-	from opportunity_suite.services.importing.tables import Table, unique_names
+	from opportunity_suite.services.importing.tables import unique_names
 	from opportunity_suite.services.importing.writer import execute, insert_statements, upsert_global_search
 	from opportunity_suite.services.safe_names import organization_id
 
-	run = writer.run
-	table = run.__dict__.get("_organization_table") or run.__dict__.setdefault(
-		"_organization_table", Table(ORGANIZATION)
-	)
-	out, rows = {}, []
+	out, prepared = {}, []
 	for name in names:
 		title = name.strip()
-		problems: list[str] = []
+		doc = frappe.get_doc({"doctype": ORGANIZATION, "organization_name": title})
 		try:
 			# as a save names it: Organization.autoname's ID, then Frappe's check of that name (`<`, `>`
 			# in the organization name are dropped from the ID, and the name itself is kept, sanitized)
-			validate_name(ORGANIZATION, organization_id(title))
-		except (frappe.ValidationError, frappe.NameError) as e:  # as a save refuses it
+			documents.prepare(
+				doc, writer.now, run.user, name=validate_name(ORGANIZATION, organization_id(title))
+			)
+		except (frappe.ValidationError, frappe.NameError) as e:
 			frappe.clear_last_message()
 			out[name] = e
 			continue
-		row = table.clean({"organization_name": title}, problems, ORGANIZATION)  # the save's sanitizer
-		if problems or not row["organization_name"]:
-			out[name] = frappe.ValidationError("; ".join(problems))
-			continue
-		rows.append((name, title, row["organization_name"]))
-	if not rows:
+		prepared.append((name, doc))
+	if not prepared:
 		return out
+	ids = unique_names(ORGANIZATION, [doc.name for _n, doc in prepared])  # as Organization.autoname
 	docs = []
-	ids = unique_names(ORGANIZATION, [organization_id(t) for _n, t, _s in rows])  # as Organization.autoname
-	for (name, _title, stored), new_name in zip(rows, ids, strict=True):
-		docs.append(
-			table.new_row(
-				{"name": new_name, "organization_name": stored, "assigned_to": run.user}, writer.now, run.user
-			)
-		)
+	for (name, doc), new_name in zip(prepared, ids, strict=True):
+		doc.name = new_name
+		documents.name_children(doc)
+		docs.append(doc)
 		out[name] = new_name
-	execute(insert_statements(ORGANIZATION, *table.rows(docs)))
+	execute(
+		s
+		for doctype, (columns, rows) in documents.rows_of(docs).items()
+		for s in insert_statements(doctype, columns, rows)
+	)
+	documents.after_batch(docs)
 	if not frappe.local.conf.get("disable_global_search"):
-		entries = [
-			(ORGANIZATION, doc["name"], " ||| ".join(parts), 0, doc["organization_name"][:140], "")
-			for doc in docs
-			if (parts := table.search_content(doc))
-		]
+		entries = [entry for doc in docs if (entry := documents.search_entry(doc))]
 		if entries:
 			upsert_global_search(entries)
 	return out

@@ -12,7 +12,8 @@ import frappe
 from frappe import _
 from frappe.utils import cstr
 
-from opportunity_suite.services.importing import organizations, values
+from opportunity_suite.services.importing import documents, organizations, values
+from opportunity_suite.services.importing.common import readable
 from opportunity_suite.services.importing.tables import Table, taken_names, unique_names
 from opportunity_suite.services.importing.vcard import Card
 from opportunity_suite.services.importing.writer import (
@@ -41,6 +42,10 @@ COUNTRY_ALIASES = {
 }
 
 
+class ContactNameError(frappe.ValidationError):
+	pass
+
+
 class RunTables:
 	"""The tables of a run, read once."""
 
@@ -56,6 +61,14 @@ class RunTables:
 		self.default_country = frappe.db.get_single_value("System Settings", "country")
 		self.uids: dict[str, int] = {}  # UID → the number of the card that first had it
 		self.uids_checked_to = 0
+		self.lookups = documents.Lookups()
+		self.contact_validate = documents.contact_validate(self.lookups)
+		self.address_validate = documents.address_validate(self.lookups)
+		user = frappe.session.user
+		self.may_create_contact = documents.may_create(CONTACT, user)
+		self.may_create_address = documents.may_create(ADDRESS, user)
+		# why this site's contacts must be saved one by one (another app's handlers, a webhook, …), or None
+		self.per_document = documents.per_document_reason(CONTACT) or documents.per_document_reason(ADDRESS)
 
 
 def run_tables(run) -> RunTables:
@@ -124,6 +137,8 @@ class BatchContacts:
 		if run.has_organization:
 			orgs = organizations.ensure(writer, [c.organization for c in cards if c.organization], True)
 		existing = self._existing_contacts(cards)
+		self.tables.lookups.load_users([e.value for c in cards for e in c.emails])
+		self.tables.lookups.load_titles("Organization", list(orgs.values()))
 		out = []
 		may_create = None
 		for row_no, row, record in kept:
@@ -151,7 +166,7 @@ class BatchContacts:
 					self.pending[row_no] = self._new_contact(row_no, card, organization)
 				except frappe.ValidationError as e:
 					frappe.clear_last_message()
-					writer.fail(row_no, row, str(e))
+					writer.fail(row_no, row, readable(e))
 					continue
 			elif run.has_contact_field:
 				record["contact"] = contact
@@ -227,7 +242,9 @@ class BatchContacts:
 	# -------------------------------------------------------- build
 
 	def _new_contact(self, row_no: int, card: Card, organization: str | None) -> dict:
-		"""The Contact (a dict of its row, child rows and address) as a save would store it."""
+		"""The Contact (its document, validated as a save validates it, and its addresses'), to be named in
+		`attach` and written in `write`. A value a save refuses is left out with a warning and the
+		document built again (the checks are then Frappe's validators, value by value: `Table.clean`)."""
 		warnings = warnings_of(self.writer).setdefault(row_no, [])
 		before = len(warnings)
 		try:
@@ -238,6 +255,50 @@ class BatchContacts:
 
 	def _build_contact(self, row_no: int, card: Card, organization: str | None, warnings: list) -> dict:
 		tables = self.tables
+		if not tables.may_create_contact:
+			raise frappe.ValidationError(_("You may not create contacts."))
+		try:
+			doc = self._validated_contact(card, organization, None)
+		except frappe.ValidationError as e:
+			if isinstance(e, ContactNameError):
+				raise
+			frappe.clear_last_message()
+			doc = self._validated_contact(card, organization, warnings)
+		base = doc.name  # named in `attach`
+		tables.lookups.titles[(CONTACT, base)] = doc.get_title()  # the addresses' link title
+		return {
+			"doc": doc,
+			"base": base,
+			"addresses": self._addresses(card, base, warnings) if tables.may_create_address else [],
+			"row_no": row_no,
+		}
+
+	def _validated_contact(self, card: Card, organization: str | None, warnings: list[str] | None):
+		"""The card's Contact as a document that has passed what a save runs before its INSERT
+		(`documents.prepare`); with `warnings`, each value a save would refuse left out first."""
+		from frappe.model.naming import validate_name
+
+		doc = frappe.get_doc(self._contact_values(card, organization, warnings))
+		doc.flags.card_full_name = card.full_name  # FN as written (services/contacts.keep_card_full_name)
+		base = doc._get_full_name()  # as Contact.autoname: the full name, then its first link
+		if not base:
+			base = card.full_name or (doc.email_ids[0].email_id if doc.email_ids else "")
+		if organization:
+			base = f"{base}-{organization.strip()}"
+		try:
+			base = validate_name(CONTACT, base)  # a save refuses `<` and `>` in a name, as here
+		except frappe.NameError as e:  # Frappe's message, as a save gives it
+			frappe.clear_last_message()
+			raise ContactNameError(_("The contact can't be named {0}: {1}").format(base, e)) from None
+		if len(base) > 140:
+			base = base[:140].strip()
+		# the name's base until `attach` makes it unique (Frappe names a document before validating it)
+		documents.prepare(doc, self.writer.now, self.run.user, self.tables.contact_validate, name=base)
+		return doc
+
+	def _contact_values(self, card: Card, organization: str | None, warnings: list[str] | None) -> dict:
+		tables = self.tables
+		clean = (lambda table, row, what: table.clean(row, warnings, what)) if warnings is not None else None
 		first = card.first_name or (card.full_name if not (card.last_name or card.middle_name) else "")
 		salutation = (
 			tables.salutations.get(values.match_key(card.prefix.rstrip("."))) if card.prefix else None
@@ -246,7 +307,6 @@ class BatchContacts:
 			"first_name": first,
 			"middle_name": card.middle_name,
 			"last_name": card.last_name,
-			"full_name": card.full_name,
 			"salutation": salutation,
 			"suffix": card.suffix,
 			"company_name": card.organization,
@@ -257,76 +317,45 @@ class BatchContacts:
 			"vcard_uid": card.uid,
 		}
 		fields = {f: (v or None) for f, v in fields.items() if f in tables.contact.rules}
-		tables.contact.clean(fields, warnings, "Contact")
+		if clean:
+			clean(tables.contact, fields, "Contact")
 		emails = []
 		for email in card.emails:
-			row = tables.email.clean({"email_id": email.value, "email_type": email.kind}, warnings, "Email")
+			row = {"email_id": email.value, "email_type": email.kind}
+			if clean:
+				clean(tables.email, row, "Email")
 			if row["email_id"]:
 				emails.append((row, email.preferred))
 		phones = []
 		for phone in card.phones:
-			row = tables.phone.clean({"phone": phone.value, "phone_type": phone.kind}, warnings, "Phone")
+			row = {"phone": phone.value, "phone_type": phone.kind}
+			if clean:
+				clean(tables.phone, row, "Phone")
 			if row["phone"]:
 				phones.append((row, phone))
 		# the primary e-mail: the first PREF one, else the first; phone and mobile alike (no reordering)
 		primary_email = next((r for r, pref in emails if pref), emails[0][0] if emails else None)
-		for index, (row, _pref) in enumerate(emails, start=1):
-			row.update(is_primary=int(row is primary_email), idx=index, parentfield="email_ids")
+		for row, _pref in emails:
+			row["is_primary"] = int(row is primary_email)
 		mobiles = [(r, p) for r, p in phones if p.kind == "Cell"]
 		others = [(r, p) for r, p in phones if p.kind not in ("Cell", "Fax", "Pager")]
 		primary_mobile = next((r for r, p in mobiles if p.preferred), mobiles[0][0] if mobiles else None)
 		primary_phone = next((r for r, p in others if p.preferred), others[0][0] if others else None)
-		for index, (row, _p) in enumerate(phones, start=1):
+		for row, _p in phones:
 			row.update(
-				is_primary_phone=int(row is primary_phone),
-				is_primary_mobile_no=int(row is primary_mobile),
-				idx=index,
-				parentfield="phone_nos",
+				is_primary_phone=int(row is primary_phone), is_primary_mobile_no=int(row is primary_mobile)
 			)
-		fields.update(
-			email_id=primary_email["email_id"] if primary_email else None,
-			phone=primary_phone["phone"] if primary_phone else None,
-			mobile_no=primary_mobile["phone"] if primary_mobile else None,
-		)
-		from frappe.contacts.doctype.contact.contact import get_full_name
-		from frappe.model.naming import validate_name
-
-		base = get_full_name(
-			fields.get("first_name"), fields.get("middle_name"), fields.get("last_name"), card.organization
-		)
-		if not base:
-			base = card.full_name or (emails[0][0]["email_id"] if emails else "")
-		if organization:
-			base = f"{base}-{organization.strip()}"
-		try:
-			base = validate_name(CONTACT, base)  # a save refuses `<` and `>` in a name, as here
-		except frappe.NameError as e:  # Frappe's message, as a save gives it
-			frappe.clear_last_message()
-			raise frappe.ValidationError(_("The contact can't be named {0}: {1}").format(base, e)) from None
-		if len(base) > 140:
-			base = base[:140].strip()
-		contact = {
-			"fields": fields,
-			"base": base,
-			"emails": [r for r, _p in emails],
-			"phones": [r for r, _p in phones],
-			"links": [
-				{
-					"link_doctype": "Organization",
-					"link_name": organization,
-					"link_title": _title(card.organization),
-				}
-			]
-			if organization
-			else [],
-			"addresses": self._addresses(card, warnings),
-			"row_no": row_no,
+		return {
+			"doctype": CONTACT,
+			**fields,
+			"email_ids": [r for r, _p in emails],
+			"phone_nos": [r for r, _p in phones],
+			"links": [{"link_doctype": "Organization", "link_name": organization}] if organization else [],
 		}
-		if not fields.get("full_name"):
-			fields["full_name"] = base
-		return contact
 
-	def _addresses(self, card: Card, warnings: list[str]) -> list[dict]:
+	def _addresses(self, card: Card, contact_base: str, warnings: list[str]) -> list:
+		"""The card's addresses as Address documents validated as a save validates them, linked to the
+		contact (its name is set in `attach`); one a save would refuse is left out with a warning."""
 		tables = self.tables
 		out = []
 		preferred = next(
@@ -352,6 +381,7 @@ class BatchContacts:
 					).format(shown, ", ".join(missing))
 				)
 				continue
+			title = f"{cstr(card.full_name or card.organization).strip()}-{cstr(_(address.kind)).strip()}"
 			row = {
 				"address_title": card.full_name or card.organization,
 				"address_type": address.kind,
@@ -363,10 +393,31 @@ class BatchContacts:
 				"country": country,
 				"is_primary_address": int(address is preferred),
 			}
-			tables.address.clean(row, warnings, "Address")
-			if not (row["address_line1"] and row["city"] and row["address_title"]):
-				continue
-			out.append(row)
+			doc = None
+			for attempt in (0, 1):
+				if attempt:
+					tables.address.clean(row, warnings, "Address")
+					if not (row["address_line1"] and row["city"] and row["address_title"]):
+						break
+				doc = frappe.get_doc(
+					{
+						"doctype": ADDRESS,
+						**row,
+						"links": [{"link_doctype": CONTACT, "link_name": contact_base}],
+					}
+				)
+				try:
+					documents.prepare(
+						doc, self.writer.now, self.run.user, tables.address_validate, name=title
+					)
+					break
+				except frappe.ValidationError as e:
+					frappe.clear_last_message()
+					if attempt:
+						warnings.append(_("Address “{0}” was left out: {1}").format(shown, readable(e)))
+					doc = None
+			if doc is not None:
+				out.append(doc)
 		return out
 
 	def _country(self, given: str) -> str | None:
@@ -387,130 +438,98 @@ class BatchContacts:
 	# -------------------------------------------------------- names
 
 	def attach(self, parsed: list) -> list:
-		"""Name the new contacts (as Frappe's naming would: the name, else `-1`, `-2`, …) and put each on
+		"""Name the new contacts (as Contact.autoname would: the name, else `-1`, `-2`, …) and put each on
 		its opportunity."""
-		unnamed = [c for c in self.pending.values() if "name" not in c["fields"]]
+		unnamed = [c for c in self.pending.values() if not c.get("named")]
 		if unnamed:
 			names = unique_names(CONTACT, [c["base"] for c in unnamed], self.names_state)
 			for contact, name in zip(unnamed, names, strict=True):
-				contact["fields"]["name"] = name
+				contact["named"] = True
+				contact["doc"].name = name
+				documents.name_children(contact["doc"])
+				for address in contact["addresses"]:
+					address.links[0].link_name = name
 		if self.run.has_contact_field:
 			for row_no, _row, record in parsed:
 				if row_no in self.pending:
-					record["contact"] = self.pending[row_no]["fields"]["name"]
+					record["contact"] = self.pending[row_no]["doc"].name
 		return parsed
 
 	# -------------------------------------------------------- write
 
 	def write(self):
-		"""INSERT the contacts (and addresses, links, e-mails, phones) of the rows whose opportunity was
-		written, through the writer the opportunities use."""
+		"""INSERT the contacts (their e-mails, phones and links) and their addresses of the rows whose
+		opportunity was written, a multi-row INSERT per table; one `insert()` each where the site has
+		what a batch doesn't run (`documents.per_document_reason`) or the batch is redone row by row."""
 		failed = {f[0] for f in self.writer.result.failed}
 		contacts = [c for row_no, c in self.pending.items() if row_no not in failed]
 		if not contacts:
 			return
 		titles = [
-			f"{address['address_title'].strip()}-{_(address['address_type']).strip()}"
+			f"{cstr(address.address_title).strip()}-{cstr(_(address.address_type)).strip()}"
 			for contact in contacts
 			for address in contact["addresses"]
 		]
 		address_names = iter(unique_address_names(titles))
-		groups = [self._rows(contact, address_names) for contact in contacts]
-		if self.writer.row_by_row:  # a row the database refuses loses its contact, not the batch
-			written = []
-			for contact, group in zip(contacts, groups, strict=True):
+		for contact in contacts:
+			doc = contact["doc"]
+			for address in contact["addresses"]:
+				address.name = next(address_names)
+				documents.name_children(address)
+				if address.is_primary_address or not doc.get("address"):
+					doc.address = address.name
+		if self.tables.per_document or self.writer.row_by_row:
+			contacts = self._insert_one_by_one(contacts)
+		else:
+			docs = [d for c in contacts for d in (c["doc"], *c["addresses"])]
+			execute(
+				s
+				for doctype, (columns, rows) in documents.rows_of(docs).items()
+				for s in insert_statements(doctype, columns, rows)
+			)
+			documents.after_batch(docs)
+			self._global_search(docs)
+		created = self.writer.result.created_records
+		for contact in contacts:
+			created.setdefault(CONTACT, []).append(contact["doc"].name)
+			if contact["addresses"]:
+				created.setdefault(ADDRESS, []).extend(a.name for a in contact["addresses"])
+
+	def _insert_one_by_one(self, contacts: list[dict]) -> list[dict]:
+		"""Each contact and its addresses saved with `insert()` (a row the database refuses loses its
+		contact, not the batch). The names are those `attach` gave (the opportunities link them)."""
+		written = []
+		in_import = frappe.flags.in_import
+		frappe.flags.in_import = True
+		try:
+			for contact in contacts:
 				frappe.db.savepoint("opportunity_import_contact")
 				try:
-					execute(self._statements([group]))
-					written.append(group)
+					saved = _fresh(contact["doc"]).insert(set_name=contact["doc"].name)
+					for address in contact["addresses"]:
+						_fresh(address).insert(set_name=address.name)
+					if contact["doc"].get("address"):  # a link to an address saved after its contact
+						frappe.db.set_value(
+							CONTACT, saved.name, "address", contact["doc"].address, update_modified=False
+						)
+					written.append(contact)
 				except Exception as e:
 					frappe.db.rollback(save_point="opportunity_import_contact")
+					frappe.clear_last_message()
 					self.writer.warn(
-						contact["row_no"], _("The contact could not be saved: {0}").format(e), "contact"
+						contact["row_no"],
+						_("The contact could not be saved: {0}").format(readable(e)),
+						"contact",
 					)
-			groups = written
-		else:
-			execute(self._statements(groups))
-		created = self.writer.result.created_records
-		for group in groups:
-			created.setdefault(CONTACT, []).append(group[CONTACT][0]["name"])
-			if group[ADDRESS]:
-				created.setdefault(ADDRESS, []).extend(r["name"] for r in group[ADDRESS])
-		self._global_search(groups)
+		finally:
+			frappe.flags.in_import = in_import
+		return written
 
-	def _rows(self, contact: dict, address_names) -> dict[str, list[dict]]:
-		"""The table rows of one new contact: {doctype: [rows]}."""
-		tables, now, user = self.tables, self.writer.now, self.run.user
-		name = contact["fields"]["name"]
-		row = tables.contact.new_row(contact["fields"], now, user)
-		group = {CONTACT: [row], "Contact Email": [], "Contact Phone": [], ADDRESS: [], "Dynamic Link": []}
-		for address in contact["addresses"]:
-			address["name"] = next(address_names)
-			group[ADDRESS].append(tables.address.new_row(address, now, user))
-			group["Dynamic Link"].append(
-				_child(
-					tables.link,
-					{"link_doctype": CONTACT, "link_name": name, "link_title": row.get("full_name")},
-					address["name"],
-					ADDRESS,
-					"links",
-					1,
-					now,
-					user,
-				)
-			)
-			if address["is_primary_address"] or not row.get("address"):
-				row["address"] = address["name"]
-		for child in contact["emails"]:
-			group["Contact Email"].append(
-				_child(tables.email, child, name, CONTACT, "email_ids", None, now, user)
-			)
-		for child in contact["phones"]:
-			group["Contact Phone"].append(
-				_child(tables.phone, child, name, CONTACT, "phone_nos", None, now, user)
-			)
-		for index, link in enumerate(contact["links"], start=1):
-			group["Dynamic Link"].append(_child(tables.link, link, name, CONTACT, "links", index, now, user))
-		return group
-
-	def _statements(self, groups: list[dict]):
-		tables = self.tables
-		for table in (tables.contact, tables.email, tables.phone, tables.address, tables.link):
-			docs = [row for group in groups for row in group[table.doctype]]
-			if docs:
-				yield from insert_statements(table.doctype, *table.rows(docs))
-
-	def _global_search(self, groups: list[dict]):
-		"""The contacts' and addresses' global-search rows, as a save's `update_global_search` makes them
-		(the record's global-search fields, then its child rows')."""
-		if frappe.local.conf.get("disable_global_search") or not groups:
+	def _global_search(self, docs: list):
+		"""The global-search rows `update_global_search` would queue for the saved documents."""
+		if frappe.local.conf.get("disable_global_search") or not docs:
 			return
-		tables = self.tables
-		entries = []
-		for group in groups:
-			contact = group[CONTACT][0]
-			parts = tables.contact.search_content(contact)
-			for child_table in (tables.email, tables.phone, tables.link):
-				for child in group[child_table.doctype]:
-					if child["parent"] == contact["name"]:
-						parts += child_table.search_content(child)
-			if parts:
-				entries.append(
-					(
-						CONTACT,
-						contact["name"],
-						" ||| ".join(parts),
-						0,
-						cstr(contact.get("full_name"))[:140],
-						"",
-					)
-				)
-			for address in group[ADDRESS]:
-				parts = tables.address.search_content(address)
-				if parts:
-					entries.append(
-						(ADDRESS, address["name"], " ||| ".join(parts), 0, cstr(address["name"])[:140], "")
-					)
+		entries = [entry for doc in docs if (entry := documents.search_entry(doc))]
 		if not entries:
 			return
 		search_writer = getattr(self.run, "search_writer", None)
@@ -520,24 +539,18 @@ class BatchContacts:
 			upsert_global_search(entries)
 
 
-def _title(organization_name: str) -> str:
-	"""The organization's title as a save of it keeps it (sanitized, like Frappe's `_sanitize_content`)."""
-	from frappe.utils import sanitize_html
-
-	name = (organization_name or "").strip()
-	return sanitize_html(name) if "<" in name or ">" in name else name
-
-
-def _child(
-	table: Table, values_: dict, parent: str, parenttype: str, parentfield: str, idx, now, user
-) -> dict:
-	row = table.new_row(values_, now, user)
-	row.update(
-		name=frappe.generate_hash(length=10), parent=parent, parenttype=parenttype, parentfield=parentfield
-	)
-	if idx is not None:
-		row["idx"] = idx
-	return row
+def _fresh(doc):
+	"""A new, unsaved copy of a prepared document (its values and child rows), for `insert()`."""
+	values = doc.as_dict(no_default_fields=True, convert_dates_to_str=True)
+	for table in doc.meta.get_table_fields():
+		values[table.fieldname] = [
+			child.as_dict(no_default_fields=True) for child in doc.get(table.fieldname)
+		]
+	values.pop("address", None)  # set once its address is saved
+	values["doctype"] = doc.doctype
+	fresh = frappe.get_doc(values)
+	fresh.flags.card_full_name = doc.flags.card_full_name
+	return fresh
 
 
 # ---------------------------------------------------------------- naming
