@@ -36,7 +36,10 @@ def apply_regional_settings(settings):
 	formats = frappe.db.get_value("Country", settings.country, ["date_format", "time_format"], as_dict=True)
 	settings.update(
 		{
-			"currency": os.environ.get("OS_CURRENCY") or country.get("currency") or settings.currency or "USD",
+			"currency": os.environ.get("OS_CURRENCY")
+			or country.get("currency")
+			or settings.currency
+			or "USD",
 			"date_format": (formats and formats.date_format) or country.get("date_format") or "dd-mm-yyyy",
 			"time_format": (formats and formats.time_format) or "HH:mm:ss",
 			"number_format": number_format,

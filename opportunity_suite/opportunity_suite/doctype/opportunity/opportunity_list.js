@@ -12,7 +12,7 @@ frappe.listview_settings["Opportunity"] = {
 	get_indicator(doc) {
 		const colour = OPPORTUNITY_STAGE_COLOURS[doc.status] || "gray";
 		const escape = frappe.utils.escape_html;
-		return [escape(__(doc.status)), colour, "status,=," + escape(doc.status)];
+		return [escape(__(doc.status, null, "Opportunity")), colour, "status,=," + escape(doc.status)];
 	},
 	// with the forecast rule off (Opportunity Settings) the list says its forecasts are not kept up to date
 	formatters: {

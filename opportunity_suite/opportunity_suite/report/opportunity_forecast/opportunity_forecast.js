@@ -35,7 +35,7 @@ frappe.query_reports["Opportunity Forecast"] = {
 			fieldtype: "Select",
 			options: [
 				{ value: "", label: __("All") },
-				{ value: "Open", label: __("Open") },
+				{ value: "Open", label: __("Open", null, "Opportunity") },
 				{ value: "Won", label: __("Won") },
 				{ value: "Lost", label: __("Lost") },
 			],
@@ -43,7 +43,7 @@ frappe.query_reports["Opportunity Forecast"] = {
 		},
 		{
 			fieldname: "assigned_to",
-			label: __("Assigned To"),
+			label: __("Assigned To", null, "Opportunity"),
 			fieldtype: "Link",
 			options: "User",
 		},
