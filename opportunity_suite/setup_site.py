@@ -63,6 +63,9 @@ def complete_setup_if_needed():
 	install_zone = settings.time_zone or "Asia/Kolkata"  # Frappe installs a site in Asia/Kolkata
 	apply_regional_settings(settings)
 	settings.save()
+	from opportunity_suite.services.alerts.example import localize_example_rule
+
+	localize_example_rule(settings.language)
 	install_fixtures()
 	disable_future_access()
 	from opportunity_suite.install import ensure_default_currency

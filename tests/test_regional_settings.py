@@ -69,3 +69,50 @@ def test_no_country_at_all_is_a_united_states_site(env):
 		"mm-dd-yyyy",
 		settings.language or "en",
 	)
+
+
+def _example_rule_in_english():
+	"""The example rule as a fresh site has it (installed in English), inside the test's transaction."""
+	from opportunity_suite.services.alerts.example import EXAMPLE_RULE, example_texts
+
+	english = example_texts("en")
+	rule = frappe.get_doc("Alert Rule", EXAMPLE_RULE)
+	email = next(action for action in rule.actions if action.action_type == "Email")
+	rule.description = english["description"]
+	email.subject, email.message = english["subject"], english["message"]
+	rule.save(ignore_permissions=True)
+	return rule.name
+
+
+def test_the_example_rule_speaks_the_sites_language():
+	"""A Chinese site's example hot-deal rule mails in Chinese, with its placeholders intact."""
+	from opportunity_suite.services.alerts.example import localize_example_rule
+	from opportunity_suite.services.alerts.templates import record_context, render
+	from tests.factories import make_opportunity
+
+	name = _example_rule_in_english()
+	localize_example_rule("zh")
+	rule = frappe.get_doc("Alert Rule", name)
+	email = next(action for action in rule.actions if action.action_type == "Email")
+	assert rule.description.startswith("示例")
+	assert email.subject == "热门商机：{{ doc.opportunity_name }}（{{ doc.amount|money(doc.currency) }}）"
+	opp = make_opportunity(opportunity_name="华南区扩容", amount=25000, sales_stage="Qualification")
+	html = render(email.message, record_context(opp), "Opportunity")
+	assert "刚刚新建了一个金额为" in html and "华南区扩容" in html and opp.name in html
+	assert "负责人：" in html and "预计成交日期：" in html
+
+
+def test_an_edited_example_rule_is_left_alone():
+	from opportunity_suite.services.alerts.example import localize_example_rule
+
+	name = _example_rule_in_english()
+	rule = frappe.get_doc("Alert Rule", name)
+	email = next(action for action in rule.actions if action.action_type == "Email")
+	email.subject = "Big one: {{ doc.opportunity_name }}"
+	rule.save(ignore_permissions=True)
+	localize_example_rule("zh")
+	rule.reload()
+	assert (
+		next(a for a in rule.actions if a.action_type == "Email").subject
+		== "Big one: {{ doc.opportunity_name }}"
+	)
