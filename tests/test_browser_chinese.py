@@ -145,6 +145,7 @@ def test_the_kanban_board_in_chinese(zh_desk, english_labels):
 	page.locator(".kanban-title", has_text="初步接洽").first.wait_for()
 	page.locator(".kanban-card-wrapper", has_text=DEAL).first.wait_for()
 	_settled(page)
+	assert page.locator(".page-title .title-text").inner_text().strip() == "商机（按销售阶段）"
 	titles = page.locator(".kanban-title").all_inner_texts()
 	assert {"资格确认", "谈判/审核"} <= {title.strip() for title in titles}
 	assert not _left_in_english(page, english_labels)

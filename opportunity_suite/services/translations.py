@@ -4,8 +4,9 @@ Frappe's CSV format: source, translation[, context]) lacks.
 The strings are Frappe's own extraction (`frappe.translate.get_messages_for_app`: DocType names, labels,
 descriptions, Select options and roles, the report, `_()` in Python and Jinja, `__()` in JS) plus what it
 leaves out although the desk translates it: the workspace (title, headers, cards, links, shortcuts), the
-number cards' and charts' labels, the print formats' titles and the shipped picklist records (Opportunity
-Stage, Opportunity Type and Lead Source are translated DocTypes: the desk shows their names through `__()`).
+number cards' and charts' labels, the print formats' titles, the Kanban board's name and the shipped
+picklist records (Opportunity Stage, Opportunity Type and Lead Source are translated DocTypes: the desk shows
+their names through `__()`).
 """
 
 import csv
@@ -141,9 +142,13 @@ def _widget_messages():
 
 
 def _record_messages():
-	"""The picklist records the app ships (their DocTypes show names translated)."""
+	"""The picklist records the app ships (their DocTypes show names translated), and its Kanban board (the
+	board's page is titled with `__(name)`)."""
+	from opportunity_suite.services.kanban import BOARD_NAME
 	from opportunity_suite.services.picklists import DEFAULT_VALUES
 	from opportunity_suite.services.stages import DEFAULT_STAGES
+
+	yield "services/kanban.py", BOARD_NAME
 
 	for stage in DEFAULT_STAGES:
 		yield "services/stages.py", stage[0]
