@@ -30,8 +30,13 @@ def in_chinese():
 	frappe.local.lang = before
 
 
-def test_every_user_facing_string_of_the_app_has_a_chinese_entry():
-	missing = missing_messages(LANG)
+@pytest.fixture(scope="module")
+def messages():
+	return app_messages()  # a few seconds: every file of the app is read
+
+
+def test_every_user_facing_string_of_the_app_has_a_chinese_entry(messages):
+	missing = missing_messages(LANG, messages)
 	assert not missing, (
 		f"{len(missing)} strings of the app have no entry in opportunity_suite/translations/{LANG}.csv.\n"
 		"Run `scripts/translations-missing` (or copy the rows below), translate the empty second cells and "
@@ -42,10 +47,9 @@ def test_every_user_facing_string_of_the_app_has_a_chinese_entry():
 	)
 
 
-def test_the_extraction_covers_every_kind_of_string():
+def test_the_extraction_covers_every_kind_of_string(messages):
 	"""Labels and options (DocType JSON), `_()` and `__()`, the report's columns, the workspace, the number
 	cards and chart, the shipped stages and picklists: each kind is found, so none can go untranslated."""
-	messages = app_messages()
 	for message in (
 		"Forecast Amount",  # a field label
 		"Closed Won",  # a shipped stage (a translated DocType's record)
@@ -64,7 +68,7 @@ def test_the_extraction_covers_every_kind_of_string():
 	assert not any(where.startswith("Navbar:") for where in messages.values())  # the site's, not the app's
 
 
-def test_a_string_without_an_entry_is_reported(tmp_path, monkeypatch):
+def test_a_string_without_an_entry_is_reported(messages, tmp_path, monkeypatch):
 	"""The check reads the file: take an entry out and the string is reported, in CSV ready to append."""
 	from opportunity_suite.services import translations
 
@@ -73,7 +77,7 @@ def test_a_string_without_an_entry_is_reported(tmp_path, monkeypatch):
 	assert len(kept) == len(rows) - 1
 	(tmp_path / f"{LANG}.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
 	monkeypatch.setattr(translations, "translation_file", lambda lang: tmp_path / f"{lang}.csv")
-	missing = missing_messages(LANG)
+	missing = missing_messages(LANG, messages)
 	assert list(missing) == ["Forecast Amount"]
 	assert as_csv(missing, LANG) == "Forecast Amount,\n"
 

@@ -55,10 +55,12 @@ def app_messages() -> dict[str, str]:
 	return found
 
 
-def missing_messages(lang: str) -> dict[str, str]:
-	"""The app's strings the app's `lang` file has no entry for → where each comes from."""
+def missing_messages(lang: str, messages: dict[str, str] | None = None) -> dict[str, str]:
+	"""The app's strings (or `messages`: app_messages()) the app's `lang` file has no entry for → where each
+	comes from."""
 	shipped = shipped_translations(lang)
-	return {message: where for message, where in app_messages().items() if not shipped.get(message)}
+	messages = app_messages() if messages is None else messages
+	return {message: where for message, where in messages.items() if not shipped.get(message)}
 
 
 def as_csv(messages, lang: str = "zh") -> str:

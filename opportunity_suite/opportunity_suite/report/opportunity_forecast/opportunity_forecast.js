@@ -3,7 +3,7 @@ frappe.query_reports["Opportunity Forecast"] = {
 	filters: [
 		{
 			fieldname: "period",
-			label: __("Period"),
+			label: __("Period", null, "Opportunity Forecast"),
 			fieldtype: "Select",
 			options: [
 				{ value: "Month", label: __("Month") },
