@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import frappe
-from frappe.gettext.extractors.utils import is_translatable
+from frappe.gettext.extractors.utils import extract_messages_from_code, is_translatable
 from frappe.translate import get_messages_for_app, get_translation_dict_from_file
 from frappe.utils import strip_html_tags
 
@@ -141,6 +141,8 @@ def _widget_messages():
 		yield str(where), chart.get("chart_name")
 	for where, print_format in _doc_files("print_format"):
 		yield str(where), print_format.get("name")
+		for _line, message, _context in extract_messages_from_code(print_format.get("html") or ""):
+			yield str(where), message  # the Jinja template's _()
 
 
 def _record_messages():
