@@ -25,6 +25,7 @@ LABELS = (
 	" .ce-header, .link-text"
 )
 DEAL = "华东区年度采购项目"
+CAMPAIGN = f"zh-{frappe.generate_hash(length=6)}"  # the test's deals only, among what other tests leave
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,7 @@ def deal(manager):
 		amount=120000,
 		sales_stage="Prospecting",
 		expected_close_date=add_days(today(), 20),
+		campaign=CAMPAIGN,
 	)
 	frappe.db.commit()
 	yield opp
@@ -85,13 +87,19 @@ def _left_in_english(page, english_labels) -> list[str]:
 	return sorted({text for text in texts if text in english_labels})
 
 
+def _zh(message: str) -> str:
+	translation = shipped_translations("zh").get(message)
+	assert translation, f"no Chinese for {message!r}: see tests/test_translations.py"
+	return translation
+
+
 def _settled(page):
 	page.wait_for_function("() => frappe.boot && !frappe.request.ajax_count")
 
 
 def test_the_list_in_chinese(zh_desk, english_labels):
 	page = zh_desk
-	page.goto("/app/opportunity")
+	page.goto(f"/app/opportunity?campaign={CAMPAIGN}")
 	row = page.locator(".list-row-container", has_text=DEAL)
 	row.wait_for()
 	_settled(page)
@@ -141,7 +149,7 @@ def test_a_new_opportunity_in_the_chinese_form(zh_desk, english_labels):
 
 def test_the_kanban_board_in_chinese(zh_desk, english_labels):
 	page = zh_desk
-	page.goto(f"/app/opportunity/view/kanban/{BOARD_NAME}")
+	page.goto(f"/app/opportunity/view/kanban/{BOARD_NAME}?campaign={CAMPAIGN}")
 	page.locator(".kanban-title", has_text="初步接洽").first.wait_for()
 	page.locator(".kanban-card-wrapper", has_text=DEAL).first.wait_for()
 	_settled(page)
@@ -167,7 +175,8 @@ def test_the_forecast_report_in_chinese(zh_desk, english_labels):
 def test_the_import_form_in_chinese(zh_desk, english_labels):
 	page = zh_desk
 	page.goto("/app/opportunity-import/new")
-	page.locator(".control-label", has_text="文件（CSV、XLSX 或 VCF）").first.wait_for()
+	file_label = _zh(frappe.get_meta("Opportunity Import").get_label("import_file"))
+	page.locator(".control-label", has_text=file_label).first.wait_for()
 	_settled(page)
 	assert page.locator(".page-title .title-text").inner_text().strip().startswith("新")
 	assert not _left_in_english(page, english_labels)
@@ -175,8 +184,10 @@ def test_the_import_form_in_chinese(zh_desk, english_labels):
 
 def test_the_workspace_in_chinese(zh_desk, english_labels):
 	page = zh_desk
+	workspace = frappe.get_doc("Workspace", "Opportunities")
 	page.goto("/app/opportunities")
-	page.locator(".widget-title", has_text="进行中的销售漏斗").first.wait_for()
-	page.locator(".widget-title", has_text="新建商机").first.wait_for()
+	for widget in (workspace.number_cards[0].label, workspace.shortcuts[0].label):
+		page.locator(".widget-title", has_text=_zh(widget)).first.wait_for()
 	_settled(page)
+	assert page.locator(".page-title .title-text").inner_text().strip() == _zh(workspace.title)
 	assert not _left_in_english(page, english_labels)
