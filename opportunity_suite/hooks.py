@@ -91,6 +91,7 @@ scheduler_events = {
 app_include_js = [
 	"/assets/opportunity_suite/js/opportunity_forecast.js",
 	"/assets/opportunity_suite/js/not_permitted.js",
+	"/assets/opportunity_suite/js/select_in_context.js",  # a read-only Select's value in its DocType's words
 ]
 
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the

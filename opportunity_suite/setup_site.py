@@ -1,7 +1,8 @@
 """First-run setup of the product's site, so that the desk opens without Frappe's setup wizard.
 
 Frappe's wizard also creates a user; a fresh product site only needs its regional settings, taken
-from the machine (time zone) or from the environment (OS_COUNTRY, OS_CURRENCY, OS_TIME_ZONE), and an
+from the machine (time zone) or from the environment (OS_COUNTRY, OS_CURRENCY, OS_LANGUAGE, OS_TIME_ZONE;
+the country's currency and formats unless OS_CURRENCY says otherwise), and an
 outgoing e-mail account (OS_SMTP_HOST, OS_SMTP_PORT, OS_SMTP_USER, OS_SMTP_PASSWORD, OS_MAIL_FROM)."""
 
 import os
@@ -21,6 +22,35 @@ def _machine_time_zone() -> str:
 		return "UTC"
 
 
+def apply_regional_settings(settings):
+	"""System Settings' regional fields as Frappe's setup wizard sets them for the site's country
+	(OS_COUNTRY, else the site's, else United States): its currency, date, time and number formats; then
+	OS_CURRENCY and OS_LANGUAGE when given, and the machine's time zone (or OS_TIME_ZONE). Not saved."""
+	from frappe.geo.country_info import get_country_info
+
+	settings.country = os.environ.get("OS_COUNTRY") or settings.country or "United States"
+	country = get_country_info(settings.country) or {}
+	number_format = country.get("number_format") or "#,###.##"
+	# as the wizard does: a currency's format without decimals is no format for floats
+	number_format = {"#.###": "#.###,##", "#,###": "#,###.##"}.get(number_format, number_format)
+	formats = frappe.db.get_value("Country", settings.country, ["date_format", "time_format"], as_dict=True)
+	settings.update(
+		{
+			"currency": os.environ.get("OS_CURRENCY")
+			or country.get("currency")
+			or settings.currency
+			or "USD",
+			"date_format": (formats and formats.date_format) or country.get("date_format") or "dd-mm-yyyy",
+			"time_format": (formats and formats.time_format) or "HH:mm:ss",
+			"number_format": number_format,
+			"language": os.environ.get("OS_LANGUAGE") or settings.language or "en",
+			"time_zone": _machine_time_zone(),
+		}
+	)
+	if frappe.db.exists("Currency", settings.currency):
+		frappe.db.set_value("Currency", settings.currency, "enabled", 1)
+
+
 def complete_setup_if_needed():
 	if frappe.db.get_single_value("System Settings", "setup_complete"):
 		repair_scheduled_jobs_in_the_future()  # a site set up before the zone was repaired
@@ -30,12 +60,12 @@ def complete_setup_if_needed():
 	from frappe.desk.page.setup_wizard.setup_wizard import disable_future_access
 
 	settings = frappe.get_single("System Settings")
-	settings.country = os.environ.get("OS_COUNTRY") or settings.country or "United States"
 	install_zone = settings.time_zone or "Asia/Kolkata"  # Frappe installs a site in Asia/Kolkata
-	settings.time_zone = _machine_time_zone()
-	settings.currency = os.environ.get("OS_CURRENCY") or settings.currency or "USD"
-	settings.language = settings.language or "en"
+	apply_regional_settings(settings)
 	settings.save()
+	from opportunity_suite.services.alerts.example import localize_example_rule
+
+	localize_example_rule(settings.language)
 	install_fixtures()
 	disable_future_access()
 	from opportunity_suite.install import ensure_default_currency

@@ -187,7 +187,7 @@ def columns(filters) -> list[dict]:
 		},
 		{
 			"fieldname": "assigned_to",
-			"label": _("Assigned To"),
+			"label": _("Assigned To", context="Opportunity"),  # the deal's owner (负责人), not any assignee
 			"fieldtype": "Link",
 			"options": "User",
 			"width": 200,

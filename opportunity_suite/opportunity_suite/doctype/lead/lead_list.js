@@ -3,6 +3,6 @@ frappe.listview_settings["Lead"] = {
 	get_indicator(doc) {
 		const colors = { New: "blue", Contacted: "orange", Qualified: "purple", Converted: "green", Junk: "gray" };
 		const escape = frappe.utils.escape_html;
-		return [escape(__(doc.status)), colors[doc.status] || "gray", `status,=,${escape(doc.status)}`];
+		return [escape(__(doc.status, null, "Lead")), colors[doc.status] || "gray", `status,=,${escape(doc.status)}`];
 	},
 };

@@ -14,7 +14,7 @@ frappe.listview_settings["Opportunity"] = {
 		const escape = frappe.utils.escape_html;
 		if (doc.status === "Open" && cint(doc.is_stale)) return [__("Stale"), "orange", "is_stale,=,1"];
 		const colour = OPPORTUNITY_STAGE_COLOURS[doc.status] || "gray";
-		return [escape(__(doc.status)), colour, "status,=," + escape(doc.status)];
+		return [escape(__(doc.status, null, "Opportunity")), colour, "status,=," + escape(doc.status)];
 	},
 	// with the forecast rule off (Opportunity Settings) the list says its forecasts are not kept up to date
 	formatters: {

@@ -10,6 +10,6 @@ frappe.listview_settings["Opportunity Import"] = {
 			Failed: "red",
 			Undone: "gray",
 		};
-		return [__(doc.status), colours[doc.status] || "gray", "status,=," + doc.status];
+		return [__(doc.status, null, "Opportunity Import"), colours[doc.status] || "gray", "status,=," + doc.status];
 	},
 };

@@ -3,6 +3,6 @@ frappe.listview_settings["Sales Order"] = {
 	get_indicator(doc) {
 		const colors = { Open: "orange", Delivered: "green", Cancelled: "red" };
 		const escape = frappe.utils.escape_html;
-		return [escape(__(doc.status)), colors[doc.status] || "gray", `status,=,${escape(doc.status)}`];
+		return [escape(__(doc.status, null, "Sales Order")), colors[doc.status] || "gray", `status,=,${escape(doc.status)}`];
 	},
 };

@@ -3,7 +3,7 @@ frappe.query_reports["Opportunity Forecast"] = {
 	filters: [
 		{
 			fieldname: "period",
-			label: __("Period"),
+			label: __("Period", null, "Opportunity Forecast"),
 			fieldtype: "Select",
 			options: [
 				{ value: "Month", label: __("Month") },
@@ -47,7 +47,7 @@ frappe.query_reports["Opportunity Forecast"] = {
 			fieldtype: "Select",
 			options: [
 				{ value: "", label: __("All") },
-				{ value: "Open", label: __("Open") },
+				{ value: "Open", label: __("Open", null, "Opportunity") },
 				{ value: "Won", label: __("Won") },
 				{ value: "Lost", label: __("Lost") },
 			],
@@ -57,7 +57,7 @@ frappe.query_reports["Opportunity Forecast"] = {
 		},
 		{
 			fieldname: "assigned_to",
-			label: __("Assigned To"),
+			label: __("Assigned To", null, "Opportunity"),
 			fieldtype: "Link",
 			options: "User",
 		},
