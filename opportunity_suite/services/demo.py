@@ -106,6 +106,16 @@ class SampleDataError(frappe.ValidationError):
 	pass
 
 
+def check_permission():
+	"""Sample data is a System Manager's (frappe.only_for would let everyone through under tests)."""
+	if "System Manager" not in frappe.get_roles():
+		frappe.throw(
+			_("Only a System Manager may load or remove sample data."),
+			exc=frappe.PermissionError,
+			title=_("Not Permitted"),
+		)
+
+
 # ---------------------------------------------------------------- what was made
 
 
