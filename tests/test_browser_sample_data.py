@@ -40,7 +40,6 @@ def test_load_and_remove_sample_data_from_the_workspace(desk, no_sample_data):
 	desk.set_viewport_size({"width": 1440, "height": 900})
 	before = frappe.db.count("Opportunity")
 	desk.goto("/app/opportunities")
-	desk.locator(".links-widget-box").first.wait_for()
 	desk.locator(".page-actions", has_text="Load Sample Data").wait_for(state="attached")
 	_click_in_toolbar(desk, "Load Sample Data")
 	desk.locator(".alert-message", has_text="Sample data loaded").wait_for(timeout=600_000)

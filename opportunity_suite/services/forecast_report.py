@@ -214,6 +214,8 @@ def chart(rows: list[dict], filters) -> dict:
 			],
 		},
 		"type": "bar",
+		# a label that doesn't fit is left out (every other month shows), never cut to "Jan ..."
+		"axisOptions": {"xIsSeries": 1, "shortenYAxisNumbers": 1},
 		"fieldtype": "Currency",
 		"colors": ["#a3c4f3", "#2490ef"],
 	}
