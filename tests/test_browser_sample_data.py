@@ -10,6 +10,16 @@ from opportunity_suite.services.alerts.example import EXAMPLE_RULE
 from tests.browser_helpers import screenshot
 
 
+def _wait_for_action(page, label: str):
+	"""The workspace's toolbar offers `label`: its own button, or the "Sample Data" group holding it."""
+	page.wait_for_function(
+		"""(label) => [...document.querySelectorAll('.custom-actions button')].some((button) =>
+			button.offsetParent && [label, 'Sample Data'].includes(button.innerText.trim())
+			&& !(label === 'Remove Sample Data' && button.innerText.trim() === 'Sample Data'))""",
+		arg=label,
+	)
+
+
 def _click_in_toolbar(page, label: str):
 	"""A workspace action: its own button, or an item of the toolbar's "Sample Data" group."""
 	button = page.locator(f".page-actions button[data-label='{label.replace(' ', '%20')}']:visible")
@@ -40,14 +50,14 @@ def test_load_and_remove_sample_data_from_the_workspace(desk, no_sample_data):
 	desk.set_viewport_size({"width": 1440, "height": 900})
 	before = frappe.db.count("Opportunity")
 	desk.goto("/app/opportunities")
-	desk.locator(".page-actions", has_text="Load Sample Data").wait_for(state="attached")
+	_wait_for_action(desk, "Load Sample Data")
 	_click_in_toolbar(desk, "Load Sample Data")
 	desk.locator(".alert-message", has_text="Sample data loaded").wait_for(timeout=600_000)
 	frappe.db.rollback()
 	assert len(demo.tracked()["records"]["Opportunity"]) == 200
 	assert frappe.db.count("Opportunity") == before + 200
 	# the workspace shows the pipeline, and now offers the removal
-	desk.locator(".page-actions button", has_text="Remove Sample Data").wait_for()
+	_wait_for_action(desk, "Remove Sample Data")
 	desk.wait_for_function(
 		"() => [...document.querySelectorAll('.number-widget-box')].every(b => !b.innerText.includes('Loading'))"
 	)
@@ -58,4 +68,4 @@ def test_load_and_remove_sample_data_from_the_workspace(desk, no_sample_data):
 	frappe.db.rollback()
 	assert not demo.tracked()
 	assert frappe.db.count("Opportunity") == before
-	desk.locator(".page-actions", has_text="Load Sample Data").wait_for(state="attached")
+	_wait_for_action(desk, "Load Sample Data")

@@ -120,8 +120,10 @@ def check_permission():
 
 
 def tracked() -> dict | None:
-	"""What the last load made ({"records": {doctype: [names]}, "rule_enabled": …}), None when nothing."""
-	raw = frappe.db.get_global(TRACKING_KEY)
+	"""What the last load made ({"records": {doctype: [names]}, "rule_enabled": …}), None when nothing.
+	Read from the table, not Frappe's defaults cache, which a long-lived process may hold from before
+	another process loaded or removed the data."""
+	raw = frappe.db.get_value("DefaultValue", {"parent": "__global", "defkey": TRACKING_KEY}, "defvalue")
 	return json.loads(raw) if raw else None
 
 

@@ -18,7 +18,7 @@
 		// below a thousand: whole units; above: at most two decimals, without trailing zeros
 		const value = symbol ? parseFloat(short) : Math.round(number);
 		const decimals = symbol ? (String(value).split(".")[1] || "").length : 0;
-		const formatted = frappe.format(value, { ...df, precision: decimals }, { inline: true }, doc);
+		const formatted = frappe.format(value, { ...df, precision: decimals }, null, doc);
 		this.formatted_number = ($(formatted).text() || formatted) + (symbol ? " " + __(symbol) : "");
 	};
 })();

@@ -61,6 +61,13 @@
 		// the page may have changed while asking
 		if (!state || frappe.router.slug(workspace.get_page_to_show().name) !== WORKSPACE || !workspace.is_read_only) return;
 		const toolbar = workspace.page;
+		// a button also leaves an item in the page's menu (for small screens), which clearing the toolbar
+		// keeps: drop ours before adding them again
+		toolbar.menu
+			.find(".dropdown-item")
+			.filter((_, item) => decodeURIComponent($(item).attr("data-label") || "").includes(__("Sample Data")))
+			.parent()
+			.remove();
 		if (state.loaded) {
 			toolbar.add_inner_button(__("Remove Sample Data"), remove);
 		} else if (state.empty) {
