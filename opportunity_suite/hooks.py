@@ -87,11 +87,16 @@ scheduler_events = {
 }
 
 # on every desk page: the Opportunity quick entry (it opens from any Link field) and the forecast preview;
-# the app's DocTypes a user may not read say "not permitted" in the desk, not "Page … not found"
+# the app's DocTypes a user may not read say "not permitted" in the desk, not "Page … not found"; the
+# workspace's sample data actions and compact number cards; the app's link filters without Frappe's raw
+# "Filters applied for …" line
 app_include_js = [
 	"/assets/opportunity_suite/js/opportunity_forecast.js",
 	"/assets/opportunity_suite/js/not_permitted.js",
 	"/assets/opportunity_suite/js/select_in_context.js",  # a read-only Select's value in its DocType's words
+	"/assets/opportunity_suite/js/sample_data.js",
+	"/assets/opportunity_suite/js/link_filters.js",
+	"/assets/opportunity_suite/js/number_cards.js",
 ]
 
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the

@@ -31,7 +31,7 @@ def test_alert_rule_form_offers_the_records_fields(desk):
 	desk.wait_for_function(
 		"""() => {
 			const df = cur_frm.fields_dict.conditions.grid.get_docfield("fieldname");
-			return df && df.fieldtype === "Autocomplete" && (df.options || []).includes("amount");
+			return df && df.fieldtype === "Autocomplete" && (df.options || []).some((o) => o.value === "amount");
 		}""",
 		timeout=30_000,
 	)
@@ -116,12 +116,12 @@ def test_set_up_the_hot_deal_alert_in_its_form(desk, hot_deal_alert, worker):
 	desk.wait_for_function(
 		"""() => {
 			const df = cur_frm.fields_dict.conditions.grid.get_docfield("fieldname");
-			return df && df.fieldtype === "Autocomplete" && (df.options || []).includes("amount");
+			return df && df.fieldtype === "Autocomplete" && (df.options || []).some((o) => o.value === "amount");
 		}"""
 	)
 	row = open_table_row(desk, "conditions", add=True)
 	for _attempt in range(3):  # as a person looks that the row took it (a slow desk may drop a pick)
-		pick_in_form(row, "fieldname", "amount")
+		pick_in_form(row, "fieldname", "Amount")  # offered by label, stored as amount
 		row.locator("select[data-fieldname='operator']").select_option("Greater Than")
 		row.locator("input[data-fieldname='value']").fill("10000")
 		row.locator("input[data-fieldname='value']").press("Tab")

@@ -75,7 +75,8 @@ def test_monthly_sums_by_stage_and_assignee_in_the_default_currency(pipeline):
 		(fourth, "Qualification", pipeline.bob): (1, 400, 80),  # 20 %
 	}
 	chart = result[3]
-	assert chart["data"]["labels"][0] == first and len(chart["data"]["labels"]) == 7
+	assert len(chart["data"]["labels"]) == 7
+	assert chart["data"]["labels"][0] == _month(1).strftime("%b %Y")  # Jan 2027, never cut to "202 ..."
 	assert chart["data"]["datasets"][1]["values"][0] >= 740  # 300 + 440 (+ other tests' data)
 
 

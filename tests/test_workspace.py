@@ -67,9 +67,61 @@ def test_the_chart_is_the_forecast_reports_chart():
 	assert len(result["chart"]["data"]["labels"]) == 12
 
 
-def test_the_records_card_links_the_picklists():
+def _cards(ws) -> dict[str, list[str]]:
+	"""card label → the DocTypes and reports it links, from the workspace's link rows; each card break's
+	link_count (what the desk reads) is checked against the rows that follow it."""
+	cards, current, expected_counts = {}, None, {}
+	for link in ws.links:
+		if link.type == "Card Break":
+			current = cards.setdefault(link.label, [])
+			expected_counts[link.label] = link.link_count
+		else:
+			current.append(link.link_to)
+	assert expected_counts == {label: len(links) for label, links in cards.items()}
+	return cards
+
+
+def test_the_workspace_links_every_record_of_the_product():
 	ws = frappe.get_doc("Workspace", "Opportunities")
-	links = [link.link_to for link in ws.links if link.type == "Link"]
-	assert {"Opportunity Stage", "Opportunity Type", "Lead Source"} <= set(links)
-	card = next(link for link in ws.links if link.type == "Card Break")
-	assert card.link_count == len(links)
+	cards = _cards(ws)
+	assert cards["Picklists"] == [
+		"Opportunity Stage",
+		"Opportunity Type",
+		"Lead Source",
+		"Lost Reason",
+		"Competitor",
+	]
+	assert cards["Forecasting"] == [
+		"Forecast Accuracy",
+		"Win Loss",
+		"Time in Stage",
+		"Sales Quota",
+		"Forecast Snapshot",
+		"Opportunity Stage History",
+	]
+	linked = {target for links in cards.values() for target in links}
+	records = set(
+		frappe.get_all(
+			"DocType",
+			filters={"module": "Opportunity Suite", "istable": 0},
+			pluck="name",
+		)
+	) - {"Opportunity Import Batch", "Opportunity Import Template"}  # parts of an import run
+	assert records <= linked, records - linked
+	assert {"Contact", "Opportunity Forecast", "Hot Deals", "Opportunities Closing This Month"} <= linked
+	# a card of a block in the page's content for each card, and Frappe's "Custom Reports" card (whose
+	# links open a report's settings form) hidden
+	blocks = json.loads(ws.content)
+	assert [b["data"]["card_name"] for b in blocks if b["type"] == "card"] == list(cards)
+	assert ws.hide_custom
+
+
+def test_the_saved_report_views_open_as_reports():
+	ws = frappe.get_doc("Workspace", "Opportunities")
+	for link in ws.links:
+		if (
+			link.link_type == "Report"
+			and frappe.db.get_value("Report", link.link_to, "report_type") == "Report Builder"
+		):
+			# the desk routes a Report Builder report with its DocType to /app/<doctype>/view/report/<name>
+			assert link.report_ref_doctype == "Opportunity" and not link.is_query_report, link.link_to

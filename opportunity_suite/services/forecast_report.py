@@ -50,6 +50,32 @@ def period_key(year: int, part: int, period: str) -> str:
 	return f"{year}-Q{part}" if period == "Quarter" else f"{year}-{part:02d}"
 
 
+def month_names() -> tuple[str, ...]:
+	return (
+		_("Jan"),
+		_("Feb"),
+		_("Mar"),
+		_("Apr"),
+		_("May"),
+		_("Jun"),
+		_("Jul"),
+		_("Aug"),
+		_("Sep"),
+		_("Oct"),
+		_("Nov"),
+		_("Dec"),
+	)
+
+
+def period_label(key: str) -> str:
+	"""What a person reads on the chart's axis: Jan 2027 for 2027-01, Q1 2027 for 2027-Q1 (a key
+	shortened by the chart to fit reads "202 ...")."""
+	year, part = key.split("-")
+	if part.startswith("Q"):
+		return _("{0} {1}", context="quarter and year on a chart's axis").format(part, year)
+	return _("{0} {1}", context="month and year on a chart's axis").format(month_names()[int(part) - 1], year)
+
+
 def periods_between(from_date, to_date, period: str) -> list[str]:
 	"""Every period from from_date to to_date, so that empty months or quarters show in the chart."""
 	keys, day = [], get_first_day(from_date)
@@ -233,13 +259,15 @@ def chart(rows: list[dict], filters) -> dict:
 	totals = totals_by_period(rows, filters)
 	return {
 		"data": {
-			"labels": list(totals),
+			"labels": [period_label(key) for key in totals],
 			"datasets": [
 				{"name": _("Pipeline"), "values": [v[0] for v in totals.values()]},
 				{"name": _("Weighted Pipeline"), "values": [v[1] for v in totals.values()]},
 			],
 		},
 		"type": "bar",
+		# a label that doesn't fit is left out (every other month shows), never cut to "Jan ..."
+		"axisOptions": {"xIsSeries": 1, "shortenYAxisNumbers": 1},
 		"fieldtype": "Currency",
 		"colors": ["#a3c4f3", "#2490ef"],
 	}

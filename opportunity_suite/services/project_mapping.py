@@ -74,17 +74,20 @@ def mappable_fields(doctype: str) -> dict:
 
 def field_choices() -> dict[str, list[dict]]:
 	"""The pickers of the Project Mapping form: each side's mappable fields as {value, label, fieldtype,
-	options}, sorted by label."""
+	options}, sorted by label. A label is what a person reads (the field's label, with its type when two
+	fields share a label); the fieldname is the stored value."""
 
 	def choices(doctype):
+		fields = list(mappable_fields(doctype).values())
+		labels = [_(df.label or df.fieldname) for df in fields]
 		rows = [
 			{
 				"value": df.fieldname,
-				"label": f"{_(df.label or df.fieldname)} ({df.fieldname}, {_(df.fieldtype)})",
+				"label": label if labels.count(label) == 1 else f"{label} ({_(df.fieldtype)})",
 				"fieldtype": df.fieldtype,
 				"options": df.options if df.fieldtype == "Link" else None,
 			}
-			for df in mappable_fields(doctype).values()
+			for df, label in zip(fields, labels, strict=True)
 		]
 		return sorted(rows, key=lambda row: row["label"].lower())
 

@@ -8,8 +8,8 @@ from frappe import _
 from opportunity_suite.services.alerts.errors import DocTypeNotAllowedError, UnknownFieldError
 
 APP = "opportunity_suite"
-# the app's DocTypes that are not business records (the alerts' own, picklists, import runs): rules never
-# watch them
+# the app's DocTypes that are not business records (the alerts' own, picklists, import runs, their
+# batches and saved column maps): rules never watch them
 NOT_WATCHABLE = frozenset(
 	{
 		"Alert Rule",
@@ -18,6 +18,8 @@ NOT_WATCHABLE = frozenset(
 		"Opportunity Type",
 		"Lead Source",
 		"Opportunity Import",
+		"Opportunity Import Batch",
+		"Opportunity Import Template",
 	}
 )
 # values that follow from other fields: never targets of "Update Field", never a "modification"

@@ -1,5 +1,6 @@
-// Alert Rule form: document types limited to the app's records; fields offered from the chosen type.
-const NOT_WATCHABLE = ["Alert Rule", "Alert Log", "Opportunity Stage", "Opportunity Type", "Lead Source", "Opportunity Import"];
+// Alert Rule form: document types limited to the app's records (the server's list,
+// opportunity_suite.api.alerts.search_watchable_doctypes); fields offered from the chosen type by their
+// labels (the fieldname is stored).
 const NO_VALUE = ["Section Break", "Column Break", "Tab Break", "HTML", "Button", "Image", "Fold", "Heading"];
 
 frappe.ui.form.on("Alert Rule Action", {
@@ -11,7 +12,7 @@ frappe.ui.form.on("Alert Rule Action", {
 frappe.ui.form.on("Alert Rule", {
 	setup(frm) {
 		frm.set_query("document_type", () => ({
-			filters: { module: "Opportunity Suite", istable: 0, issingle: 0, name: ["not in", NOT_WATCHABLE] },
+			query: "opportunity_suite.api.alerts.search_watchable_doctypes",
 		}));
 	},
 	refresh(frm) {
@@ -42,17 +43,29 @@ frappe.ui.form.on("Alert Rule", {
 		const doctype = frm.doc.document_type;
 		if (!doctype) return;
 		frappe.model.with_doctype(doctype, () => {
+			const choice = (fieldname, label) => ({ value: fieldname, label: __(label || fieldname, null, doctype) });
 			const fields = frappe.meta
 				.get_docfields(doctype)
 				.filter((df) => !NO_VALUE.includes(df.fieldtype) && !["Table", "Table MultiSelect", "Password"].includes(df.fieldtype))
-				.map((df) => df.fieldname);
-			const options = ["", "name", "owner", "creation", "modified", ...fields];
-			const conditions = frm.fields_dict.conditions.grid;
-			conditions.update_docfield_property("fieldname", "fieldtype", "Autocomplete");
-			conditions.update_docfield_property("fieldname", "options", options);
-			const actions = frm.fields_dict.actions.grid;
-			actions.update_docfield_property("update_field", "fieldtype", "Autocomplete");
-			actions.update_docfield_property("update_field", "options", fields);
+				.map((df) => choice(df.fieldname, df.label));
+			const standard = [
+				choice("name", "ID"),
+				choice("owner", "Created By"),
+				choice("creation", "Created On"),
+				choice("modified", "Last Updated On"),
+			];
+			const options = [...standard, ...fields];
+			const labels = Object.fromEntries(options.map((o) => [o.value, o.label]));
+			// the grid's cells show the label too (a field the type no longer has shows its stored name)
+			const formatter = (value) => frappe.utils.escape_html(value ? labels[value] || value : "");
+			const offer = (grid, fieldname, choices) => {
+				grid.update_docfield_property(fieldname, "fieldtype", "Autocomplete");
+				grid.update_docfield_property(fieldname, "options", choices);
+				grid.update_docfield_property(fieldname, "formatter", formatter);
+				grid.refresh();
+			};
+			offer(frm.fields_dict.conditions.grid, "fieldname", options);
+			offer(frm.fields_dict.actions.grid, "update_field", fields);
 		});
 	},
 });

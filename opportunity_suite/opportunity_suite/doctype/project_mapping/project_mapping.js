@@ -8,10 +8,16 @@ frappe.ui.form.on("Project Mapping", {
 			type: "GET",
 		});
 		if (!message) return;
-		const options = (fields) => [""].concat(fields.map(({ value, label }) => ({ value, label })));
 		const grid = frm.fields_dict.mappings.grid;
-		grid.update_docfield_property("opportunity_field", "options", options(message.opportunity));
-		grid.update_docfield_property("project_field", "options", options(message.project));
+		// the pickers and the grid's cells show each field's label; the fieldname is stored
+		const offer = (fieldname, fields) => {
+			const labels = Object.fromEntries(fields.map(({ value, label }) => [value, label]));
+			const formatter = (value) => frappe.utils.escape_html(value ? labels[value] || value : "");
+			grid.update_docfield_property(fieldname, "options", [{ value: "", label: "" }, ...fields]);
+			grid.update_docfield_property(fieldname, "formatter", formatter);
+		};
+		offer("opportunity_field", message.opportunity);
+		offer("project_field", message.project);
 		frm.refresh_field("mappings");
 	},
 });
