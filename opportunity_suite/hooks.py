@@ -77,12 +77,19 @@ scheduler_events = {
 app_include_js = [
 	"/assets/opportunity_suite/js/opportunity_forecast.js",
 	"/assets/opportunity_suite/js/not_permitted.js",
+	# "Create a new Contact" from any Link field: a quick entry keeping the typed name
+	"/assets/opportunity_suite/js/contact_quick_entry.js",
 ]
 
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
 # opportunity's related lists and create buttons
 doctype_js = {
-	"Opportunity": ["public/js/line_items.js", "public/js/opportunity_records.js"],
+	"Opportunity": [
+		"public/js/line_items.js",
+		"public/js/opportunity_activities.js",
+		"public/js/opportunity_records.js",
+		"public/js/opportunity_stage_path.js",
+	],
 	"Quote": "public/js/line_items.js",
 	"Sales Order": "public/js/line_items.js",
 	"Organization": "public/js/duplicates.js",
