@@ -180,8 +180,6 @@
 		setup(frm) {
 			frm.set_query("contact", () => contact_query(frm));
 			frm.set_query("contact", "contacts", () => contact_query(frm));
-			frm.fields_dict.contact.df.get_route_options_for_new_doc = contact_route_options(frm);
-			frm.get_docfield("contacts", "contact").get_route_options_for_new_doc = contact_route_options(frm);
 			frm.make_methods = {
 				Quote: () => frappe.model.open_mapped_doc({ method: METHODS.Quote, frm }),
 				"Sales Order": () => frappe.model.open_mapped_doc({ method: METHODS["Sales Order"], frm }),
@@ -191,6 +189,9 @@
 			frm.can_make_methods = { Project: () => !frm.doc.project };
 		},
 		refresh(frm) {
+			// the form's docfields are copies per document: set on each refresh
+			frm.fields_dict.contact.df.get_route_options_for_new_doc = contact_route_options(frm);
+			frm.get_docfield("contacts", "contact").get_route_options_for_new_doc = contact_route_options(frm);
 			place_below_fields(frm);
 			follow_comments(frm);
 			if (frm.is_new()) return;

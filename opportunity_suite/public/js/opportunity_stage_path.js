@@ -10,9 +10,9 @@
 		.opportunity-stage-path .stage-group { display: flex; align-items: stretch; flex: 1 1 auto; min-width: 0; gap: 2px; }
 		.opportunity-stage-path .stage-group.closed { flex: 0 0 auto; margin-left: var(--margin-md, 12px); }
 		.opportunity-stage-path .stage-step {
-			flex: 1 1 auto; min-width: 0; padding: 4px 6px; border: none; border-radius: var(--border-radius-sm, 4px);
+			flex: 1 1 auto; padding: 4px 6px; border: none; border-radius: var(--border-radius-sm, 4px);
 			background: var(--control-bg, #f3f3f3); color: var(--text-muted, #666); font-size: var(--text-sm, 12px);
-			text-align: center; line-height: 16px; overflow-wrap: anywhere;
+			text-align: center; line-height: 16px;
 		}
 		.opportunity-stage-path .closed .stage-step { flex: 0 0 auto; }
 		.opportunity-stage-path .stage-step.done { background: var(--blue-100, #d6e9ff); color: var(--blue-700, #1b5fb0); }
@@ -35,10 +35,12 @@
 		return stages || [];
 	};
 
-	// whether this user may change the deal's stage in this form
+	// whether this user may change the deal's stage: the field is writable for their roles, and the server
+	// (record visibility, shares: Opportunity.onload) says they may write this deal
 	const may_move = (frm) => {
 		const df = frappe.meta.get_docfield(frm.doctype, "sales_stage", frm.doc.name);
-		return !frm.is_new() && frappe.perm.get_field_display_status(df, frm.doc, frm.perm) === "Write";
+		const can_write = !frm.doc.__onload || frm.doc.__onload.can_write !== false;
+		return !frm.is_new() && can_write && frappe.perm.get_field_display_status(df, frm.doc, frm.perm) === "Write";
 	};
 
 	const step = (frm, stage, index, current_index, clickable) => {
@@ -93,8 +95,8 @@
 				fields: [{ fieldname: "lost_reason", fieldtype: "Small Text", label: __("Lost Reason"), reqd: 1 }],
 				primary_action_label: __("Save"),
 				primary_action: ({ lost_reason }) => {
+					resolve(lost_reason); // before hiding, whose onhide answers "cancelled"
 					dialog.hide();
-					resolve(lost_reason);
 				},
 			});
 			dialog.onhide = () => resolve(null);
