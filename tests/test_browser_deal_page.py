@@ -68,11 +68,17 @@ def deals():
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
 	for name in names:
-		for doctype, field in (("ToDo", "reference_name"), ("Comment", "reference_name"), ("File", "attached_to_name")):
+		for doctype, field in (
+			("ToDo", "reference_name"),
+			("Comment", "reference_name"),
+			("File", "attached_to_name"),
+		):
 			for row in frappe.get_all(doctype, {field: name}, pluck="name"):
 				frappe.delete_doc(doctype, row, force=True, ignore_permissions=True)
 		for event in frappe.get_all(
-			"Event Participants", {"reference_doctype": "Opportunity", "reference_docname": name}, pluck="parent"
+			"Event Participants",
+			{"reference_doctype": "Opportunity", "reference_docname": name},
+			pluck="parent",
 		):
 			frappe.delete_doc("Event", event, force=True, ignore_permissions=True)
 	delete_committed("Opportunity", names)
@@ -169,9 +175,9 @@ def test_the_first_screen_leads_with_the_deal(seller_page, seller, deals):
 		assert len(keys) == len(set(keys))
 		assert {"quotes", "sales_orders", "projects"} <= set(keys)
 		assert page.locator("#page-Opportunity .document-link").count() == 0
-		assert [h.strip() for h in page.locator(".form-dashboard-section .section-head:visible").all_inner_texts()] == [
-			"Related"
-		]
+		assert [
+			h.strip() for h in page.locator(".form-dashboard-section .section-head:visible").all_inner_texts()
+		] == ["Related"]
 	finally:
 		frappe.db.rollback()
 		delete_committed("Opportunity", [deal.name])
@@ -220,7 +226,10 @@ def test_the_stage_path_moves_the_deal_through_the_normal_save(seller_page, deal
 	steps = page.locator(".opportunity-stage-path .stage-group.open .stage-step")
 	frappe.db.rollback()
 	expected = frappe.get_all(
-		"Opportunity Stage", {"stage_type": "Open", "disabled": 0}, pluck="name", order_by="sequence asc, name asc"
+		"Opportunity Stage",
+		{"stage_type": "Open", "disabled": 0},
+		pluck="name",
+		order_by="sequence asc, name asc",
 	)
 	assert [t.strip() for t in steps.all_inner_texts()] == expected
 	assert current_stage(page) == "Prospecting"
@@ -229,7 +238,9 @@ def test_the_stage_path_moves_the_deal_through_the_normal_save(seller_page, deal
 	page.locator(".opportunity-stage-path button", has_text="Negotiation/Review").click()
 	saved_with(page, "Negotiation/Review")
 	assert shown(page, "probability").startswith("33")
-	assert page.locator(".opportunity-stage-path .stage-step.done").count() == expected.index("Negotiation/Review")
+	assert page.locator(".opportunity-stage-path .stage-step.done").count() == expected.index(
+		"Negotiation/Review"
+	)
 
 	page.locator(".opportunity-stage-path button", has_text="Closed Won").click()
 	saved_with(page, "Closed Won")
@@ -280,7 +291,10 @@ def test_a_new_contact_from_the_contact_field_keeps_the_name_and_joins_the_organ
 		dialog.wait_for()
 		assert dialog.locator("input[data-fieldname='first_name']").input_value() == "Jane"
 		assert dialog.locator("input[data-fieldname='last_name']").input_value() == last_name
-		assert f"Linked to Organization {org.organization_name}" in dialog.locator(".contact-link-note").inner_text()
+		assert (
+			f"Linked to Organization {org.organization_name}"
+			in dialog.locator(".contact-link-note").inner_text()
+		)
 		dialog.locator("input[data-fieldname='email']").fill(f"jane.{last_name.lower()}@example.com")
 		screenshot(page, "deal_page_contact_quick_entry")
 		dialog.locator(".btn-primary", has_text="Save").click()
