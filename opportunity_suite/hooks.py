@@ -97,6 +97,8 @@ app_include_js = [
 	"/assets/opportunity_suite/js/sample_data.js",
 	"/assets/opportunity_suite/js/link_filters.js",
 	"/assets/opportunity_suite/js/number_cards.js",
+	# "Create a new Contact" from any Link field: a quick entry keeping the typed name
+	"/assets/opportunity_suite/js/contact_quick_entry.js",
 ]
 
 # form scripts shared by several of the app's forms (product/service lines, duplicate warnings), and the
@@ -104,7 +106,9 @@ app_include_js = [
 doctype_js = {
 	"Opportunity": [
 		"public/js/line_items.js",
+		"public/js/opportunity_activities.js",
 		"public/js/opportunity_records.js",
+		"public/js/opportunity_stage_path.js",
 		"public/js/stage_facts.js",
 		"public/js/lost_reason.js",
 	],

@@ -59,8 +59,11 @@ def test_new_to_do_from_the_related_list_is_saved(seller_desk, seller):
 			{"reference_type": "Opportunity", "reference_name": opp.name},
 			["assigned_by", "allocated_to"],
 		)
-		assert [(t.assigned_by, t.allocated_to) for t in todos if t.assigned_by == seller] == [(seller, None)]
-		# a to-do is not an assignment: the deal keeps its assignee
+		# for the deal's assignee (filled in by the dialog)
+		assert [(t.assigned_by, t.allocated_to) for t in todos if t.assigned_by == seller] == [
+			(seller, "Administrator")
+		]
+		# the deal keeps its assignee
 		assert frappe.db.get_value("Opportunity", opp.name, "assigned_to") == "Administrator"
 	finally:
 		frappe.db.rollback()

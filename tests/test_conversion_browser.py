@@ -28,7 +28,7 @@ def delete_converted(opportunity: str, quote: str | None = None):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_convert_from_the_form_and_land_on_the_project(desk):
-	opp = make_opportunity()
+	opp = make_opportunity(sales_stage="Closed Won")  # a won deal's primary action
 	quote = make_quote(opp.name)
 	frappe.db.commit()
 	project = None
@@ -61,23 +61,22 @@ def test_convert_from_the_form_and_land_on_the_project(desk):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_the_connections_plus_for_project_converts_and_then_points_to_the_project(desk):
+def test_the_related_lists_convert_and_then_point_to_the_project(desk):
 	"""Every way of making a project on the opportunity's form is the conversion: no bare linked Project
 	that would make the real conversion answer "already converted"."""
 	opp = make_opportunity()
 	frappe.db.commit()
 	try:
 		desk.goto(f"/app/opportunity/{opp.name}")
-		plus = desk.locator("#page-Opportunity .document-link[data-doctype='Project'] .btn-new")
-		plus.wait_for()
-		plus.click()
+		convert = desk.locator("[data-related='projects'] button", has_text="Convert")
+		convert.click()
 		desk.locator(".modal.show .btn-primary", has_text="Yes").click()
 		link = desk.locator("a.converted-project")
 		link.wait_for()
 		project = link.inner_text().strip()
 		assert desk.url.endswith(f"/app/opportunity/{opp.name}")  # no new Project form opened
-		plus.wait_for(state="hidden")  # converted: no "+" any more
-		# the Related list's Projects → Convert answers where the opportunity went
+		desk.locator("[data-related='projects'] .related-count", has_text="1").wait_for()
+		# asked again, it answers where the opportunity went
 		desk.locator("[data-related='projects'] button", has_text="Convert").click()
 		answer = desk.locator(".modal.show .msgprint", has_text="already converted")
 		answer.wait_for()

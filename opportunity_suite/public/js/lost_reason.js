@@ -106,7 +106,9 @@ opportunity_lost_reason.on_sales_stage =
 	opportunity_lost_reason.on_sales_stage ||
 	function (frm) {
 		const stage = frm.doc.sales_stage;
-		if (!stage) return;
+		const answered = frm.opportunity_lost_reason_given; // the stage path asked before moving
+		frm.opportunity_lost_reason_given = false;
+		if (!stage || answered) return;
 		opportunity_lost_reason.stage_is_lost(stage).then((lost) => {
 			if (!lost || frm.doc.sales_stage !== stage) return;
 			opportunity_lost_reason.ask(frm.doc, (answer) => frm.set_value(answer));

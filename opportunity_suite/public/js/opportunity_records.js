@@ -1,7 +1,10 @@
 // Opportunity form: contacts offered from the organization, quotes / sales orders made from the opportunity
 // and its conversion to a project, and the related lists with their counts
-// (opportunity_suite.api.related.get_related).
+// (opportunity_suite.api.related.get_related): the one place for every related kind, below the deal's
+// fields (the form leads with the deal), its counts following comments, files and to-dos as they are added.
 (() => {
+	frappe.provide("opportunity_suite.deal_page");
+
 	const METHODS = {
 		Quote: "opportunity_suite.api.sales_documents.make_quote",
 		"Sales Order": "opportunity_suite.api.sales_documents.make_sales_order",
@@ -15,6 +18,19 @@
 			  }
 			: {};
 
+	// "Create a new Contact" from the contact fields: a quick entry (contact_quick_entry.js) keeping the typed
+	// name, the contact linked to the opportunity's organization
+	const contact_route_options = (frm) => () =>
+		frm.doc.organization
+			? {
+					[opportunity_suite.contact_entry.LINK_OPTION]: {
+						link_doctype: "Organization",
+						link_name: frm.doc.organization,
+						title: frappe.utils.get_link_title("Organization", frm.doc.organization),
+					},
+			  }
+			: {};
+
 	const open_list = (spec, extra = {}) => {
 		const options = {};
 		for (const [doctype, fieldname, operator, value] of spec.filters) {
@@ -25,25 +41,9 @@
 		frappe.set_route("List", spec.doctype);
 	};
 
-	const new_event = (frm) =>
-		frappe.model.with_doctype("Event", () => {
-			const event = frappe.model.get_new_doc("Event");
-			event.subject = frm.doc.opportunity_name;
-			const row = frappe.model.add_child(event, "Event Participants", "event_participants");
-			row.reference_doctype = frm.doctype;
-			row.reference_docname = frm.doc.name;
-			frappe.set_route("Form", "Event", event.name);
-		});
-
-	// Frappe lets a user who isn't a System Manager make a ToDo only as its assigner or assignee: the
-	// user is its assigner; whom it is for (an assignment, which moves Assigned To) is theirs to choose
-	const new_todo = (frm) =>
-		frappe.new_doc("ToDo", {
-			reference_type: frm.doctype,
-			reference_name: frm.doc.name,
-			description: frm.doc.opportunity_name,
-			assigned_by: frappe.session.user,
-		});
+	// in a dialog over the deal (opportunity_activities.js)
+	const new_event = (frm) => opportunity_suite.deal_page.new_event(frm);
+	const new_todo = (frm) => opportunity_suite.deal_page.new_todo(frm);
 
 	// a project is made from an opportunity only by converting it (opportunity.js: convert_to_project), never
 	// as a bare linked Project, which would make the real conversion answer "already converted"
@@ -142,6 +142,40 @@
 	// the lists' filters carry the opportunity's name: ignore an answer for a form since navigated away
 	const related_name = (related) => related.lists.quotes.filters[0][3];
 
+	// the counts again, in place: after a comment, a file, a to-do or an event is added
+	const refresh_counts = frappe.utils.debounce(async (frm) => {
+		if (frm.is_new() || !frm.dashboard.parent.find(".opportunity-related").length) return;
+		const name = frm.doc.name;
+		const { message: counts } = await frappe.call({
+			method: "opportunity_suite.api.related.get_related_counts",
+			type: "GET",
+			args: { opportunity: name },
+		});
+		if (!counts || frm.doc.name !== name) return;
+		for (const [key, , count] of ROWS) {
+			frm.dashboard.parent.find(`[data-related='${key}'] .related-count`).text(cint(count(counts)));
+		}
+	}, 300);
+	opportunity_suite.deal_page.refresh_related_counts = refresh_counts;
+
+	// the deal's fields first: Frappe puts the dashboard (the related lists) above them, it goes below
+	const place_below_fields = (frm) => {
+		const page = frm.layout.wrapper.find(".form-page").first();
+		if (!page.children().last().is(frm.dashboard.parent)) page.append(frm.dashboard.parent);
+	};
+
+	// a comment added in the timeline asks the sidebar to count comments again: the related list does too
+	const follow_comments = (frm) => {
+		const sidebar = frm.sidebar;
+		if (!sidebar || sidebar._opportunity_counts) return;
+		sidebar._opportunity_counts = true;
+		const own = sidebar.refresh_comments_count && sidebar.refresh_comments_count.bind(sidebar);
+		sidebar.refresh_comments_count = (...args) => {
+			if (own) own(...args);
+			refresh_counts(frm);
+		};
+	};
+
 	frappe.ui.form.on("Opportunity", {
 		setup(frm) {
 			frm.set_query("contact", () => contact_query(frm));
@@ -155,6 +189,11 @@
 			frm.can_make_methods = { Project: () => !frm.doc.project };
 		},
 		refresh(frm) {
+			// the form's docfields are copies per document: set on each refresh
+			frm.fields_dict.contact.df.get_route_options_for_new_doc = contact_route_options(frm);
+			frm.get_docfield("contacts", "contact").get_route_options_for_new_doc = contact_route_options(frm);
+			place_below_fields(frm);
+			follow_comments(frm);
 			if (frm.is_new()) return;
 			if (frappe.model.can_create("Quote")) {
 				frm.add_custom_button(__("Quote"), () => frm.make_methods.Quote(), __("Create"));
@@ -163,6 +202,10 @@
 				frm.add_custom_button(__("Sales Order"), () => frm.make_methods["Sales Order"](), __("Create"));
 			}
 			render_related(frm);
+		},
+		// files attached or removed, assignments made: Frappe reloads the timeline
+		timeline_refresh(frm) {
+			refresh_counts(frm);
 		},
 	});
 })();

@@ -1,5 +1,6 @@
 // Opportunity form: stage → default probability (unless set by hand), disabled stages hidden; Convert to
-// Project (shown to users who may convert; once converted, the project's link takes its place).
+// Project (shown to users who may convert: the primary button of a Won deal, else under Create; once
+// converted, the project's link takes its place).
 frappe.ui.form.on("Opportunity", {
 	setup(frm) {
 		frm.set_query("sales_stage", () => ({ filters: { disabled: 0 } }));
@@ -23,8 +24,12 @@ frappe.ui.form.on("Opportunity", {
 			const link = `<a href="/app/project/${encodeURIComponent(state.project)}" class="converted-project">${frappe.utils.escape_html(state.project)}</a>`;
 			frm.dashboard.set_headline(__("Converted to project {0}", [link]), "green");
 			frm.add_custom_button(__("Project {0}", [state.project]), () => frappe.set_route("Form", "Project", state.project));
-		} else if (state.can_convert) {
+		} else if (state.can_convert && frm.doc.status === "Won") {
+			// the next step of a won deal
 			frm.add_custom_button(__("Convert to Project"), () => frm.trigger("convert_to_project")).addClass("btn-primary");
+		} else if (state.can_convert) {
+			// possible earlier (Opportunity Settings allow any stage), but not what an open deal is for
+			frm.add_custom_button(__("Convert to Project"), () => frm.trigger("convert_to_project"), __("Create"));
 		}
 	},
 	// the one way to make a project from the opportunity: this button, the connections' "+" for Project and
