@@ -45,8 +45,8 @@ def make_history(prefix: str, count: int):
 def run(count: int):
 	prefix = "TIS" + frappe.generate_hash(length=4).upper()
 	bulk_make_opportunities(count, prefix)
-	make_history(prefix, count)
 	try:
+		make_history(prefix, count)
 		timings = []
 		for _ in range(20):
 			started = time.perf_counter()
