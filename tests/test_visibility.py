@@ -78,6 +78,27 @@ def test_a_share_opens_a_private_opportunity(private, team):
 	assert "other" in readers(opportunity.name, team) and listed(opportunity.name, team.other)
 
 
+def test_a_read_share_lets_its_user_read_a_private_deal_not_write_or_delete_it(private, team):
+	opportunity = as_user(team.owner, make_opportunity)
+	frappe.share.add_docshare(
+		"Opportunity", opportunity.name, team.other, read=1, flags={"ignore_share_permission": 1}
+	)
+
+	def may(ptype: str) -> bool:
+		return bool(frappe.has_permission("Opportunity", ptype, doc=opportunity.name, user=team.other))
+
+	assert may("read") and may("print")
+	assert not may("write") and not may("delete") and not may("share")
+	with pytest.raises(frappe.PermissionError):
+		as_user(team.other, lambda: frappe.get_doc("Opportunity", opportunity.name).save())
+	# a write share lets them edit it; the deal's owner keeps every right their role gives
+	frappe.share.add_docshare(
+		"Opportunity", opportunity.name, team.other, read=1, write=1, flags={"ignore_share_permission": 1}
+	)
+	assert may("write") and not may("delete")
+	assert frappe.has_permission("Opportunity", "write", doc=opportunity.name, user=team.owner)
+
+
 def test_a_reporting_cycle_is_refused_and_harmless_if_stored(team):
 	user = frappe.get_doc("User", team.manager)
 	user.reports_to = team.owner  # owner → lead → manager → owner

@@ -178,8 +178,27 @@ def child_query_conditions(user: str | None = None, doctype: str | None = None) 
 # ---------------------------------------------------------------- one record (has_permission)
 
 
-def can_see_opportunity(name: str | None, user: str) -> bool:
-	"""Whether `user` sees the stored opportunity `name` (its owner, assignees and shares as saved)."""
+# the share right that opens a private deal for each kind of access: a read share lets its user read,
+# print, e-mail or export the deal, never write it; a delete (or what no share can grant) needs the deal
+# to be theirs or their team's
+SHARE_RIGHTS = {
+	"read": "read",
+	"select": "read",
+	"print": "read",
+	"email": "read",
+	"export": "read",
+	"report": "read",
+	"write": "write",
+	"share": "share",
+	"submit": "submit",
+	"cancel": "submit",
+	"amend": "submit",
+}
+
+
+def can_see_opportunity(name: str | None, user: str, ptype: str | None = None) -> bool:
+	"""Whether `user` may reach the stored opportunity `name` for `ptype` (read when not given): its owner,
+	assignees and their managers always; anyone else through a share that grants that right."""
 	if not name or sees_everything(user):
 		return True
 	row = frappe.db.get_value(OPPORTUNITY, name, ["owner", "assigned_to", "_assign"], as_dict=True)
@@ -189,8 +208,11 @@ def can_see_opportunity(name: str | None, user: str) -> bool:
 	assignees = set(frappe.parse_json(row._assign) or []) if row._assign else set()
 	if row.owner in team or row.assigned_to in team or team & assignees:
 		return True
+	right = SHARE_RIGHTS.get(ptype or "read")
+	if not right:
+		return False
 	return bool(
-		frappe.share.get_shared(OPPORTUNITY, user, rights=["read"], filters=[["share_name", "=", name]])
+		frappe.share.get_shared(OPPORTUNITY, user, rights=[right], filters=[["share_name", "=", name]])
 	)
 
 
@@ -201,7 +223,7 @@ def has_opportunity_permission(doc, ptype=None, user=None, debug=False):
 	user = user or frappe.session.user
 	if ptype == "create" or sees_everything(user):
 		return None
-	return None if can_see_opportunity(doc.name, user) else False
+	return None if can_see_opportunity(doc.name, user, ptype) else False
 
 
 def has_follower_permission(doc, ptype=None, user=None, debug=False):
