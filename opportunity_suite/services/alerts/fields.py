@@ -9,7 +9,7 @@ from opportunity_suite.services.alerts.errors import DocTypeNotAllowedError, Unk
 
 APP = "opportunity_suite"
 # the app's DocTypes that are not business records (the alerts' own, picklists, import runs, their
-# batches and saved column maps): rules never watch them
+# batches and saved column maps, the stage history, frozen forecasts and quotas): rules never watch them
 NOT_WATCHABLE = frozenset(
 	{
 		"Alert Rule",
@@ -17,9 +17,14 @@ NOT_WATCHABLE = frozenset(
 		"Opportunity Stage",
 		"Opportunity Type",
 		"Lead Source",
+		"Lost Reason",
+		"Competitor",
 		"Opportunity Import",
 		"Opportunity Import Batch",
 		"Opportunity Import Template",
+		"Opportunity Stage History",
+		"Forecast Snapshot",
+		"Sales Quota",
 	}
 )
 # values that follow from other fields: never targets of "Update Field", never a "modification"
