@@ -96,7 +96,9 @@ def test_login_list_and_an_imports_progress_through_the_proxy(production_desk, s
 
 	# the list, through gunicorn
 	page.goto("/app/opportunity")
-	page.locator(".frappe-list .result, .frappe-list .no-result").first.wait_for()
+	page.wait_for_function(
+		"() => window.cur_list && cur_list.doctype === 'Opportunity' && cur_list.data && !frappe.request.ajax_count"
+	)
 	# the page's socket reached socketio through nginx's /socket.io (no port of its own in production)
 	page.wait_for_function("() => frappe.realtime.socket && frappe.realtime.socket.connected")
 	assert page.evaluate("() => frappe.realtime.socket.io.uri").startswith(stack.url)
