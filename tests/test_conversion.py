@@ -91,6 +91,8 @@ def test_conversion_carries_every_record_exactly(rich_opportunity):
 	# the three to-dos made here, and the assignment to-do of `assigned_to` (Assign To follows it)
 	assert len(todos_before) == 4 and len(files_before) == 2 and len(comments_before) == 3
 
+	# to-dos other tests left on a project name the series hands out again (a rolled-back test's series)
+	left_before = frappe.get_all("ToDo", filters={"reference_type": "Project"}, pluck="name") or [""]
 	frappe.set_user(r.converter)
 	# the converting user can't see the colleague's private event and to-do...
 	assert r.events[1] not in frappe.get_list("Event", pluck="name")
@@ -107,7 +109,8 @@ def test_conversion_carries_every_record_exactly(rich_opportunity):
 	assert participants(r.other_event) == [("Opportunity", r.other.name)]
 
 	on_project = {"reference_type": "Project", "reference_name": project}
-	assert records_of("ToDo", on_project, TODO_FIELDS) == todos_before
+	carried = {**on_project, "name": ("not in", left_before)}
+	assert records_of("ToDo", carried, TODO_FIELDS) == todos_before
 	assert records_of("ToDo", on_opp, TODO_FIELDS) == todos_before  # the opportunity keeps its own
 	files_on_project = {"attached_to_doctype": "Project", "attached_to_name": project}
 	assert records_of("File", files_on_project, FILE_FIELDS) == files_before

@@ -184,11 +184,10 @@ def test_counts_are_refused_to_a_user_who_cannot_read_the_opportunity(busy_oppor
 		get_related(busy_opportunity.opp.name)
 
 
-def test_connections_list_quotes_sales_orders_and_projects(busy_opportunity):
-	from frappe.desk.notifications import get_open_count
+def test_quotes_sales_orders_and_projects_are_listed_once_in_the_related_table(busy_opportunity):
+	"""The form's one place for them (Frappe's Connections block is gone from the deal's page)."""
+	from importlib.util import find_spec
 
-	found = {
-		row["doctype"]: row["count"]
-		for row in get_open_count("Opportunity", busy_opportunity.opp.name)["count"]["external_links_found"]
-	}
-	assert found == {"Quote": 2, "Sales Order": 1, "Project": 1}
+	assert find_spec("opportunity_suite.opportunity_suite.doctype.opportunity.opportunity_dashboard") is None
+	counts = get_related_counts(busy_opportunity.opp.name)
+	assert (counts["quotes"], counts["sales_orders"], counts["projects"]) == (2, 1, 1)
