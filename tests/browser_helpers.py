@@ -109,3 +109,16 @@ def open_table_row(page, table: str, idx: int | None = None, add: bool = False):
 def close_table_row(page):
 	page.locator(".grid-row-open .grid-collapse-row").click()
 	page.locator(".grid-row-open").wait_for(state="hidden")
+
+
+def logged_in_page(browser, base_url: str, user: str, width: int = 1440, height: int = 900):
+	"""(context, page) of a new browser context logged in as `user` (the test users' password); the caller
+	closes the context."""
+	from tests.http_users import PASSWORD
+
+	context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
+	response = context.request.post("/api/method/login", data={"usr": user, "pwd": PASSWORD})
+	assert response.ok, response.text()
+	page = context.new_page()
+	page.set_default_timeout(30_000)
+	return context, page

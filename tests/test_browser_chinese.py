@@ -10,9 +10,9 @@ from frappe.utils import add_days, today
 
 from opportunity_suite.services.kanban import BOARD_NAME
 from opportunity_suite.services.translations import app_messages, shipped_translations
-from tests.browser_helpers import pick_in_form, screenshot
+from tests.browser_helpers import logged_in_page, pick_in_form, screenshot
 from tests.factories import make_opportunity
-from tests.http_users import PASSWORD, make_login_users, remove_login_users
+from tests.http_users import make_login_users, remove_login_users
 from tests.records_fixtures import delete_committed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -70,11 +70,7 @@ def deal(manager):
 
 @pytest.fixture
 def zh_desk(browser, web_server, manager, deal, request):
-	context = browser.new_context(base_url=web_server, viewport={"width": 1440, "height": 900})
-	response = context.request.post("/api/method/login", data={"usr": manager, "pwd": PASSWORD})
-	assert response.ok, response.text()
-	page = context.new_page()
-	page.set_default_timeout(30_000)
+	context, page = logged_in_page(browser, web_server, manager)
 	yield page
 	screenshot(page, f"zh_{request.node.name}")
 	context.close()

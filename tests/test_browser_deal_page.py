@@ -6,9 +6,9 @@ import frappe
 import pytest
 from frappe.utils import add_days, today
 
-from tests.browser_helpers import pick_link, screenshot, user_date
+from tests.browser_helpers import logged_in_page, pick_link, screenshot, user_date
 from tests.factories import make_opportunity, unique
-from tests.http_users import PASSWORD, make_login_users, remove_login_users
+from tests.http_users import make_login_users, remove_login_users
 from tests.records_fixtures import delete_committed, make_organization
 
 VIEWPORT = {"width": 1440, "height": 900}
@@ -25,11 +25,8 @@ def seller():
 
 def _page(browser, web_server, user: str | None, request, desk_session=None):
 	if user:
-		context = browser.new_context(base_url=web_server, viewport=VIEWPORT)
-		response = context.request.post("/api/method/login", data={"usr": user, "pwd": PASSWORD})
-		assert response.ok, response.text()
-	else:
-		context = browser.new_context(base_url=web_server, viewport=VIEWPORT, storage_state=desk_session)
+		return logged_in_page(browser, web_server, user, VIEWPORT["width"], VIEWPORT["height"])
+	context = browser.new_context(base_url=web_server, viewport=VIEWPORT, storage_state=desk_session)
 	page = context.new_page()
 	page.set_default_timeout(30_000)
 	return context, page

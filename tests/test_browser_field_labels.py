@@ -7,8 +7,8 @@ import pytest
 
 from opportunity_suite.services.alerts import allowed_doctypes
 from opportunity_suite.services.alerts.example import EXAMPLE_RULE
-from tests.browser_helpers import screenshot
-from tests.http_users import PASSWORD, make_login_users, remove_login_users
+from tests.browser_helpers import logged_in_page, screenshot
+from tests.http_users import make_login_users, remove_login_users
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +22,7 @@ def manager():
 
 @pytest.fixture
 def manager_desk(browser, web_server, manager, request):
-	context = browser.new_context(base_url=web_server, viewport={"width": 1440, "height": 900})
-	response = context.request.post("/api/method/login", data={"usr": manager, "pwd": PASSWORD})
-	assert response.ok, response.text()
-	page = context.new_page()
-	page.set_default_timeout(30_000)
+	context, page = logged_in_page(browser, web_server, manager)
 	yield page
 	screenshot(page, request.node.name)
 	context.close()

@@ -7,10 +7,10 @@ import frappe
 import pytest
 
 from opportunity_suite.services.kanban import BOARD_NAME
-from tests.browser_helpers import screenshot
+from tests.browser_helpers import logged_in_page, screenshot
 from tests.conversion_fixtures import as_user
 from tests.factories import make_opportunity
-from tests.http_users import PASSWORD, make_login_users, remove_login_users
+from tests.http_users import make_login_users, remove_login_users
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +26,7 @@ def seller():
 
 @pytest.fixture
 def seller_desk(browser, web_server, seller):
-	context = browser.new_context(base_url=web_server, viewport={"width": 1440, "height": 900})
-	response = context.request.post("/api/method/login", data={"usr": seller, "pwd": PASSWORD})
-	assert response.ok, response.text()
-	page = context.new_page()
-	page.set_default_timeout(30_000)
+	context, page = logged_in_page(browser, web_server, seller)
 	yield page
 	context.close()
 

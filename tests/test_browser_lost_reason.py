@@ -5,10 +5,10 @@ import frappe
 import pytest
 
 from opportunity_suite.services.kanban import BOARD_NAME
-from tests.browser_helpers import pick_in_form, pick_link, screenshot
+from tests.browser_helpers import logged_in_page, pick_in_form, pick_link, screenshot
 from tests.conversion_fixtures import as_user
 from tests.factories import make_opportunity
-from tests.http_users import PASSWORD, make_login_users, remove_login_users
+from tests.http_users import make_login_users, remove_login_users
 from tests.test_browser_kanban_totals import _drag
 
 pytestmark = pytest.mark.browser
@@ -26,11 +26,7 @@ def seller():
 @pytest.fixture
 def seller_page(browser, web_server, seller, request):
 	# wide enough for every column of the board, Closed Lost included, to be on screen
-	context = browser.new_context(base_url=web_server, viewport={"width": 3200, "height": 900})
-	response = context.request.post("/api/method/login", data={"usr": seller, "pwd": PASSWORD})
-	assert response.ok, response.text()
-	page = context.new_page()
-	page.set_default_timeout(30_000)
+	context, page = logged_in_page(browser, web_server, seller, width=3200)
 	yield page
 	screenshot(page, request.node.name)  # the page as the test left it
 	context.close()

@@ -4,8 +4,9 @@ and the app's DocTypes they may not read say "not permitted" instead of "Page â€
 import frappe
 import pytest
 
+from tests.browser_helpers import logged_in_page
 from tests.factories import make_opportunity
-from tests.http_users import PASSWORD, make_login_users, remove_login_users
+from tests.http_users import make_login_users, remove_login_users
 from tests.records_fixtures import delete_committed
 
 
@@ -20,11 +21,7 @@ def seller():
 
 @pytest.fixture
 def seller_desk(browser, web_server, seller):
-	context = browser.new_context(base_url=web_server, viewport={"width": 1400, "height": 900})
-	response = context.request.post("/api/method/login", data={"usr": seller, "pwd": PASSWORD})
-	assert response.ok, response.text()
-	page = context.new_page()
-	page.set_default_timeout(30_000)
+	context, page = logged_in_page(browser, web_server, seller, width=1400)
 	yield page
 	context.close()
 

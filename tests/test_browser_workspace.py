@@ -8,9 +8,9 @@ import frappe
 import pytest
 from frappe.utils import add_days, today
 
-from tests.browser_helpers import screenshot
+from tests.browser_helpers import logged_in_page, screenshot
 from tests.factories import make_opportunity
-from tests.http_users import PASSWORD, make_login_users, remove_login_users
+from tests.http_users import make_login_users, remove_login_users
 from tests.records_fixtures import delete_committed
 
 VIEWPORT = {"width": 1440, "height": 900}
@@ -72,12 +72,7 @@ def pipeline():
 
 
 def _desk_as(browser, web_server, user):
-	context = browser.new_context(base_url=web_server, viewport=VIEWPORT)
-	response = context.request.post("/api/method/login", data={"usr": user, "pwd": PASSWORD})
-	assert response.ok, response.text()
-	page = context.new_page()
-	page.set_default_timeout(30_000)
-	return context, page
+	return logged_in_page(browser, web_server, user, VIEWPORT["width"], VIEWPORT["height"])
 
 
 @pytest.fixture(params=["Sales User", "Sales Manager"])
