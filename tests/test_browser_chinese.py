@@ -85,11 +85,12 @@ def english_labels():
 
 def _left_in_english(page, english_labels) -> list[str]:
 	"""The app's English labels among what the screen shows where labels go (it must show some)."""
-	texts = page.eval_on_selector_all(
-		LABELS,
-		"""(nodes) => nodes.filter((n) => n.offsetParent !== null)
-			.map((n) => n.innerText.trim().replace(/\\s+/g, " ")).filter(Boolean)""",
-	)
+	visible = """(selector) => [...document.querySelectorAll(selector)].filter((n) => n.offsetParent !== null)
+		.map((n) => n.innerText.trim().replace(/\\s+/g, " ")).filter(Boolean)"""
+	# a view may re-render once more after its requests end (the report redraws its table when its
+	# chart and filters settle): wait until the labels are on screen again, then read them
+	page.wait_for_function(f"(selector) => ({visible})(selector).length >= 3", arg=LABELS)
+	texts = page.evaluate(visible, LABELS)
 	assert len(texts) >= 3, texts
 	return sorted({text for text in texts if text in english_labels})
 
