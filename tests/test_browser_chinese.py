@@ -6,6 +6,7 @@ import re
 
 import frappe
 import pytest
+from playwright.sync_api import expect
 from frappe.utils import add_days, today
 
 from opportunity_suite.services.kanban import BOARD_NAME
@@ -111,11 +112,10 @@ def test_the_list_in_chinese(zh_desk, english_labels):
 	row = page.locator(".list-row-container", has_text=DEAL)
 	row.wait_for()
 	_settled(page)
-	assert page.locator(".page-title .title-text").inner_text().strip() == "商机"
-	assert row.locator(".indicator-pill", has_text="进行中").count()
-	assert row.get_by_text("初步接洽").count()  # the stage, a translated record
-	heads = page.locator(".list-row-head").inner_text()
-	assert "销售阶段" in heads or "阶段" in heads
+	expect(page.locator(".page-title .title-text")).to_have_text("商机")
+	expect(row.locator(".indicator-pill", has_text="进行中")).not_to_have_count(0)
+	expect(row.get_by_text("初步接洽")).not_to_have_count(0)  # the stage, a translated record
+	expect(page.locator(".list-row-head")).to_contain_text("阶段")  # 销售阶段 or 阶段
 	assert not _left_in_english(page, english_labels)
 
 
@@ -125,8 +125,8 @@ def test_a_new_opportunity_in_the_chinese_form(zh_desk, english_labels):
 	page.goto("/app/opportunity/new")
 	form = page.locator(".form-layout")
 	form.locator("input[data-fieldname='opportunity_name']").wait_for()
-	assert form.locator(".control-label", has_text="商机名称").count()
-	assert form.locator(".control-label", has_text="预计成交日期").count()
+	expect(form.locator(".control-label", has_text="商机名称")).not_to_have_count(0)
+	expect(form.locator(".control-label", has_text="预计成交日期")).not_to_have_count(0)
 	form.locator("input[data-fieldname='opportunity_name']").fill(name)
 	form.locator("input[data-fieldname='amount']").fill("50000")
 	pick_in_form(form, "sales_stage", "谈判/审核")  # the stage found by its Chinese name
@@ -145,9 +145,9 @@ def test_a_new_opportunity_in_the_chinese_form(zh_desk, english_labels):
 		# a deal just made has nothing planned: the stale radar's indicator, in Chinese (停滞)
 		pill = page.locator(".page-head .indicator-pill").first.inner_text().strip()
 		assert pill in ("进行中", "停滞"), pill
-		assert form.locator("[data-fieldname='sales_stage']", has_text="谈判/审核").count()
-		assert form.locator(".control-label", has_text="预测金额").count()
-		assert form.locator("[data-fieldname='status'] .control-value", has_text="进行中").count()
+		expect(form.locator("[data-fieldname='sales_stage']", has_text="谈判/审核")).not_to_have_count(0)
+		expect(form.locator(".control-label", has_text="预测金额")).not_to_have_count(0)
+		expect(form.locator("[data-fieldname='status'] .control-value", has_text="进行中")).not_to_have_count(0)
 		assert not _left_in_english(page, english_labels)
 	finally:
 		frappe.db.rollback()
@@ -163,7 +163,7 @@ def test_the_kanban_board_in_chinese(zh_desk, english_labels):
 	page.locator(".kanban-title", has_text="初步接洽").first.wait_for()
 	page.locator(".kanban-card-wrapper", has_text=DEAL).first.wait_for()
 	_settled(page)
-	assert page.locator(".page-title .title-text").inner_text().strip() == "商机（按销售阶段）"
+	expect(page.locator(".page-title .title-text")).to_have_text("商机（按销售阶段）")
 	titles = page.locator(".kanban-title").all_inner_texts()
 	assert {"资格确认", "谈判/审核"} <= {title.strip() for title in titles}
 	assert not _left_in_english(page, english_labels)
@@ -175,10 +175,10 @@ def test_the_forecast_report_in_chinese(zh_desk, english_labels):
 	page.locator(".dt-cell--header .dt-cell__content", has_text="加权销售漏斗").first.wait_for()
 	page.locator(".dt-row .dt-cell__content", has_text="初步接洽").first.wait_for()
 	_settled(page)
-	assert page.locator(".page-title .title-text").inner_text().strip() == "商机预测"
+	expect(page.locator(".page-title .title-text")).to_have_text("商机预测")
 	heads = {text.strip() for text in page.locator(".dt-cell--header .dt-cell__content").all_inner_texts()}
 	assert {"销售阶段", "负责人", "商机", "销售漏斗"} <= heads
-	assert page.locator("select[data-fieldname='status'] option:checked").inner_text().strip() == "进行中"
+	expect(page.locator("select[data-fieldname='status'] option:checked")).to_have_text("进行中")
 	assert not _left_in_english(page, english_labels)
 
 
@@ -188,7 +188,7 @@ def test_the_import_form_in_chinese(zh_desk, english_labels):
 	file_label = _zh(frappe.get_meta("Opportunity Import").get_label("import_file"))
 	page.locator(".control-label", has_text=file_label).first.wait_for()
 	_settled(page)
-	assert page.locator(".page-title .title-text").inner_text().strip().startswith("新")
+	expect(page.locator(".page-title .title-text")).to_have_text(re.compile(r"^\s*新"))
 	assert not _left_in_english(page, english_labels)
 
 
@@ -199,5 +199,5 @@ def test_the_workspace_in_chinese(zh_desk, english_labels):
 	for widget in (workspace.number_cards[0].label, workspace.shortcuts[0].label):
 		page.locator(".widget-title", has_text=_zh(widget)).first.wait_for()
 	_settled(page)
-	assert page.locator(".page-title .title-text").inner_text().strip() == _zh(workspace.title)
+	expect(page.locator(".page-title .title-text")).to_have_text(_zh(workspace.title))
 	assert not _left_in_english(page, english_labels)
