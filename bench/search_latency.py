@@ -63,10 +63,20 @@ def _free_port() -> int:
 def start_gunicorn() -> tuple[BenchProcess, str]:
 	port = _free_port()
 	gunicorn = _site.BENCH_DIR / "env" / "bin" / "gunicorn"
-	args = [str(gunicorn), "-b", f"127.0.0.1:{port}", "-w", "2", "-t", "120", "--preload",
-		"frappe.app:application"]
-	process = BenchProcess("search-latency-gunicorn", args, _site.BENCH_DIR / "sites",
-		_site.BENCH_DIR / "logs")
+	args = [
+		str(gunicorn),
+		"-b",
+		f"127.0.0.1:{port}",
+		"-w",
+		"2",
+		"-t",
+		"120",
+		"--preload",
+		"frappe.app:application",
+	]
+	process = BenchProcess(
+		"search-latency-gunicorn", args, _site.BENCH_DIR / "sites", _site.BENCH_DIR / "logs"
+	)
 	url = f"http://127.0.0.1:{port}"
 	for _ in range(240):
 		try:
@@ -80,14 +90,22 @@ def start_gunicorn() -> tuple[BenchProcess, str]:
 CALLS = {
 	"list name box 'Renewal 4242'": (
 		"/api/method/frappe.desk.reportview.get",
-		{"doctype": "Opportunity", "fields": ["`tabOpportunity`.`name`", "`tabOpportunity`.`opportunity_name`"],
+		{
+			"doctype": "Opportunity",
+			"fields": ["`tabOpportunity`.`name`", "`tabOpportunity`.`opportunity_name`"],
 			"filters": [["Opportunity", "opportunity_name", "like", "%Renewal 4242%"]],
-			"order_by": "`tabOpportunity`.`modified` desc", "start": 0, "page_length": 20},
+			"order_by": "`tabOpportunity`.`modified` desc",
+			"start": 0,
+			"page_length": 20,
+		},
 	),
 	"list count 'Renewal 4242'": (
 		"/api/method/frappe.desk.reportview.get_count",
-		{"doctype": "Opportunity", "filters": [["Opportunity", "opportunity_name", "like", "%Renewal 4242%"]],
-			"limit": 1001},
+		{
+			"doctype": "Opportunity",
+			"filters": [["Opportunity", "opportunity_name", "like", "%Renewal 4242%"]],
+			"limit": 1001,
+		},
 	),
 	"link search 'Renewal 42'": (
 		"/api/method/frappe.desk.search.search_link",
@@ -130,8 +148,11 @@ def measure(client: Client, calls: int) -> dict[str, tuple[float, float, int]]:
 		size = message if isinstance(message, int) else len(message or [])
 		p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
 		results[label] = (statistics.median(timings), p95, size, _timed_sql(FLOORS[label]))
-		print(f"  {label:32} p50 {results[label][0]:7.0f} ms  p95 {p95:7.0f} ms  ({size} rows)  raw SQL of "
-			f"Frappe's query {results[label][3]:6.0f} ms  (load average {_load()})", flush=True)
+		print(
+			f"  {label:32} p50 {results[label][0]:7.0f} ms  p95 {p95:7.0f} ms  ({size} rows)  raw SQL of "
+			f"Frappe's query {results[label][3]:6.0f} ms  (load average {_load()})",
+			flush=True,
+		)
 	return results
 
 
@@ -149,16 +170,21 @@ def import_cost(rows: int, import_rows: int):
 	from bench.import_benchmark import cleanup, opportunity_import
 
 	build_rows(rows)
-	for label, prepare in (("without the window index", search.drop_search_index),
-			("with the window index", search.ensure_search_index)):
+	for label, prepare in (
+		("without the window index", search.drop_search_index),
+		("with the window index", search.ensure_search_index),
+	):
 		prepare()
 		tag = frappe.generate_hash(length=8)
 		path = str(Path(tempfile.mkdtemp()) / f"opportunities-{tag}.csv")
 		write_csv(path, import_rows, description_tag=tag)
 		result = opportunity_import(path, _site.BENCH_DIR)
-		print(f"Opportunity Import {label}: {import_rows:,} rows in {result['seconds']:.1f} s = "
+		print(
+			f"Opportunity Import {label}: {import_rows:,} rows in {result['seconds']:.1f} s = "
 			f"{import_rows / result['seconds']:,.0f} rows/s ({result['status']}, created "
-			f"{result['created_count']:,}; load average {_load()})", flush=True)
+			f"{result['created_count']:,}; load average {_load()})",
+			flush=True,
+		)
 		cleanup([result["name"]], [], tag)
 		Path(path).unlink()
 
@@ -189,8 +215,11 @@ def main():
 		measure(client, args.calls)
 		started = time.perf_counter()
 		search.ensure_search_index()
-		print(f"\nwindow index built in {time.perf_counter() - started:.0f} s (load {_load()}); "
-			f"its own FULLTEXT lookup '+wal_42': {_timed_sql(INDEX_FLOOR):.0f} ms", flush=True)
+		print(
+			f"\nwindow index built in {time.perf_counter() - started:.0f} s (load {_load()}); "
+			f"its own FULLTEXT lookup '+wal_42': {_timed_sql(INDEX_FLOOR):.0f} ms",
+			flush=True,
+		)
 		print("with the window index", flush=True)
 		measure(client, args.calls)
 	finally:

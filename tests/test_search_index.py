@@ -63,7 +63,9 @@ def _narrowed(field: str, text: str) -> list[str]:
 
 def test_the_index_and_its_triggers_exist_after_migrate():
 	assert frappe.db.sql("show tables like %s", (search.TABLE,))
-	assert frappe.db.sql(f"show index from `{search.TABLE}` where Key_name = 'windows' and Index_type = 'FULLTEXT'")
+	assert frappe.db.sql(
+		f"show index from `{search.TABLE}` where Key_name = 'windows' and Index_type = 'FULLTEXT'"
+	)
 	triggers = set(
 		frappe.db.sql(
 			"select trigger_name from information_schema.triggers where trigger_schema = database()"
@@ -81,8 +83,23 @@ def test_the_index_and_its_triggers_exist_after_migrate():
 
 @pytest.mark.parametrize(
 	"text",
-	["Renewal 42", "Renewal 4242", "enewal 4", "zurich", "ZÜRICH", "华东销售", "Brien & S", "the deal", "50% off",
-	 "back\\sl", 'e "dou', "spaced   out", "Acme Corporation Ltd (EMEA)", "renewal", "arger"],
+	[
+		"Renewal 42",
+		"Renewal 4242",
+		"enewal 4",
+		"zurich",
+		"ZÜRICH",
+		"华东销售",
+		"Brien & S",
+		"the deal",
+		"50% off",
+		"back\\sl",
+		'e "dou',
+		"spaced   out",
+		"Acme Corporation Ltd (EMEA)",
+		"renewal",
+		"arger",
+	],
 )
 def test_narrowed_rows_are_exactly_the_like_rows(deals, text):
 	filters = search.narrow_filters([["Opportunity", "opportunity_name", "like", f"%{text}%"]])
@@ -160,7 +177,9 @@ def test_link_search_equals_frappe_and_skips_stage_matches(deals):
 	assert search.link_search_filters("Prospect", None) is None
 	assert search.link_search_filters("Open", None) is None  # a status
 	# the link's own filters are kept
-	filtered = search_api.search_link("Opportunity", deals.token, filters={"opportunity_name": ["like", "Renewal%"]})
+	filtered = search_api.search_link(
+		"Opportunity", deals.token, filters={"opportunity_name": ["like", "Renewal%"]}
+	)
 	assert {row["value"] for row in filtered} == set(deals.names[:2]) | {deals.names[14]}
 
 
@@ -228,9 +247,28 @@ def test_rows_written_by_raw_sql_are_indexed_by_the_triggers():
 	from tests.factories import bulk_make_opportunities, delete_bulk_opportunities
 
 	prefix = "SRCH" + frappe.generate_hash(length=4).upper()
-	bulk_make_opportunities(30, prefix)  # one INSERT … SELECT, committed (as the importer's multi-row INSERTs)
+	# one INSERT … SELECT, committed (as the importer's multi-row INSERTs)
+	bulk_make_opportunities(30, prefix)
 	try:
 		assert len(search.candidate_names(f"%{prefix}-%")) == 30
 	finally:
 		delete_bulk_opportunities(prefix)
 	assert search.candidate_names(f"%{prefix}-%") == []
+
+
+def test_global_search_returns_what_frappes_returns():
+	from frappe.utils.global_search import search as frappe_global_search
+	from frappe.utils.global_search import sync_global_search
+
+	token = unique("Glob").replace(" ", "")
+	for name in ("Renewal 4242 Acme", "Renewal 4243 Globex", "Upsell 4242 Acme"):
+		make_opportunity(opportunity_name=f"{name} {token}")
+	sync_global_search()
+	for text in (token, f"Acme {token}", f"4242 & {token}", "zzqxnothing"):
+		for doctype in ("", "Opportunity"):
+			ours = search.global_search(text, doctype=doctype)
+			theirs = frappe_global_search(text, doctype=doctype)
+			assert [(r.doctype, r.name, r.rank) for r in ours] == [
+				(r.doctype, r.name, r.rank) for r in theirs
+			]
+	assert len(search.global_search(token, doctype="Opportunity")) == 3

@@ -11,14 +11,13 @@ The link search, list and count wrappers below add the window index's candidates
 import frappe
 from frappe.desk import reportview
 from frappe.desk import search as frappe_search
-from frappe.utils.global_search import search as frappe_global_search
 
 from opportunity_suite.services import search
 
 
 @frappe.whitelist()
 def global_search(text: str, start: int = 0, limit: int = 20, doctype: str = "") -> list[dict]:
-	results = frappe_global_search(text, start=start, limit=limit, doctype=doctype)
+	results = search.global_search(text, start=start, limit=limit, doctype=doctype)
 	names_by_doctype: dict[str, set[str]] = {}
 	for result in results:
 		names_by_doctype.setdefault(result.doctype, set()).add(result.name)
@@ -65,7 +64,9 @@ def search_link(
 
 def _may_search() -> bool:
 	"""Narrow only for a user Frappe lets search opportunities at all (others get Frappe's own refusal)."""
-	return bool(frappe.has_permission("Opportunity", "select") or frappe.has_permission("Opportunity", "read"))
+	return bool(
+		frappe.has_permission("Opportunity", "select") or frappe.has_permission("Opportunity", "read")
+	)
 
 
 def _narrow_form_filters() -> None:
