@@ -63,8 +63,13 @@ def ensure_search_index() -> None:
 		# after the rows: a FULLTEXT built at once is sorted, far faster than row by row. No stopwords:
 		# a window "the" or "and" must be found like any other
 		frappe.db.sql("set session innodb_ft_enable_stopword = 0")
-		frappe.db.sql_ddl(f"alter table `{TABLE}` add fulltext index windows (windows)")
-		frappe.db.sql("set session innodb_ft_enable_stopword = 1")
+		try:
+			frappe.db.sql_ddl(f"alter table `{TABLE}` add fulltext index windows (windows)")
+		except Exception as error:
+			if not frappe.db.is_duplicate_entry(error) and "Duplicate key name" not in str(error):
+				raise  # else another process (a parallel migrate) made it meanwhile
+		finally:
+			frappe.db.sql("set session innodb_ft_enable_stopword = 1")
 
 
 def _ensure_triggers() -> None:
