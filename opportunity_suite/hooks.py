@@ -150,6 +150,10 @@ override_whitelisted_methods = {
 	"frappe.core.doctype.data_export.exporter.export_data": "opportunity_suite.api.exporting.export_data",
 	# Frappe's global search checks only the DocType: ours drops the records the user may not read
 	"frappe.utils.global_search.search": "opportunity_suite.api.search.global_search",
+	# infix search over a million opportunities: Frappe's queries narrowed by a window index (services/search.py)
+	"frappe.desk.search.search_link": "opportunity_suite.api.search.search_link",
+	"frappe.desk.reportview.get": "opportunity_suite.api.search.reportview_get",
+	"frappe.desk.reportview.get_count": "opportunity_suite.api.search.reportview_get_count",
 	# Frappe's get_count is a bare frappe.db.count: ours counts what the user may read
 	"frappe.client.get_count": "opportunity_suite.api.client.get_count",
 	"frappe.desk.listview.get_group_by_count": "opportunity_suite.api.client.get_group_by_count",

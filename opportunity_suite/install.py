@@ -111,6 +111,9 @@ def ensure_defaults():
 	ensure_desk_records()
 	ensure_reports_to_field()
 	ensure_role_permissions()
+	from opportunity_suite.services.search import ensure_search_index
+
+	ensure_search_index()  # the infix search's window index and triggers
 
 
 def after_install():
