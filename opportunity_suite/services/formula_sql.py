@@ -40,14 +40,20 @@ _ULP_MARGIN = "1.111e-16"
 _CASTABLE = "1e20"
 
 
-# the per-row steps live in this connection's user variables: each value is computed once per row
-_D, _S, _F, _UNSURE, _NAMES = "@os_fc_d", "@os_fc_s", "@os_fc_f", "@os_fc_unsure", "@os_fc_names"
+# the per-row steps live in this connection's user variables, so that each value is computed once per row
+_D, _FRACTION, _EXACT, _S, _F = "@os_fc_d", "@os_fc_fraction", "@os_fc_exact", "@os_fc_s", "@os_fc_f"
+_UNSURE, _NAMES, _LAST, _COUNT = "@os_fc_unsure", "@os_fc_names", "@os_fc_last", "@os_fc_count"
 # a user variable's type is fixed when a statement is prepared, from the value it holds then: each is
 # given a value of its type by a statement of its own before the UPDATE reads it
 _TYPED = (
-	f"SET {_D} = 0e0, {_S} = CAST(0 AS DECIMAL(48, 26)), {_F} = CAST(0 AS DECIMAL(48, 9)), "
-	f"{_UNSURE} = 0, {_NAMES} = ''"
+	f"SET {_D} = 0e0, {_FRACTION} = 0e0, {_EXACT} = 0, {_S} = CAST(0 AS DECIMAL(48, 26)), "
+	f"{_F} = CAST(0 AS DECIMAL(48, 9)), {_UNSURE} = 0, {_NAMES} = '', {_LAST} = '', {_COUNT} = 0"
 )
+# D's fraction this far from .5 (more than every method's window around it): D rounds to the nearest
+# integer, in DOUBLE arithmetic, exactly below 2^52 (where DOUBLE holds every integer and fraction)
+_CLEAR = "0.000001"
+_CLEAR_RELATIVE = "1e-15"
+_DOUBLE_INTEGERS = 2.0**52
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,11 @@ class SqlForecast:
 
 @dataclass(frozen=True)
 class RangeResult:
-	"""What `update_range` did: rows written (their values changed) and the rows left to Python."""
+	"""What `update_range` did: the rows it went through (how many, the last one's name), the rows it
+	wrote (their values changed) and the names of the rows it left to Python."""
 
+	count: int
+	last: str
 	written: int
 	unsure: list[str]
 
@@ -85,13 +94,14 @@ def to_sql(formula_text: str, fields: frozenset[str], precision: int, rounding: 
 
 
 def update_statement(sql: SqlForecast) -> str:
-	"""One UPDATE of forecast and base forecast for the opportunities `o` with `%(after)s < name <=
-	%(last)s`: one pass over the rows, in primary-key order, each row's value computed once.
+	"""One UPDATE of forecast and base forecast for the next `%(limit)s` opportunities `o` after
+	`%(after)s` in name order: one pass over the rows, in primary-key order, each value computed once.
 
 	A row whose values don't change is not written (MariaDB compares the row and skips it). A row SQL
-	can't settle keeps its values and its name is appended to the user variable {_NAMES} (a JSON list
-	without its brackets) for Python to finish. `modified` is left alone. Raises MariaDB's out-of-range
-	error (1690) when the arithmetic overflows a DOUBLE; the statement then changed nothing."""
+	can't settle keeps both values and its name is appended to the user variable `_NAMES` (a JSON list
+	without its brackets) for Python to finish; `_COUNT` and `_LAST` count the rows gone through and
+	name the last. `modified` is left alone. Raises MariaDB's out-of-range error (1690) when the
+	arithmetic overflows a DOUBLE; the statement then changed nothing."""
 	scale = _literal(10**sql.precision)
 	rate = "COALESCE(NULLIF(CAST(o.`exchange_rate` AS DOUBLE), 0e0), 1e0)"
 	forecast, forecast_unsure = _rounding(sql.precision, sql.rounding, f"({sql.value}) * {scale}")
@@ -104,25 +114,29 @@ def update_statement(sql: SqlForecast) -> str:
 		f"IF(LENGTH({_NAMES} := CONCAT({_NAMES}, ',', JSON_QUOTE(o.name))), "
 		"o.base_forecast_amount, o.base_forecast_amount)"
 	)
-	# MariaDB evaluates the SET list in order, an OR's operands left to right (the second only when the
-	# first is false) and an IF's condition before its branch. The forecast's condition computes its D
-	# and S and whether it is unsure, then F from them and the base's D and S from F, and whether the
-	# base is unsure; the base's branch rounds its S. A row unsure in either keeps both values.
+	# MariaDB evaluates the SET list in order, the operands of AND and OR left to right (the second only
+	# when the first doesn't settle it) and an IF's condition before its branch. The forecast's condition
+	# notes the row (a name is never empty, a count never 0), computes the forecast's D and whether it is
+	# unsure, then F and from it the base's D and whether that is unsure; the base's branch rounds its D.
+	# A row unsure in either keeps both values.
+	noted = f"LENGTH({_LAST} := o.name) AND ({_COUNT} := {_COUNT} + 1)"
 	return f"""UPDATE `tabOpportunity` o SET
-		o.forecast_amount = IF({_UNSURE} := (({forecast_unsure}) OR ({base_unsure})), o.forecast_amount, {_F}),
+		o.forecast_amount = IF(
+			{noted} AND ({_UNSURE} := (({forecast_unsure}) OR ({base_unsure}))), o.forecast_amount, {_F}
+		),
 		o.base_forecast_amount = IF({_UNSURE}, {keep_and_note}, {base})
-		WHERE o.name > %(after)s AND o.name <= %(last)s"""
+		WHERE o.name > %(after)s ORDER BY o.name LIMIT %(limit)s"""
 
 
-def update_range(sql: SqlForecast, after: str, last: str, statement: str | None = None) -> RangeResult:
-	"""Run `update_statement` for the opportunities after `after` up to `last` (in name order), in the
+def update_range(sql: SqlForecast, after: str, limit: int, statement: str | None = None) -> RangeResult:
+	"""Run `update_statement` for the next `limit` opportunities after `after` in name order, in the
 	caller's transaction. Raw SQL: the expressions are built from the checked formula's tree, never from
 	input; the bounds are parameters; frappe.qb has no user variables."""
 	frappe.db.sql(_TYPED)
-	frappe.db.sql(statement or update_statement(sql), {"after": after, "last": last})
+	frappe.db.sql(statement or update_statement(sql), {"after": after, "limit": int(limit)})
 	written = frappe.db._cursor.rowcount
-	names = frappe.db.sql(f"SELECT {_NAMES}")[0][0] or ""
-	return RangeResult(written=written, unsure=json.loads(f"[{names[1:]}]"))
+	count, last, names = frappe.db.sql(f"SELECT {_COUNT}, {_LAST}, {_NAMES}")[0]
+	return RangeResult(count=int(count), last=last, written=written, unsure=json.loads(f"[{names[1:]}]"))
 
 
 class _NotExpressible(Exception):
@@ -161,28 +175,45 @@ def _expression(node: ast.AST, fields: frozenset[str]) -> str:
 
 def _rounding(precision: int, method: str, scaled: str) -> tuple[str, str]:
 	"""(the DECIMAL that `flt(value, precision, method)` stores, whether that DECIMAL is not certain) for
-	the double D = `scaled` (value × 10^p) and S, its shortest decimal. The second is evaluated first: its
-	first operand assigns D and S to their variables, which the rest and the first read."""
-	limit = _literal((DECIMAL_LIMIT - 1) * 10**precision)
-	shortest = f"CAST(IF(ABS({_D} := {scaled}) < {_CASTABLE}, {_D}, 0e0) AS DECIMAL(48, 26))"
-	first_fraction = f"(({_S} := {shortest}) - FLOOR({_S}))"
+	the double D = `scaled` (value × 10^p). The second is evaluated first and assigns the variables the
+	first reads. A D whose fraction is clear of .5 is rounded in DOUBLE (the nearest integer, exact);
+	else (`_EXACT`) over S, its shortest decimal, by the method's own rule."""
+	limit = (DECIMAL_LIMIT - 1) * 10**precision
+	step = "1" if precision == 0 else "0." + "0" * (precision - 1) + "1"  # R × 10^-p exactly, as a DECIMAL
+	clear = (
+		f"ABS(({_FRACTION} := ({_D} := {scaled}) - FLOOR({_D})) - 0.5) > {_CLEAR} + ABS({_D}) * {_CLEAR_RELATIVE}"
+		f" AND ABS({_D}) < {_literal(min(limit, _DOUBLE_INTEGERS))}"
+	)
+	nearest = f"CAST(FLOOR({_D}) + ({_FRACTION} > 0.5) AS DECIMAL(40, 0)) * {step}"
+	rounded, unsure = _exact_rounding(precision, method, step)
+	too_large = f"ABS({_D}) >= {_literal(limit)}"
+	return (
+		f"IF({_EXACT}, {rounded}, {nearest})",
+		f"IF({clear}, {_EXACT} := 0, ({_EXACT} := 1) AND (({unsure}) OR ({too_large})))",
+	)
+
+
+def _exact_rounding(precision: int, method: str, step: str) -> tuple[str, str]:
+	"""The rounded DECIMAL and whether it is unsure, over D and S; the second is evaluated first and its
+	first operand assigns S."""
+	first_fraction = (
+		f"(({_S} := CAST(IF(ABS({_D}) < {_CASTABLE}, {_D}, 0e0) AS DECIMAL(48, 26))) - FLOOR({_S}))"
+	)
 	fraction = f"({_S} - FLOOR({_S}))"
-	too_large = f"ABS({_D}) >= {limit}"
 	# Python's `floor % 2 == 0`, negatives too
 	even = f"IF(MOD(FLOOR({_S}), 2) = 0, FLOOR({_S}), FLOOR({_S}) + 1)"
-	step = "1" if precision == 0 else "0." + "0" * (precision - 1) + "1"  # R × 10^-p exactly, as a DECIMAL
 	# a fraction of exactly .5 is exact (k + 0.5 is a double, so S = E): the common half-cent tie is settled
 	if method == BANKERS_ROUNDING:
 		# round(D, 12); within Frappe's epsilon (|D| × 2^-52) of k + 0.5: to even, else to the nearest
 		unsure = f"{first_fraction} <> 0.5 AND ABS({fraction} - 0.5) <= 0.000000000001 + ABS({_D}) * 5e-16"
-		return f"(IF({fraction} = 0.5, {even}, ROUND({_S}, 0)) * {step})", f"({unsure}) OR ({too_large})"
+		return f"(IF({fraction} = 0.5, {even}, ROUND({_S}, 0)) * {step})", unsure
 	near = f"ABS({_D}) * {_ULP_MARGIN}"
 	if precision == 0:
 		# round(D, 8), then ties to even; a D within the 8th decimal of k + 0.5 (but not on it) is Python's
 		unsure = f"{first_fraction} <> 0.5 AND ABS({fraction} - 0.5) <= 0.000000006 + {near}"
-		return f"IF({fraction} = 0.5, {even}, ROUND({_S}, 0))", f"({unsure}) OR ({too_large})"
+		return f"IF({fraction} = 0.5, {even}, ROUND({_S}, 0))", unsure
 	# round(D, 8), then half up: FLOOR(E + 0.500000005)
 	whole = f"FLOOR({_S} + 0.500000005)"
 	gap = f"LEAST({_S} + 0.500000005 - {whole}, {whole} + 0.499999995 - {_S})"
 	unsure = f"{first_fraction} <> 0.5 AND {gap} <= {near} + 1e-25"
-	return f"({whole} * {step})", f"({unsure}) OR ({too_large})"
+	return f"({whole} * {step})", unsure

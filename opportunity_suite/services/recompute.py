@@ -14,7 +14,6 @@ writes its rows and moves the checkpoint in one transaction. So:
 
 import frappe
 from frappe import _
-from frappe.query_builder.functions import Count, Max
 from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
 
 from opportunity_suite.services import background, formula_sql
@@ -202,25 +201,20 @@ def recompute_all_forecasts(
 				cache[formula_text] = (formula, sql or None, statement)
 			formula, sql, statement = cache[formula_text]
 			size = batch_size or (SQL_BATCH_SIZE if sql else RECOMPUTE_BATCH_SIZE)
-			if sql:
-				end, count = _range_end(checkpoint, size)
-			else:
-				rows = _read_batch(formula.fields, checkpoint, size)
-				end, count = (rows[-1].name if rows else None), len(rows)
-			if not count:
-				_finish(COMPLETED)
-				return updated
 			try:
 				if sql:
-					written = _write_range_sql(sql, statement, formula, checkpoint, end, count)
+					written, count, end = _write_range_sql(sql, statement, formula, checkpoint, size)
 				else:
-					written = _write_batch(_changes(rows, formula))
+					written, count, end = _write_range_python(formula, checkpoint, size)
 			except frappe.QueryDeadlockError:
 				frappe.db.rollback()
 				deadlocks += 1
 				if deadlocks > MAX_DEADLOCK_RETRIES:
 					raise
 				continue  # the same batch, read again
+			if not count:
+				_finish(COMPLETED)
+				return updated
 			done = cint(state.recompute_done) + count
 			last = count < size  # nothing after it: the run completes with this batch
 			_set_state(
@@ -293,8 +287,8 @@ def _changes(rows: list, formula) -> list[tuple[str, str, float, float]]:
 	return changes
 
 
-def _read_batch(fields, after: str, batch_size: int, last: str | None = None) -> list[frappe._dict]:
-	"""The next opportunities in name order after `after` (keyset pagination: no OFFSET), up to `last`."""
+def _read_batch(fields, after: str, batch_size: int) -> list[frappe._dict]:
+	"""The next opportunities in name order after `after` (keyset pagination: no OFFSET)."""
 	table = frappe.qb.DocType(DOCTYPE)
 	columns = [
 		table.name,
@@ -305,21 +299,7 @@ def _read_batch(fields, after: str, batch_size: int, last: str | None = None) ->
 	]
 	columns += [table[f] for f in sorted(set(fields) - {"exchange_rate"})]
 	query = frappe.qb.from_(table).select(*columns).where(table.name > after)
-	if last is not None:
-		query = query.where(table.name <= last)
 	return query.orderby(table.name).limit(batch_size).run(as_dict=True)
-
-
-def _range_end(after: str, size: int) -> tuple[str | None, int]:
-	"""The next batch after `after` in name order: its last name and its size (at most `size`). Reads
-	the primary key only up to the batch's end, and returns one row, not the batch's names."""
-	table = frappe.qb.DocType(DOCTYPE)
-	after_it = frappe.qb.from_(table).where(table.name > after)
-	end = after_it.select(table.name).orderby(table.name).limit(1).offset(size - 1).run(pluck=True)
-	if end:
-		return end[0], size
-	count, end = after_it.select(Count("*"), Max(table.name)).run()[0]  # the last batch, shorter
-	return end, count
 
 
 def _read_rows(fields, names: list[str]) -> list[frappe._dict]:
@@ -329,26 +309,33 @@ def _read_rows(fields, names: list[str]) -> list[frappe._dict]:
 	return frappe.qb.from_(table).select(*columns).where(table.name.isin(names)).run(as_dict=True)
 
 
+def _write_range_python(formula, after: str, size: int) -> tuple[int, int, str | None]:
+	"""The next `size` opportunities after `after` read, computed in Python and written: the rows
+	written, the batch's size and its last name."""
+	rows = _read_batch(formula.fields, after, size)
+	return _write_batch(_changes(rows, formula)), len(rows), rows[-1].name if rows else None
+
+
 OUT_OF_RANGE = 1690  # MariaDB: "DOUBLE value is out of range" (Python's float gives an infinity there)
 
 
 def _write_range_sql(
-	sql: formula_sql.SqlForecast, statement: str, formula, after: str, last: str, count: int
-) -> int:
-	"""The batch (after, last] computed and written in the database by one UPDATE of the formula's SQL
-	form (formula_sql.update_statement); the rows SQL can't settle are computed in Python. A batch whose
-	arithmetic overflows a DOUBLE runs in Python entirely (which logs the row and stores 0, as on a save).
-	Returns the number of rows written."""
+	sql: formula_sql.SqlForecast, statement: str, formula, after: str, size: int
+) -> tuple[int, int, str | None]:
+	"""The next `size` opportunities after `after` computed and written in the database by one UPDATE of
+	the formula's SQL form (formula_sql.update_statement), the rows SQL can't settle computed in Python.
+	A batch whose arithmetic overflows a DOUBLE runs in Python entirely (which logs the row and stores 0,
+	as on a save). Returns the rows written, the batch's size and its last name."""
 	try:
-		result = formula_sql.update_range(sql, after, last, statement)
+		result = formula_sql.update_range(sql, after, size, statement)
 	except Exception as error:
 		if not error.args or error.args[0] != OUT_OF_RANGE:
 			raise
-		return _write_batch(_changes(_read_batch(formula.fields, after, count, last), formula))
+		return _write_range_python(formula, after, size)
 	written = result.written
 	if result.unsure:
 		written += _write_batch(_changes(_read_rows(formula.fields, result.unsure), formula))
-	return written
+	return written, result.count, result.last
 
 
 def _write_batch(changes: list[tuple[str, str, float, float]]) -> int:
