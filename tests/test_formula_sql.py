@@ -1,7 +1,8 @@
 """The forecast formula compiled to SQL (services/formula_sql.py) stores exactly what the Python path
 stores: compared row by row on edge values (.5 cases at every magnitude, negatives, huge, missing, zero
-and missing exchange rates, division by zero) and on thousands of random rows, at precision 0, 2 and 3;
-and the bulk recompute gives the same table through either path."""
+and missing exchange rates, division by zero) and on thousands of random rows, at precision 0, 2 and 3,
+through the range UPDATE the recompute runs (formula_sql.update_range); and the bulk recompute gives the
+same table through either path."""
 
 import random
 

@@ -15,6 +15,12 @@ The SQL gives exactly what the Python path stores (`forecast.forecast_values`), 
   ulp: a row whose S lies that close to a rounding boundary is *unsure* and is computed by the Python
   path (a fraction of a percent of ordinary rows), as is a row whose value reaches what the columns hold
   (Python logs those). An exact tie (a fraction of .5: the half cent) is exact in both and settled in SQL.
+  Most rows don't need S: a D whose fraction is clear of .5 (by more than every method's window) rounds
+  to the nearest integer whatever the method, in DOUBLE arithmetic, which is exact below 2^52.
+The write is one UPDATE per range of primary keys (`update_statement`), one pass over the rows: the steps
+are kept in the connection's user variables so each is computed once per row, a row whose values don't
+change is not written, and the unsure rows keep their values and are named for Python. `modified` is
+not touched, as on the Python path: a recompute is not an edit.
 What SQL doesn't express falls back to Python entirely (`to_sql` returns None): `round()` in the formula
 (Python rounds the exact binary value half-to-even, MariaDB doesn't) and "Commercial Rounding" (its
 epsilon is a `log2` that MariaDB computes differently). tests/test_formula_sql.py compares the two paths

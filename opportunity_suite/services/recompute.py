@@ -170,9 +170,11 @@ def recompute_all_forecasts(
 	"""Recompute every opportunity's forecast with the current formula, a batch per transaction, from the
 	run's checkpoint. Without `run_token`, starts a new run here and now (superseding any other).
 
-	Writes only rows whose values change, with one set-based UPDATE per batch; a batch that meets a
-	deadlock with a user's save is read and written again. `modified` is not touched: a recompute is not
-	an edit, and fires no alert. If the formula changes under a run (written past the form), the run
+	Writes only rows whose values change, with one set-based UPDATE per batch (in the database where
+	the formula has an exact SQL form: `_write_range_sql`); a batch that meets a deadlock with a user's
+	save is read and written again. `modified` is not touched on either path: a recompute is not an edit
+	(no history row, stale flag, Version or alert; the list's order by `modified`, an open form's save and
+	"modified since" readers are not disturbed). If the formula changes under a run (written past the form), the run
 	starts again with it. Returns the number of rows updated by this call."""
 	if run_token is None:
 		run_token = _new_run(get_settings().formula)
