@@ -48,12 +48,12 @@ _CASTABLE = "1e20"
 
 # the per-row steps live in this connection's user variables, so that each value is computed once per row
 _D, _FRACTION, _EXACT, _S, _F = "@os_fc_d", "@os_fc_fraction", "@os_fc_exact", "@os_fc_s", "@os_fc_f"
-_UNSURE, _NAMES, _LAST, _COUNT = "@os_fc_unsure", "@os_fc_names", "@os_fc_last", "@os_fc_count"
+_UNSURE, _NAMES = "@os_fc_unsure", "@os_fc_names"
 # a user variable's type is fixed when a statement is prepared, from the value it holds then: each is
 # given a value of its type by a statement of its own before the UPDATE reads it
 _TYPED = (
 	f"SET {_D} = 0e0, {_FRACTION} = 0e0, {_EXACT} = 0, {_S} = CAST(0 AS DECIMAL(48, 26)), "
-	f"{_F} = CAST(0 AS DECIMAL(48, 9)), {_UNSURE} = 0, {_NAMES} = '', {_LAST} = '', {_COUNT} = 0"
+	f"{_F} = CAST(0 AS DECIMAL(48, 9)), {_UNSURE} = 0, {_NAMES} = ''"
 )
 # D's fraction this far from .5 (more than every method's window around it): D rounds to the nearest
 # integer, in DOUBLE arithmetic, exactly below 2^52 (where DOUBLE holds every integer and fraction)
@@ -73,11 +73,9 @@ class SqlForecast:
 
 @dataclass(frozen=True)
 class RangeResult:
-	"""What `update_range` did: the rows it went through (how many, the last one's name), the rows it
-	wrote (their values changed) and the names of the rows it left to Python."""
+	"""What `update_range` did: the rows it wrote (their values changed) and the names of the rows it
+	left to Python."""
 
-	count: int
-	last: str
 	written: int
 	unsure: list[str]
 
@@ -100,13 +98,13 @@ def to_sql(formula_text: str, fields: frozenset[str], precision: int, rounding: 
 
 
 def update_statement(sql: SqlForecast) -> str:
-	"""One UPDATE of forecast and base forecast for the next `%(limit)s` opportunities `o` after
-	`%(after)s` in name order: one pass over the rows, in primary-key order, each value computed once.
+	"""One UPDATE of forecast and base forecast for the opportunities `o` with `%(after)s < name <=
+	%(last)s`: one pass over the rows, in primary-key order, each value computed once. (Not `ORDER BY
+	name LIMIT n`: MariaDB collects such rows first and reads each again, a second pass.)
 
 	A row whose values don't change is not written (MariaDB compares the row and skips it). A row SQL
 	can't settle keeps both values and its name is appended to the user variable `_NAMES` (a JSON list
-	without its brackets) for Python to finish; `_COUNT` and `_LAST` count the rows gone through and
-	name the last. `modified` is left alone. Raises MariaDB's out-of-range error (1690) when the
+	without its brackets) for Python to finish. `modified` is left alone. Raises MariaDB's out-of-range error (1690) when the
 	arithmetic overflows a DOUBLE; the statement then changed nothing."""
 	scale = _literal(10**sql.precision)
 	rate = "COALESCE(NULLIF(CAST(o.`exchange_rate` AS DOUBLE), 0e0), 1e0)"
@@ -122,27 +120,24 @@ def update_statement(sql: SqlForecast) -> str:
 	)
 	# MariaDB evaluates the SET list in order, the operands of AND and OR left to right (the second only
 	# when the first doesn't settle it) and an IF's condition before its branch. The forecast's condition
-	# notes the row (a name is never empty, a count never 0), computes the forecast's D and whether it is
-	# unsure, then F and from it the base's D and whether that is unsure; the base's branch rounds its D.
-	# A row unsure in either keeps both values.
-	noted = f"LENGTH({_LAST} := o.name) AND ({_COUNT} := {_COUNT} + 1)"
+	# computes the forecast's D and whether it is unsure, then F and from it the base's D and whether that
+	# is unsure; the base's branch rounds its D. A row unsure in either keeps both values. No assignment
+	# reads a column another one sets: the same under SIMULTANEOUS_ASSIGNMENT.
 	return f"""UPDATE `tabOpportunity` o SET
-		o.forecast_amount = IF(
-			{noted} AND ({_UNSURE} := (({forecast_unsure}) OR ({base_unsure}))), o.forecast_amount, {_F}
-		),
+		o.forecast_amount = IF({_UNSURE} := (({forecast_unsure}) OR ({base_unsure})), o.forecast_amount, {_F}),
 		o.base_forecast_amount = IF({_UNSURE}, {keep_and_note}, {base})
-		WHERE o.name > %(after)s ORDER BY o.name LIMIT %(limit)s"""
+		WHERE o.name > %(after)s AND o.name <= %(last)s"""
 
 
-def update_range(sql: SqlForecast, after: str, limit: int, statement: str | None = None) -> RangeResult:
-	"""Run `update_statement` for the next `limit` opportunities after `after` in name order, in the
+def update_range(sql: SqlForecast, after: str, last: str, statement: str | None = None) -> RangeResult:
+	"""Run `update_statement` for the opportunities after `after` up to `last` in name order, in the
 	caller's transaction. Raw SQL: the expressions are built from the checked formula's tree, never from
 	input; the bounds are parameters; frappe.qb has no user variables."""
 	frappe.db.sql(_TYPED)
-	frappe.db.sql(statement or update_statement(sql), {"after": after, "limit": int(limit)})
+	frappe.db.sql(statement or update_statement(sql), {"after": after, "last": last})
 	written = frappe.db._cursor.rowcount
-	count, last, names = frappe.db.sql(f"SELECT {_COUNT}, {_LAST}, {_NAMES}")[0]
-	return RangeResult(count=int(count), last=last, written=written, unsure=json.loads(f"[{names[1:]}]"))
+	names = frappe.db.sql(f"SELECT {_NAMES}")[0][0] or ""
+	return RangeResult(written=written, unsure=json.loads(f"[{names[1:]}]"))
 
 
 class _NotExpressible(Exception):

@@ -14,6 +14,7 @@ writes its rows and moves the checkpoint in one transaction. So:
 
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Count, Max
 from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
 
 from opportunity_suite.services import background, formula_sql
@@ -205,7 +206,8 @@ def recompute_all_forecasts(
 			size = batch_size or (SQL_BATCH_SIZE if sql else RECOMPUTE_BATCH_SIZE)
 			try:
 				if sql:
-					written, count, end = _write_range_sql(sql, statement, formula, checkpoint, size)
+					end, count = _range_end(checkpoint, size)
+					written = count and _write_range_sql(sql, statement, formula, checkpoint, end, count)
 				else:
 					written, count, end = _write_range_python(formula, checkpoint, size)
 			except frappe.QueryDeadlockError:
@@ -289,8 +291,8 @@ def _changes(rows: list, formula) -> list[tuple[str, str, float, float]]:
 	return changes
 
 
-def _read_batch(fields, after: str, batch_size: int) -> list[frappe._dict]:
-	"""The next opportunities in name order after `after` (keyset pagination: no OFFSET)."""
+def _read_batch(fields, after: str, batch_size: int, last: str | None = None) -> list[frappe._dict]:
+	"""The next opportunities in name order after `after` (keyset pagination: no OFFSET), up to `last`."""
 	table = frappe.qb.DocType(DOCTYPE)
 	columns = [
 		table.name,
@@ -301,6 +303,8 @@ def _read_batch(fields, after: str, batch_size: int) -> list[frappe._dict]:
 	]
 	columns += [table[f] for f in sorted(set(fields) - {"exchange_rate"})]
 	query = frappe.qb.from_(table).select(*columns).where(table.name > after)
+	if last is not None:
+		query = query.where(table.name <= last)
 	return query.orderby(table.name).limit(batch_size).run(as_dict=True)
 
 
@@ -311,33 +315,47 @@ def _read_rows(fields, names: list[str]) -> list[frappe._dict]:
 	return frappe.qb.from_(table).select(*columns).where(table.name.isin(names)).run(as_dict=True)
 
 
-def _write_range_python(formula, after: str, size: int) -> tuple[int, int, str | None]:
-	"""The next `size` opportunities after `after` read, computed in Python and written: the rows
-	written, the batch's size and its last name."""
-	rows = _read_batch(formula.fields, after, size)
+def _write_range_python(
+	formula, after: str, size: int, last: str | None = None
+) -> tuple[int, int, str | None]:
+	"""The next `size` opportunities after `after` (up to `last`) read, computed in Python and written:
+	the rows written, the batch's size and its last name."""
+	rows = _read_batch(formula.fields, after, size, last)
 	return _write_batch(_changes(rows, formula)), len(rows), rows[-1].name if rows else None
 
 
 OUT_OF_RANGE = 1690  # MariaDB: "DOUBLE value is out of range" (Python's float gives an infinity there)
 
 
+def _range_end(after: str, size: int) -> tuple[str | None, int]:
+	"""The next batch after `after` in name order: its last name and its size (at most `size`). One row
+	back, not the batch's names; the pages it reads are the ones the batch's UPDATE reads next."""
+	table = frappe.qb.DocType(DOCTYPE)
+	after_it = frappe.qb.from_(table).where(table.name > after)
+	end = after_it.select(table.name).orderby(table.name).limit(1).offset(size - 1).run(pluck=True)
+	if end:
+		return end[0], size
+	count, end = after_it.select(Count("*"), Max(table.name)).run()[0]  # the last batch, shorter
+	return end, count
+
+
 def _write_range_sql(
-	sql: formula_sql.SqlForecast, statement: str, formula, after: str, size: int
-) -> tuple[int, int, str | None]:
-	"""The next `size` opportunities after `after` computed and written in the database by one UPDATE of
-	the formula's SQL form (formula_sql.update_statement), the rows SQL can't settle computed in Python.
-	A batch whose arithmetic overflows a DOUBLE runs in Python entirely (which logs the row and stores 0,
-	as on a save). Returns the rows written, the batch's size and its last name."""
+	sql: formula_sql.SqlForecast, statement: str, formula, after: str, last: str, count: int
+) -> int:
+	"""The batch (after, last] computed and written in the database by one UPDATE of the formula's SQL
+	form (formula_sql.update_statement), the rows SQL can't settle computed in Python. A batch whose
+	arithmetic overflows a DOUBLE runs in Python entirely (which logs the row and stores 0, as on a save).
+	Returns the rows written."""
 	try:
-		result = formula_sql.update_range(sql, after, size, statement)
+		result = formula_sql.update_range(sql, after, last, statement)
 	except Exception as error:
 		if not error.args or error.args[0] != OUT_OF_RANGE:
 			raise
-		return _write_range_python(formula, after, size)
+		return _write_range_python(formula, after, count, last)[0]
 	written = result.written
 	if result.unsure:
 		written += _write_batch(_changes(_read_rows(formula.fields, result.unsure), formula))
-	return written, result.count, result.last
+	return written
 
 
 def _write_batch(changes: list[tuple[str, str, float, float]]) -> int:
