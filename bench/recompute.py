@@ -1,12 +1,15 @@
 """Benchmark: the bulk forecast recompute over 100,000 and 1,000,000 opportunities.
 
-	env/bin/python bench/recompute.py [COUNT ...]     (default: 100000 1000000)
+	env/bin/python bench/recompute.py [--sql-only] [COUNT ...]     (default: 100000 1000000)
 
 Inserts COUNT rows with stale forecasts (straight into the table), changes nothing else, times
 `recompute_all_forecasts` (every row changes) through the Python path and through the formula's SQL form
-(services/formula_sql.py) in the same run, checks both stored the same values, prints rows per second and
-the ratio, then removes the rows."""
+(services/formula_sql.py) in the same run, checks both stored the same values, times the SQL path again
+when no row changes, and one plain UPDATE of the same two columns (the database's own speed), prints rows
+per second and the ratios, with the load average before and after, then removes the rows. `--sql-only`
+skips the Python path (the slowest part at a million rows)."""
 
+import os
 import sys
 import time
 
@@ -26,12 +29,13 @@ def _stale(prefix: str):
 	frappe.db.commit()
 
 
-def _timed(prefix: str, count: int, use_sql: bool) -> tuple[float, list]:
-	_stale(prefix)
+def _timed(prefix: str, count: int, use_sql: bool, stale: bool = True) -> tuple[float, list]:
+	if stale:
+		_stale(prefix)
 	started = time.perf_counter()
 	updated = recompute_all_forecasts(publish=False, use_sql=use_sql)
 	elapsed = time.perf_counter() - started
-	assert updated >= count, (updated, count)
+	assert updated >= count if stale else updated == 0, (updated, count)
 	values = frappe.db.sql(
 		"select forecast_amount, base_forecast_amount from `tabOpportunity` where name like %s order by name",
 		(prefix + "-%",),
@@ -52,25 +56,37 @@ def _floor(prefix: str) -> float:
 	return time.perf_counter() - started
 
 
-def run(count: int):
+def _load() -> str:
+	return "/".join(f"{load:.1f}" for load in os.getloadavg())
+
+
+def run(count: int, sql_only: bool = False):
 	prefix = "BENCH" + frappe.generate_hash(length=4).upper()
 	before = frappe.db.count("Opportunity")
 	started = time.perf_counter()
 	bulk_make_opportunities(count, prefix)
 	inserted = time.perf_counter() - started
 	try:
-		python, by_python = _timed(prefix, count, use_sql=False)
+		load = _load()
+		python, by_python = _timed(prefix, count, use_sql=False) if not sql_only else (None, None)
 		sql, by_sql = _timed(prefix, count, use_sql=True)
+		unchanged, _values = _timed(prefix, 0, use_sql=True, stale=False)
 		floor = _floor(prefix)
 		wrong = frappe.db.sql(
 			"select count(*) from `tabOpportunity` where name like %s and forecast_amount <> round(amount * probability / 100, 2)",
 			(prefix + "-%",),
 		)[0][0]
+		through_python = (
+			f"Python {python:7.2f} s ({count / python:9,.0f} rows/s, {python / sql:.1f}x the SQL path), "
+			f"same values: {by_python == by_sql}; "
+			if python
+			else ""
+		)
 		print(
-			f"recompute {count:>9,} rows (+{before:,} already there; inserted in {inserted:.1f} s): "
-			f"Python {python:7.2f} s ({count / python:9,.0f} rows/s), SQL {sql:7.2f} s "
-			f"({count / sql:9,.0f} rows/s), {python / sql:.1f}x; one plain UPDATE {floor:6.2f} s "
-			f"(SQL path / floor {sql / floor:.1f}); same values: {by_python == by_sql}, wrong: {wrong}",
+			f"recompute {count:>9,} rows (+{before:,} already there; inserted in {inserted:.1f} s), "
+			f"load {load} → {_load()}: {through_python}SQL {sql:7.2f} s ({count / sql:9,.0f} rows/s), "
+			f"again with nothing to change {unchanged:6.2f} s; one plain UPDATE {floor:6.2f} s; "
+			f"SQL path / floor {sql / floor:.2f}; wrong: {wrong}",
 			flush=True,
 		)
 	finally:
@@ -78,6 +94,8 @@ def run(count: int):
 
 
 if __name__ == "__main__":
-	for count in [int(a) for a in sys.argv[1:]] or [100_000, 1_000_000]:
-		run(count)
+	arguments = sys.argv[1:]
+	counts = [int(a) for a in arguments if a != "--sql-only"] or [100_000, 1_000_000]
+	for count in counts:
+		run(count, sql_only="--sql-only" in arguments)
 	frappe.destroy()

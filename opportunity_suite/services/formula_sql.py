@@ -15,12 +15,19 @@ The SQL gives exactly what the Python path stores (`forecast.forecast_values`), 
   ulp: a row whose S lies that close to a rounding boundary is *unsure* and is computed by the Python
   path (a fraction of a percent of ordinary rows), as is a row whose value reaches what the columns hold
   (Python logs those). An exact tie (a fraction of .5: the half cent) is exact in both and settled in SQL.
+  Most rows don't need S: a D whose fraction is clear of .5 (by more than every method's window) rounds
+  to the nearest integer whatever the method, in DOUBLE arithmetic, which is exact below 2^52.
+The write is one UPDATE per range of primary keys (`update_statement`), one pass over the rows: the steps
+are kept in the connection's user variables so each is computed once per row, a row whose values don't
+change is not written, and the unsure rows keep their values and are named for Python. `modified` is
+not touched, as on the Python path: a recompute is not an edit.
 What SQL doesn't express falls back to Python entirely (`to_sql` returns None): `round()` in the formula
 (Python rounds the exact binary value half-to-even, MariaDB doesn't) and "Commercial Rounding" (its
 epsilon is a `log2` that MariaDB computes differently). tests/test_formula_sql.py compares the two paths
 row by row on edge and random values, for each method and precision."""
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 
@@ -39,7 +46,20 @@ _ULP_MARGIN = "1.111e-16"
 _CASTABLE = "1e20"
 
 
-STAGE = "`_opportunity_suite_forecast_stage`"
+# the per-row steps live in this connection's user variables, so that each value is computed once per row
+_D, _FRACTION, _EXACT, _S, _F = "@os_fc_d", "@os_fc_fraction", "@os_fc_exact", "@os_fc_s", "@os_fc_f"
+_UNSURE, _NAMES = "@os_fc_unsure", "@os_fc_names"
+# a user variable's type is fixed when a statement is prepared, from the value it holds then: each is
+# given a value of its type by a statement of its own before the UPDATE reads it
+_TYPED = (
+	f"SET {_D} = 0e0, {_FRACTION} = 0e0, {_EXACT} = 0, {_S} = CAST(0 AS DECIMAL(48, 26)), "
+	f"{_F} = CAST(0 AS DECIMAL(48, 9)), {_UNSURE} = 0, {_NAMES} = ''"
+)
+# D's fraction this far from .5 (more than every method's window around it): D rounds to the nearest
+# integer, in DOUBLE arithmetic, exactly below 2^52 (where DOUBLE holds every integer and fraction)
+_CLEAR = "0.000001"
+_CLEAR_RELATIVE = "1e-15"
+_DOUBLE_INTEGERS = 2.0**52
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,15 @@ class SqlForecast:
 	value: str
 	precision: int
 	rounding: str
+
+
+@dataclass(frozen=True)
+class RangeResult:
+	"""What `update_range` did: the rows it wrote (their values changed) and the names of the rows it
+	left to Python."""
+
+	written: int
+	unsure: list[str]
 
 
 def to_sql(formula_text: str, fields: frozenset[str], precision: int, rounding: str) -> SqlForecast | None:
@@ -68,46 +97,47 @@ def to_sql(formula_text: str, fields: frozenset[str], precision: int, rounding: 
 	return SqlForecast(value=f"COALESCE(({value}) + 0e0, 0e0)", precision=precision, rounding=rounding)
 
 
-def stage(sql: SqlForecast, where: str, params: dict) -> int:
-	"""Compute forecast and base forecast for the opportunities `o` matching `where` into the STAGE table
-	(this connection's own temporary table): name, f, b and `unsure` (1: Python must compute that row).
-	Each value is computed once per row, a step per assignment, so that no expression is repeated. Raises
-	MariaDB's out-of-range error (1690) when the arithmetic overflows a DOUBLE. Returns the rows staged."""
-	frappe.db.sql(
-		f"""CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (
-			name VARCHAR(140) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL PRIMARY KEY,
-			rate DOUBLE, d DOUBLE, s DECIMAL(48, 26),
-			f DECIMAL(48, 9), b DECIMAL(48, 9), unsure TINYINT NOT NULL DEFAULT 0
-		)"""
-	)
-	frappe.db.sql(f"DELETE FROM {STAGE}")
+def update_statement(sql: SqlForecast) -> str:
+	"""One UPDATE of forecast and base forecast for the opportunities `o` with `%(after)s < name <=
+	%(last)s`: one pass over the rows, in primary-key order, each value computed once. (Not `ORDER BY
+	name LIMIT n`: MariaDB collects such rows first and reads each again, a second pass.)
+
+	A row whose values don't change is not written (MariaDB compares the row and skips it). A row SQL
+	can't settle keeps both values and its name is appended to the user variable `_NAMES` (a JSON list
+	without its brackets) for Python to finish. `modified` is left alone. Raises MariaDB's out-of-range error (1690) when the
+	arithmetic overflows a DOUBLE; the statement then changed nothing."""
 	scale = _literal(10**sql.precision)
-	frappe.db.sql(
-		f"""INSERT INTO {STAGE} (name, rate, d)
-		SELECT o.name, COALESCE(NULLIF(CAST(o.`exchange_rate` AS DOUBLE), 0e0), 1e0), ({sql.value}) * {scale}
-		FROM `tabOpportunity` o WHERE {where}""",
-		params,
+	rate = "COALESCE(NULLIF(CAST(o.`exchange_rate` AS DOUBLE), 0e0), 1e0)"
+	forecast, forecast_unsure = _rounding(sql.precision, sql.rounding, f"({sql.value}) * {scale}")
+	# the base: flt(forecast * rate, precision), where F (the rounded forecast) is computed first
+	base, base_unsure = _rounding(
+		sql.precision, sql.rounding, f"(CAST(({_F} := {forecast}) AS DOUBLE) * {rate}) * {scale}"
 	)
-	staged = frappe.db._cursor.rowcount
-	rounded, unsure = _rounding(sql.precision, sql.rounding)
-	shortest = f"CAST(IF(ABS(d) < {_CASTABLE}, d, 0e0) AS DECIMAL(48, 26))"
-	assignments = [
-		f"s = {shortest}",
-		f"f = {rounded}",
-		f"unsure = ({unsure})",
-		f"d = (CAST(f AS DOUBLE) * rate) * {scale}",  # the base: flt(forecast * rate, precision)
-		f"s = {shortest}",
-		f"b = {rounded}",
-		f"unsure = unsure OR ({unsure})",
-	]
-	# MariaDB assigns left to right, each assignment seeing the ones before it (one pass over the rows);
-	# under the SIMULTANEOUS_ASSIGNMENT mode it doesn't, and each step is a statement of its own
-	if "SIMULTANEOUS_ASSIGNMENT" in (frappe.db.sql("SELECT @@SESSION.sql_mode")[0][0] or ""):
-		for assignment in assignments:
-			frappe.db.sql(f"UPDATE {STAGE} SET {assignment}")
-	else:
-		frappe.db.sql(f"UPDATE {STAGE} SET {', '.join(assignments)}")
-	return staged
+	# kept as it is, the row's name noted (LENGTH(...) is never 0: both branches are the old value)
+	keep_and_note = (
+		f"IF(LENGTH({_NAMES} := CONCAT({_NAMES}, ',', JSON_QUOTE(o.name))), "
+		"o.base_forecast_amount, o.base_forecast_amount)"
+	)
+	# MariaDB evaluates the SET list in order, the operands of AND and OR left to right (the second only
+	# when the first doesn't settle it) and an IF's condition before its branch. The forecast's condition
+	# computes the forecast's D and whether it is unsure, then F and from it the base's D and whether that
+	# is unsure; the base's branch rounds its D. A row unsure in either keeps both values. No assignment
+	# reads a column another one sets: the same under SIMULTANEOUS_ASSIGNMENT.
+	return f"""UPDATE `tabOpportunity` o SET
+		o.forecast_amount = IF({_UNSURE} := (({forecast_unsure}) OR ({base_unsure})), o.forecast_amount, {_F}),
+		o.base_forecast_amount = IF({_UNSURE}, {keep_and_note}, {base})
+		WHERE o.name > %(after)s AND o.name <= %(last)s"""
+
+
+def update_range(sql: SqlForecast, after: str, last: str, statement: str | None = None) -> RangeResult:
+	"""Run `update_statement` for the opportunities after `after` up to `last` in name order, in the
+	caller's transaction. Raw SQL: the expressions are built from the checked formula's tree, never from
+	input; the bounds are parameters; frappe.qb has no user variables."""
+	frappe.db.sql(_TYPED)
+	frappe.db.sql(statement or update_statement(sql), {"after": after, "last": last})
+	written = frappe.db._cursor.rowcount
+	names = frappe.db.sql(f"SELECT {_NAMES}")[0][0] or ""
+	return RangeResult(written=written, unsure=json.loads(f"[{names[1:]}]"))
 
 
 class _NotExpressible(Exception):
@@ -144,26 +174,47 @@ def _expression(node: ast.AST, fields: frozenset[str]) -> str:
 	raise _NotExpressible(type(node).__name__)
 
 
-def _rounding(precision: int, method: str) -> tuple[str, str]:
-	"""Over the STAGE columns d (the scaled double D) and s (its shortest decimal S): (the DECIMAL that
-	`flt(value, precision, method)` stores, whether that DECIMAL is not certain)."""
-	limit = _literal((DECIMAL_LIMIT - 1) * 10**precision)
-	fraction = "(s - FLOOR(s))"
-	too_large = f"ABS(d) >= {limit}"
-	even = "IF(MOD(FLOOR(s), 2) = 0, FLOOR(s), FLOOR(s) + 1)"  # Python's `floor % 2 == 0`, negatives too
+def _rounding(precision: int, method: str, scaled: str) -> tuple[str, str]:
+	"""(the DECIMAL that `flt(value, precision, method)` stores, whether that DECIMAL is not certain) for
+	the double D = `scaled` (value × 10^p). The second is evaluated first and assigns the variables the
+	first reads. A D whose fraction is clear of .5 is rounded in DOUBLE (the nearest integer, exact);
+	else (`_EXACT`) over S, its shortest decimal, by the method's own rule."""
+	limit = (DECIMAL_LIMIT - 1) * 10**precision
 	step = "1" if precision == 0 else "0." + "0" * (precision - 1) + "1"  # R × 10^-p exactly, as a DECIMAL
+	clear = (
+		f"ABS(({_FRACTION} := ({_D} := {scaled}) - FLOOR({_D})) - 0.5) > {_CLEAR} + ABS({_D}) * {_CLEAR_RELATIVE}"
+		f" AND ABS({_D}) < {_literal(min(limit, _DOUBLE_INTEGERS))}"
+	)
+	nearest = f"CAST(FLOOR({_D}) + ({_FRACTION} > 0.5) AS DECIMAL(40, 0)) * {step}"
+	rounded, unsure = _exact_rounding(precision, method, step)
+	too_large = f"ABS({_D}) >= {_literal(limit)}"
+	return (
+		f"IF({_EXACT}, {rounded}, {nearest})",
+		f"IF({clear}, {_EXACT} := 0, ({_EXACT} := 1) AND (({unsure}) OR ({too_large})))",
+	)
+
+
+def _exact_rounding(precision: int, method: str, step: str) -> tuple[str, str]:
+	"""The rounded DECIMAL and whether it is unsure, over D and S; the second is evaluated first and its
+	first operand assigns S."""
+	first_fraction = (
+		f"(({_S} := CAST(IF(ABS({_D}) < {_CASTABLE}, {_D}, 0e0) AS DECIMAL(48, 26))) - FLOOR({_S}))"
+	)
+	fraction = f"({_S} - FLOOR({_S}))"
+	# Python's `floor % 2 == 0`, negatives too
+	even = f"IF(MOD(FLOOR({_S}), 2) = 0, FLOOR({_S}), FLOOR({_S}) + 1)"
 	# a fraction of exactly .5 is exact (k + 0.5 is a double, so S = E): the common half-cent tie is settled
 	if method == BANKERS_ROUNDING:
 		# round(D, 12); within Frappe's epsilon (|D| × 2^-52) of k + 0.5: to even, else to the nearest
-		unsure = f"{fraction} <> 0.5 AND ABS({fraction} - 0.5) <= 0.000000000001 + ABS(d) * 5e-16"
-		return f"(IF({fraction} = 0.5, {even}, ROUND(s, 0)) * {step})", f"({too_large}) OR ({unsure})"
-	near = f"ABS(d) * {_ULP_MARGIN}"
+		unsure = f"{first_fraction} <> 0.5 AND ABS({fraction} - 0.5) <= 0.000000000001 + ABS({_D}) * 5e-16"
+		return f"(IF({fraction} = 0.5, {even}, ROUND({_S}, 0)) * {step})", unsure
+	near = f"ABS({_D}) * {_ULP_MARGIN}"
 	if precision == 0:
 		# round(D, 8), then ties to even; a D within the 8th decimal of k + 0.5 (but not on it) is Python's
-		unsure = f"{fraction} <> 0.5 AND ABS({fraction} - 0.5) <= 0.000000006 + {near}"
-		return f"IF({fraction} = 0.5, {even}, ROUND(s, 0))", f"({too_large}) OR ({unsure})"
+		unsure = f"{first_fraction} <> 0.5 AND ABS({fraction} - 0.5) <= 0.000000006 + {near}"
+		return f"IF({fraction} = 0.5, {even}, ROUND({_S}, 0))", unsure
 	# round(D, 8), then half up: FLOOR(E + 0.500000005)
-	whole = "FLOOR(s + 0.500000005)"
-	gap = f"LEAST(s + 0.500000005 - {whole}, {whole} + 0.499999995 - s)"
-	unsure = f"{fraction} <> 0.5 AND {gap} <= {near} + 1e-25"
-	return f"({whole} * {step})", f"({too_large}) OR ({unsure})"
+	whole = f"FLOOR({_S} + 0.500000005)"
+	gap = f"LEAST({_S} + 0.500000005 - {whole}, {whole} + 0.499999995 - {_S})"
+	unsure = f"{first_fraction} <> 0.5 AND {gap} <= {near} + 1e-25"
+	return f"({whole} * {step})", unsure

@@ -14,6 +14,7 @@ writes its rows and moves the checkpoint in one transaction. So:
 
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Count, Max
 from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
 
 from opportunity_suite.services import background, formula_sql
@@ -170,9 +171,11 @@ def recompute_all_forecasts(
 	"""Recompute every opportunity's forecast with the current formula, a batch per transaction, from the
 	run's checkpoint. Without `run_token`, starts a new run here and now (superseding any other).
 
-	Writes only rows whose values change, with one set-based UPDATE per batch; a batch that meets a
-	deadlock with a user's save is read and written again. `modified` is not touched: a recompute is not
-	an edit, and fires no alert. If the formula changes under a run (written past the form), the run
+	Writes only rows whose values change, with one set-based UPDATE per batch (in the database where
+	the formula has an exact SQL form: `_write_range_sql`); a batch that meets a deadlock with a user's
+	save is read and written again. `modified` is not touched on either path: a recompute is not an edit
+	(no history row, stale flag, Version or alert; the list's order by `modified`, an open form's save and
+	"modified since" readers are not disturbed). If the formula changes under a run (written past the form), the run
 	starts again with it. Returns the number of rows updated by this call."""
 	if run_token is None:
 		run_token = _new_run(get_settings().formula)
@@ -197,33 +200,31 @@ def recompute_all_forecasts(
 				sql = use_sql and formula_sql.to_sql(
 					formula.text, formula.fields, currency_precision(), rounding_method()
 				)
-				cache[formula_text] = (formula, sql or None)
-			formula, sql = cache[formula_text]
+				statement = sql and formula_sql.update_statement(sql)
+				cache[formula_text] = (formula, sql or None, statement)
+			formula, sql, statement = cache[formula_text]
 			size = batch_size or (SQL_BATCH_SIZE if sql else RECOMPUTE_BATCH_SIZE)
-			if sql:
-				rows = _read_names(checkpoint, size)
-			else:
-				rows = _read_batch(formula.fields, checkpoint, size)
-			if not rows:
-				_finish(COMPLETED)
-				return updated
 			try:
 				if sql:
-					written = _write_range_sql(sql, formula, checkpoint, rows)
+					end, count = _range_end(checkpoint, size)
+					written = count and _write_range_sql(sql, statement, formula, checkpoint, end, count)
 				else:
-					written = _write_batch(_changes(rows, formula))
+					written, count, end = _write_range_python(formula, checkpoint, size)
 			except frappe.QueryDeadlockError:
 				frappe.db.rollback()
 				deadlocks += 1
 				if deadlocks > MAX_DEADLOCK_RETRIES:
 					raise
 				continue  # the same batch, read again
-			done = cint(state.recompute_done) + len(rows)
-			last = len(rows) < size  # nothing after it: the run completes with this batch
+			if not count:
+				_finish(COMPLETED)
+				return updated
+			done = cint(state.recompute_done) + count
+			last = count < size  # nothing after it: the run completes with this batch
 			_set_state(
 				{
 					"last_recompute_status": COMPLETED if last else RUNNING,
-					"recompute_checkpoint": rows[-1].name,
+					"recompute_checkpoint": end,
 					"recompute_done": done,
 					"last_recompute_rows": cint(state.last_recompute_rows) + written,
 					"recompute_heartbeat": now_datetime(),
@@ -307,19 +308,6 @@ def _read_batch(fields, after: str, batch_size: int, last: str | None = None) ->
 	return query.orderby(table.name).limit(batch_size).run(as_dict=True)
 
 
-def _read_names(after: str, batch_size: int) -> list[frappe._dict]:
-	"""The names of the next batch, in name order after `after` (the primary key alone: no row is read)."""
-	table = frappe.qb.DocType(DOCTYPE)
-	return (
-		frappe.qb.from_(table)
-		.select(table.name)
-		.where(table.name > after)
-		.orderby(table.name)
-		.limit(batch_size)
-		.run(as_dict=True)
-	)
-
-
 def _read_rows(fields, names: list[str]) -> list[frappe._dict]:
 	table = frappe.qb.DocType(DOCTYPE)
 	columns = [table.name, table.modified, table.exchange_rate, table.forecast_amount]
@@ -327,31 +315,46 @@ def _read_rows(fields, names: list[str]) -> list[frappe._dict]:
 	return frappe.qb.from_(table).select(*columns).where(table.name.isin(names)).run(as_dict=True)
 
 
+def _write_range_python(
+	formula, after: str, size: int, last: str | None = None
+) -> tuple[int, int, str | None]:
+	"""The next `size` opportunities after `after` (up to `last`) read, computed in Python and written:
+	the rows written, the batch's size and its last name."""
+	rows = _read_batch(formula.fields, after, size, last)
+	return _write_batch(_changes(rows, formula)), len(rows), rows[-1].name if rows else None
+
+
 OUT_OF_RANGE = 1690  # MariaDB: "DOUBLE value is out of range" (Python's float gives an infinity there)
 
 
-def _write_range_sql(sql: formula_sql.SqlForecast, formula, after: str, names: list) -> int:
-	"""The batch (after, last] computed in the database by the formula's SQL form and written with one
-	UPDATE; the rows SQL can't settle are computed in Python. A batch whose arithmetic overflows a DOUBLE
-	runs in Python entirely (which logs the row and stores 0, as on a save). Raw SQL: the expressions are
-	built from the checked formula's tree (services/formula_sql.py), never from input; the bounds are
-	parameters; frappe.qb has no temporary tables."""
-	last = names[-1].name
+def _range_end(after: str, size: int) -> tuple[str | None, int]:
+	"""The next batch after `after` in name order: its last name and its size (at most `size`). One row
+	back, not the batch's names; the pages it reads are the ones the batch's UPDATE reads next."""
+	table = frappe.qb.DocType(DOCTYPE)
+	after_it = frappe.qb.from_(table).where(table.name > after)
+	end = after_it.select(table.name).orderby(table.name).limit(1).offset(size - 1).run(pluck=True)
+	if end:
+		return end[0], size
+	count, end = after_it.select(Count("*"), Max(table.name)).run()[0]  # the last batch, shorter
+	return end, count
+
+
+def _write_range_sql(
+	sql: formula_sql.SqlForecast, statement: str, formula, after: str, last: str, count: int
+) -> int:
+	"""The batch (after, last] computed and written in the database by one UPDATE of the formula's SQL
+	form (formula_sql.update_statement), the rows SQL can't settle computed in Python. A batch whose
+	arithmetic overflows a DOUBLE runs in Python entirely (which logs the row and stores 0, as on a save).
+	Returns the rows written."""
 	try:
-		formula_sql.stage(sql, "o.name > %(after)s AND o.name <= %(last)s", {"after": after, "last": last})
+		result = formula_sql.update_range(sql, after, last, statement)
 	except Exception as error:
 		if not error.args or error.args[0] != OUT_OF_RANGE:
 			raise
-		return _write_batch(_changes(_read_batch(formula.fields, after, len(names), last), formula))
-	frappe.db.sql(
-		f"""UPDATE `tabOpportunity` o JOIN {formula_sql.STAGE} v ON v.name = o.name
-		SET o.forecast_amount = v.f, o.base_forecast_amount = v.b
-		WHERE v.unsure = 0"""
-	)
-	written = frappe.db._cursor.rowcount
-	left = frappe.db.sql(f"SELECT name FROM {formula_sql.STAGE} WHERE unsure = 1", pluck=True)
-	if left:
-		written += _write_batch(_changes(_read_rows(formula.fields, left), formula))
+		return _write_range_python(formula, after, count, last)[0]
+	written = result.written
+	if result.unsure:
+		written += _write_batch(_changes(_read_rows(formula.fields, result.unsure), formula))
 	return written
 
 
