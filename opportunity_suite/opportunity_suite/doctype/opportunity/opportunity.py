@@ -4,10 +4,14 @@ from frappe.model.document import Document
 from opportunity_suite.services.assignment import sync_from_opportunity
 from opportunity_suite.services.history import delete_history, record_save
 from opportunity_suite.services.opportunity import validate_opportunity
+from opportunity_suite.services.series import autoname, hold_for_delete
 from opportunity_suite.services.stale import refresh_after_save
 
 
 class Opportunity(Document):
+	def autoname(self):
+		autoname(self)  # the series' number without holding its row until commit (services/series.py)
+
 	def validate(self):
 		validate_opportunity(self)  # the same rules an import applies to each row
 
@@ -22,3 +26,4 @@ class Opportunity(Document):
 
 	def after_delete(self):
 		delete_history([self.name])
+		hold_for_delete(self)  # Frappe gives the number back under the series row's lock
