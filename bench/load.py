@@ -2,7 +2,8 @@
 gunicorn, workers under supervisor) and, in the same run, against `bench serve`, on loopback only.
 
 Each client is a Sales User with a session of its own, and loops over what a desk user does: open the
-list, open its deal, save it, create one, run the forecast report, search. Every request is bounded (a
+list, open its deal, save it, create one, run the forecast report, search. Each makes one untimed pass first
+(the server's processes warm up), then all start the timed run together. Every request is bounded (a
 timeout), every target's run is bounded in time (--seconds) and in requests (--max-requests a client).
 Printed per target: requests/s, p50/p95/p99 per action, errors, the server's CPU and memory (its process
 tree, and MariaDB's), and a check of the database afterwards: every acknowledged create is there once,
