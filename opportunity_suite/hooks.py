@@ -6,6 +6,18 @@ app_email = "opportunity-suite@example.com"
 app_license = "mit"
 required_apps = []
 
+# the desk's apps screen (Frappe 15's /apps, Frappe 16's desktop): the app's workspace, for users who may
+# read opportunities
+add_to_apps_screen = [
+	{
+		"name": "opportunity_suite",
+		"logo": "/assets/opportunity_suite/images/opportunity_suite.svg",
+		"title": "Opportunity Suite",
+		"route": "/app/opportunities",
+		"has_permission": "opportunity_suite.services.desk.may_open_app",
+	}
+]
+
 # Refuse a site where another app already owns one of our DocType names (ERPNext's Opportunity...)
 before_install = "opportunity_suite.install.before_install"
 after_install = "opportunity_suite.install.after_install"

@@ -106,8 +106,10 @@ environment=PATH=\"$OS_BENCH_DIR/env/bin:/usr/local/bin:/usr/bin:/bin\",FRAPPE_B
 programs=$group-web,$group-socketio,$group-schedule,$group-worker-short,$group-worker-long,$group-nginx
 
 [program:$group-web]
-; graceful timeout below stopwaitsecs: no orphaned gunicorn workers
-command=$OS_BENCH_DIR/env/bin/gunicorn -b 127.0.0.1:$OS_GUNICORN_PORT -w $workers --worker-class gthread --threads $OS_GUNICORN_THREADS --max-requests 5000 --max-requests-jitter 500 -t 120 --graceful-timeout 30 --worker-tmp-dir /dev/shm frappe.app:application --preload
+; graceful timeout below stopwaitsecs: no orphaned gunicorn workers. A worker takes no more connections than it
+; has threads (worker-connections): a request is accepted by a worker that can run it, never queued behind
+; a busy worker's threads while another worker idles
+command=$OS_BENCH_DIR/env/bin/gunicorn -b 127.0.0.1:$OS_GUNICORN_PORT -w $workers --worker-class gthread --threads $OS_GUNICORN_THREADS --worker-connections $OS_GUNICORN_THREADS --max-requests 5000 --max-requests-jitter 500 -t 120 --graceful-timeout 30 --worker-tmp-dir /dev/shm frappe.app:application --preload
 directory=$OS_BENCH_DIR/sites
 stopwaitsecs=40
 stdout_logfile=$logs/$group-web.log
@@ -179,7 +181,9 @@ http {
 	tcp_nopush on;
 	server_tokens off;
 
-	upstream $group-frappe { server 127.0.0.1:$OS_GUNICORN_PORT fail_timeout=0; keepalive 16; }
+	# a connection per request to gunicorn (as bench's own template): an idle kept-alive connection would hold
+	# one of a worker's few connection slots, and gunicorn closing one as nginx reuses it answers 502
+	upstream $group-frappe { server 127.0.0.1:$OS_GUNICORN_PORT fail_timeout=0; }
 	upstream $group-socketio { server 127.0.0.1:$OS_SOCKETIO_PORT fail_timeout=0; }
 
 	server {
@@ -243,8 +247,6 @@ http {
 		}
 
 		location @webserver {
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
 			proxy_set_header X-Forwarded-For \$remote_addr;
 			proxy_set_header X-Forwarded-Proto \$scheme;
 			proxy_set_header X-Frappe-Site-Name $site;

@@ -13,6 +13,8 @@ import frappe
 from frappe.desk import listview
 from frappe.utils import get_safe_filters
 
+from opportunity_suite.services.list_fields import count_distinct_names
+
 
 @frappe.whitelist()
 def get_count(
@@ -21,7 +23,7 @@ def get_count(
 	rows = frappe.get_list(
 		doctype,
 		filters=get_safe_filters(filters),
-		fields=[f"count(distinct `tab{doctype}`.`name`) as count"],
+		fields=[count_distinct_names(doctype)],
 		order_by=None,
 		parent_doctype=parent,
 	)

@@ -19,3 +19,8 @@ def extend_bootinfo(bootinfo):
 	bootinfo.opportunity_suite_doctypes = frappe.get_all(
 		"DocType", filters={"module": "Opportunity Suite", "istable": 0}, pluck="name"
 	)
+
+
+def may_open_app() -> bool:
+	"""Whether the apps screen offers the app to the session user: they may read opportunities."""
+	return bool(frappe.has_permission("Opportunity", "read"))

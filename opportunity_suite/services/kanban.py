@@ -10,6 +10,8 @@ probability and the forecast follow."""
 import frappe
 from frappe.utils import flt
 
+from opportunity_suite.services.list_fields import aggregate
+
 DOCTYPE = "Opportunity"
 BOARD_NAME = "Opportunities by Stage"
 FIELD = "sales_stage"
@@ -101,9 +103,9 @@ def column_totals(filters=None) -> dict:
 		filters=filters or [],
 		fields=[
 			FIELD,
-			"count(name) as count",
-			"sum(base_amount) as amount",
-			"sum(base_forecast_amount) as forecast",
+			aggregate("count", "name", "count"),
+			aggregate("sum", "base_amount", "amount"),
+			aggregate("sum", "base_forecast_amount", "forecast"),
 		],
 		group_by=FIELD,
 		order_by=f"{FIELD} asc",

@@ -14,6 +14,8 @@ The caller checks that the user may read the opportunity."""
 import frappe
 from frappe.query_builder.functions import Count
 
+from opportunity_suite.services.list_fields import count_distinct_names, field_as
+
 DOCTYPE = "Opportunity"
 OPEN_EVENT_STATUSES = ("Open",)
 CLOSED_EVENT_STATUSES = ("Completed", "Closed")
@@ -24,19 +26,16 @@ EMAIL_TYPES = ("Communication", "Feedback", "Automated Message")
 
 def _count_readable(doctype: str, filters, group_by: str | None = None) -> dict | int:
 	"""Rows of `doctype` the session user may read (Frappe's permission and sharing rules applied)."""
-	name = f"`tab{doctype}`.`name`"
 	if group_by:
 		rows = frappe.get_list(
 			doctype,
 			filters=filters,
-			fields=[f"`tab{doctype}`.`{group_by}` as grp", f"count(distinct {name}) as count"],
+			fields=[field_as(doctype, group_by, "grp"), count_distinct_names(doctype)],
 			group_by=f"`tab{doctype}`.`{group_by}`",
 			order_by=None,
 		)
 		return {row.grp: row.count for row in rows}
-	rows = frappe.get_list(
-		doctype, filters=filters, fields=[f"count(distinct {name}) as count"], order_by=None
-	)
+	rows = frappe.get_list(doctype, filters=filters, fields=[count_distinct_names(doctype)], order_by=None)
 	return rows[0].count if rows else 0
 
 

@@ -9,12 +9,15 @@ correlated activity lookups per row never runs on a million-row list. It is kept
 by a change of one of its to-dos or events, by a change of a stage's threshold, and by a daily job (time
 passing makes a deal stale without any save). `stale_reasons` is the one rule all of them apply."""
 
+from contextlib import contextmanager
+
 import frappe
 from frappe import _
 from frappe.utils import cstr, get_datetime, getdate, now_datetime, today
 
 DOCTYPE = "Opportunity"
 CHUNK = 5000
+SAVING_FLAG = "opportunity_suite_stale_saving"
 
 
 class SnoozeError(frappe.ValidationError):
@@ -170,6 +173,18 @@ def refresh_all_stale():
 		after = names[-1]
 
 
+@contextmanager
+def saving(name: str):
+	"""While deal `name`'s save runs its own changes to its to-dos (the assignment), which
+	`refresh_after_save` follows."""
+	previous = frappe.flags.get(SAVING_FLAG)
+	frappe.flags[SAVING_FLAG] = name
+	try:
+		yield
+	finally:
+		frappe.flags[SAVING_FLAG] = previous
+
+
 def refresh_after_save(doc):
 	"""After a save: the deal's own flag, and its in-memory values so the response shows them."""
 	if frappe.flags.in_install or frappe.flags.in_patch:
@@ -179,11 +194,13 @@ def refresh_after_save(doc):
 
 
 def refresh_for_activity(doc, method=None):
-	"""A to-do or event changed (doc_events): the deals it belongs to."""
+	"""A to-do or event changed (doc_events): the deals it belongs to. Not the deal being saved (the
+	to-do its assignment makes): its save refreshes it right after (`refresh_after_save`)."""
 	if frappe.flags.in_install or frappe.flags.in_patch or frappe.flags.in_migrate:
 		return
 	if doc.doctype == "ToDo":
-		names = [doc.reference_name] if doc.reference_type == DOCTYPE else []
+		saving = frappe.flags.get(SAVING_FLAG)
+		names = [doc.reference_name] if doc.reference_type == DOCTYPE and doc.reference_name != saving else []
 	else:
 		names = [
 			p.reference_docname for p in doc.get("event_participants") or [] if p.reference_doctype == DOCTYPE

@@ -15,6 +15,8 @@ from frappe import _
 from frappe.desk.reportview import get_match_cond
 from frappe.utils import add_days, flt, get_datetime, getdate, now_datetime, today
 
+from opportunity_suite.services.list_fields import aggregate
+
 HISTORY = "Opportunity Stage History"
 FLAG_FACTOR = 2
 LISTED_PER_STAGE = 50
@@ -123,7 +125,7 @@ def _open_deals(stage: str, filters: frappe._dict, older_than=None) -> tuple[int
 	base = {"status": "Open", "sales_stage": stage}
 	if filters.assigned_to:
 		base["assigned_to"] = filters.assigned_to
-	total = frappe.get_list("Opportunity", filters=base, fields=["count(name) as n"])[0].n
+	total = frappe.get_list("Opportunity", filters=base, fields=[aggregate("count", "name", "n")])[0].n
 	if older_than is None:
 		return total, []
 	flagged = frappe.get_list(

@@ -22,7 +22,7 @@
 		const links = message
 			.map((d) =>
 				d.name
-					? `<li><a href="/app/${frappe.router.slug(frm.doctype)}/${encodeURIComponent(d.name)}">${frappe.utils.escape_html(d.title)}</a></li>`
+					? `<li><a href="${frappe.utils.get_form_link(frm.doctype, d.name)}">${frappe.utils.escape_html(d.title)}</a></li>`
 					: `<li>${frappe.utils.escape_html(d.title)}</li>`
 			)
 			.join("");

@@ -189,6 +189,9 @@ class GlobalSearchWriter:
 def reserve_names(prefix: str, digits: int, count: int) -> list[str]:
 	"""`count` consecutive numbers of the naming series, reserved under the series row's lock (the same
 	row Frappe's own naming uses), so desk saves and other imports never get the same number."""
+	from opportunity_suite.services.series import hold_in_transaction
+
+	hold_in_transaction(prefix)  # a create in this transaction takes its number in it too
 	series = frappe.qb.DocType("Series")
 	current = frappe.qb.from_(series).where(series.name == prefix).for_update().select(series.current).run()
 	if current and current[0][0] is not None:

@@ -21,7 +21,7 @@ frappe.ui.form.on("Opportunity", {
 		});
 		if (!state || frm.doc.name !== name) return;
 		if (state.project) {
-			const link = `<a href="/app/project/${encodeURIComponent(state.project)}" class="converted-project">${frappe.utils.escape_html(state.project)}</a>`;
+			const link = `<a href="${frappe.utils.get_form_link("Project", state.project)}" class="converted-project">${frappe.utils.escape_html(state.project)}</a>`;
 			frm.dashboard.set_headline(__("Converted to project {0}", [link]), "green");
 			frm.add_custom_button(__("Project {0}", [state.project]), () => frappe.set_route("Form", "Project", state.project));
 		} else if (state.can_convert && frm.doc.status === "Won") {
@@ -47,7 +47,7 @@ frappe.ui.form.on("Opportunity", {
 				title: __("Already Converted"),
 				message: __("{0} is already converted to project {1}.", [
 					frappe.utils.escape_html(frm.doc.opportunity_name || frm.doc.name),
-					`<a href="/app/project/${encodeURIComponent(state.project)}">${frappe.utils.escape_html(state.project)}</a>`,
+					`<a href="${frappe.utils.get_form_link("Project", state.project)}">${frappe.utils.escape_html(state.project)}</a>`,
 				]),
 				indicator: "orange",
 			});

@@ -4,10 +4,14 @@ from frappe.model.document import Document
 from opportunity_suite.services.assignment import sync_from_opportunity
 from opportunity_suite.services.history import delete_history, record_save
 from opportunity_suite.services.opportunity import validate_opportunity
-from opportunity_suite.services.stale import refresh_after_save
+from opportunity_suite.services.series import autoname, hold_for_delete
+from opportunity_suite.services.stale import refresh_after_save, saving
 
 
 class Opportunity(Document):
+	def autoname(self):
+		autoname(self)  # the series' number without holding its row until commit (services/series.py)
+
 	def validate(self):
 		validate_opportunity(self)  # the same rules an import applies to each row
 
@@ -16,9 +20,11 @@ class Opportunity(Document):
 		self.set_onload("can_write", bool(frappe.has_permission("Opportunity", "write", doc=self)))
 
 	def on_update(self):
-		sync_from_opportunity(self)
+		with saving(self.name):  # the assignment's to-do: the stale flag is refreshed below, once
+			sync_from_opportunity(self)
 		record_save(self)  # the stage history (services/history.py)
 		refresh_after_save(self)  # the stale radar (services/stale.py)
 
 	def after_delete(self):
 		delete_history([self.name])
+		hold_for_delete(self)  # Frappe gives the number back under the series row's lock
