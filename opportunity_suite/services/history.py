@@ -129,9 +129,8 @@ def history_row(before, after, when, user: str, via: str = "Save", fields=None) 
 
 def insert_history(rows: list[dict]):
 	"""History rows in multi-row INSERTs (the importer's writer; values escaped as the driver does)."""
-	from opportunity_suite.services.importing.writer import insert_rows
-
 	from opportunity_suite.services import stage_stays
+	from opportunity_suite.services.importing.writer import insert_rows
 
 	rows = [r for r in rows if r]
 	if rows:
