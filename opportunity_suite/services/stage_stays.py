@@ -92,15 +92,24 @@ def remove_for(opportunities: list[str]):
 def rebuild():
 	"""Recount the whole summary from the history (idempotent)."""
 	frappe.db.sql(f"DELETE FROM {TABLE}")
+	count_history()
+
+
+def count_history(condition: str = "1 = 1", values: dict | None = None, sign: int = 1):
+	"""Add (sign 1) or take away (-1) the stays of the history rows matching the SQL `condition` on `h`
+	(a benchmark that wrote or deletes its own rows with raw SQL)."""
 	frappe.db.sql(
 		f"""INSERT INTO {TABLE} (name, creation, modified, owner, modified_by, docstatus, idx, from_stage,
 			to_stage, day, whole_days, stays)
 		SELECT {_KEY_SQL}, NOW(6), NOW(6), 'Administrator', 'Administrator', 0, 0, h.from_stage, h.to_stage,
-			DATE(h.changed_on), CAST(FLOOR(h.days_in_previous_stage) AS SIGNED), COUNT(*)
-		FROM {HISTORY_TABLE} h WHERE {_ENDED_STAY}
+			DATE(h.changed_on), CAST(FLOOR(h.days_in_previous_stage) AS SIGNED), {int(sign)} * COUNT(*)
+		FROM {HISTORY_TABLE} h WHERE {_ENDED_STAY} AND ({condition})
 		GROUP BY h.from_stage, h.to_stage, DATE(h.changed_on), CAST(FLOOR(h.days_in_previous_stage) AS SIGNED)
-		ON DUPLICATE KEY UPDATE stays = stays + VALUES(stays)"""
+		ON DUPLICATE KEY UPDATE stays = stays + VALUES(stays)""",
+		values or {},
 	)
+	if sign < 0:
+		frappe.db.sql(f"DELETE FROM {TABLE} WHERE stays <= 0")
 
 
 def period_counts(from_date, to_date) -> list[tuple]:
