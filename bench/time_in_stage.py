@@ -7,7 +7,7 @@ per deal), spread over the last year, 20 assignees, stays of 0–60 days to the 
 Inserts the deals and their history straight into the tables (then counts them into the Stage Stay Count
 summary, as the migrate patch does), runs the report 20 times as Administrator over the last 12 months (all deals,
 then one assignee's), times the straightforward computation a few times, `refresh_all_stale` once, then
-removes the rows. Prints each figure with the load average: the machine is shared."""
+removes the rows (BENCH_NO_STALE=1: no stale refresh; BENCH_KEEP=1: keeps them, to look at the queries; `--drop PREFIX` removes them). Prints each figure with the load average: the machine is shared."""
 
 import os
 import statistics
@@ -57,6 +57,32 @@ def make_history(prefix: str, count: int):
 		frappe.db.commit()
 
 
+def close_some(prefix: str):
+	"""Every third deal won and every third lost, closed over the last year, lost ones on a reason and with
+	a competitor row each seventh (for Win Loss)."""
+	frappe.db.sql(
+		"""UPDATE `tabOpportunity` SET
+			status = IF(CAST(RIGHT(name, 7) AS UNSIGNED) %% 3 = 1, 'Won', 'Lost'),
+			sales_stage = IF(CAST(RIGHT(name, 7) AS UNSIGNED) %% 3 = 1, 'Closed Won', 'Closed Lost'),
+			loss_reason = IF(CAST(RIGHT(name, 7) AS UNSIGNED) %% 3 = 2, 'Price', NULL),
+			base_amount = amount,
+			closed_on = CURDATE() - INTERVAL (CAST(RIGHT(name, 7) AS UNSIGNED) %% 360) DAY
+		WHERE name LIKE %(like)s AND CAST(RIGHT(name, 7) AS UNSIGNED) %% 3 != 0""",
+		{"like": prefix + "-%"},
+	)
+	frappe.db.commit()
+
+
+def time_call(label: str, call, runs: int = 10):
+	timings = []
+	for _ in range(runs):
+		started = time.perf_counter()
+		call()
+		timings.append((time.perf_counter() - started) * 1000)
+	p95 = statistics.quantiles(timings, n=20)[-1]
+	print(f"  {label}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms ({load()})", flush=True)
+
+
 def load() -> str:
 	return "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
@@ -95,6 +121,14 @@ def run(count: int):
 			pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 		time_report("report, all deals", {})
 		time_report("report, one assignee", {"assigned_to": owner(3)})
+		close_some(prefix)
+		year = {"from_date": add_days(today(), -365), "to_date": today()}
+		for dimension in ("Loss Reason", "Competitor", "Size Band"):
+			time_call(
+				f"Win Loss by {dimension}",
+				lambda d=dimension: run_report("Win Loss", filters={**year, "dimension": d}),
+			)
+		time_call("Forecast Accuracy", lambda: run_report("Forecast Accuracy", filters={}))
 		filters = frappe._dict(from_date=add_days(today(), -365), to_date=today())
 		timings = []
 		for _ in range(3):
@@ -102,15 +136,29 @@ def run(count: int):
 			straightforward_statistics(filters)
 			timings.append((time.perf_counter() - started) * 1000)
 		print(f"  straightforward statistics (before): p50 {statistics.median(timings):.0f} ms ({load()})")
+		if os.environ.get("BENCH_NO_STALE"):
+			return
 		started = time.perf_counter()
 		refresh_all_stale()
 		print(f"  refresh_all_stale: {time.perf_counter() - started:.1f} s ({load()})", flush=True)
 	finally:
-		stage_stays.count_history("h.opportunity LIKE %(like)s", {"like": prefix + "-%"}, sign=-1)
-		frappe.db.sql("DELETE FROM `tabOpportunity Stage History` WHERE name LIKE %s", (prefix + "-%",))
-		delete_bulk_opportunities(prefix)
+		if os.environ.get("BENCH_KEEP"):
+			print(f"  kept: {prefix} (remove with: bench/time_in_stage.py --drop {prefix})", flush=True)
+		else:
+			drop(prefix)
+
+
+def drop(prefix: str):
+	"""Remove a run's deals, their history and its counts."""
+	stage_stays.count_history("h.opportunity LIKE %(like)s", {"like": prefix + "-%"}, sign=-1)
+	frappe.db.sql("DELETE FROM `tabOpportunity Stage History` WHERE name LIKE %s", (prefix + "-%",))
+	delete_bulk_opportunities(prefix)
 
 
 if __name__ == "__main__":
+	if sys.argv[1:2] == ["--drop"]:
+		drop(sys.argv[2])
+		frappe.db.commit()
+		sys.exit()
 	for count in [int(a) for a in sys.argv[1:]] or [100_000]:
 		run(count)

@@ -227,22 +227,36 @@ def straightforward_statistics(filters: frappe._dict) -> dict[str, frappe._dict]
 	return stats
 
 
-def _open_deals(stage: str, filters: frappe._dict, older_than=None) -> tuple[int, list]:
-	"""The open deals in `stage` the user may read (count), and those that entered it before `older_than`."""
-	base = {"status": "Open", "sales_stage": stage}
+def _open_filters(filters: frappe._dict) -> dict:
+	base = {"status": "Open"}
 	if filters.assigned_to:
 		base["assigned_to"] = filters.assigned_to
-	total = frappe.get_list("Opportunity", filters=base, fields=["count(name) as n"])[0].n
-	if older_than is None:
-		return total, []
-	flagged = frappe.get_list(
+	return base
+
+
+def _open_counts(filters: frappe._dict) -> dict[str, int]:
+	"""stage → how many open deals the user may read are in it (one grouped count)."""
+	rows = frappe.get_list(
 		"Opportunity",
-		filters={**base, "stage_since": ("<", older_than)},
+		filters=_open_filters(filters),
+		fields=["sales_stage", "count(name) as n"],
+		group_by="sales_stage",
+		order_by="sales_stage asc",
+		limit_page_length=0,
+	)
+	return {row.sales_stage: row.n for row in rows}
+
+
+def _flagged(stage: str, filters: frappe._dict, older_than) -> list:
+	"""The open deals in `stage` the user may read that entered it before `older_than`, longest first
+	(the index on status, sales_stage, stage_since reads them in order)."""
+	return frappe.get_list(
+		"Opportunity",
+		filters={**_open_filters(filters), "sales_stage": stage, "stage_since": ("<", older_than)},
 		fields=["name", "stage_since", "assigned_to"],
 		order_by="stage_since asc",
 		limit_page_length=LISTED_PER_STAGE,
 	)
-	return total, flagged
 
 
 def run(filters=None):
@@ -258,11 +272,13 @@ def run(filters=None):
 		fields=["name"],
 		order_by="sequence asc, name asc",
 	)
+	open_counts = _open_counts(filters)
 	for stage in stages:
 		row = stats.get(stage.name) or frappe._dict(stays=0, moved_on=0, median_days=None, p75_days=None)
 		median = row.get("median_days")
 		cutoff = now - _days(FLAG_FACTOR * median) if median else None
-		open_now, flagged = _open_deals(stage.name, filters, cutoff)
+		open_now = open_counts.get(stage.name, 0)
+		flagged = _flagged(stage.name, filters, cutoff) if cutoff and open_now else []
 		data.append(
 			{
 				"stage": stage.name,
