@@ -1,11 +1,15 @@
-"""Benchmark: the Time in Stage report and the stale radar's daily refresh over COUNT opportunities with
-three stage changes each (4 history rows per deal).
+"""Benchmark: the Time in Stage report (its fast path and the straightforward PERCENTILE_CONT it replaces)
+and the stale radar's daily refresh over COUNT opportunities with three stage changes each (4 history rows
+per deal), spread over the last year, 20 assignees, stays of 0–60 days to the hundredth.
 
 	env/bin/python bench/time_in_stage.py [COUNT ...]     (default: 100000)
 
-Inserts the deals and their history straight into the tables, runs the report 20 times (as Administrator,
-the last 12 months) and prints p50/p95, times `refresh_all_stale` once, then removes the rows."""
+Inserts the deals and their history straight into the tables (then counts them into the Stage Stay Count
+summary, as the migrate patch does), runs the report 20 times as Administrator over the last 12 months (all deals,
+then one assignee's), times the straightforward computation a few times, `refresh_all_stale` once, then
+removes the rows (BENCH_NO_STALE=1: no stale refresh; BENCH_KEEP=1: keeps them, to look at the queries; `--drop PREFIX` removes them). Prints each figure with the load average: the machine is shared."""
 
+import os
 import statistics
 import sys
 import time
@@ -15,16 +19,25 @@ from _site import connect
 frappe = connect()
 
 from frappe.desk.query_report import run as run_report  # noqa: E402
+from frappe.utils import add_days, today  # noqa: E402
 
+from opportunity_suite.services import stage_stays  # noqa: E402
 from opportunity_suite.services.stale import refresh_all_stale  # noqa: E402
+from opportunity_suite.services.time_in_stage import straightforward_statistics  # noqa: E402
 from tests.factories import bulk_make_opportunities, delete_bulk_opportunities  # noqa: E402
 
 STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Value Proposition")
+OWNERS = 20
+
+
+def owner(n: int) -> str:
+	return f"bench-owner-{n}@example.com"
 
 
 def make_history(prefix: str, count: int):
-	"""Per deal: a creation row and three stage changes, the stays 1–30 days long (raw SQL: a sequence
-	table, which frappe.qb does not know)."""
+	"""Per deal: a creation row and three stage changes a week or more apart, the last a week to a year
+	ago; every seventh deal is lost from its third stage (raw SQL: a sequence table, which frappe.qb does
+	not know)."""
 	for step, (old, new) in enumerate(zip((None, *STAGES[:-1]), STAGES, strict=True)):
 		frappe.db.sql(
 			f"""
@@ -34,38 +47,118 @@ def make_history(prefix: str, count: int):
 				new_probability)
 			SELECT CONCAT(%(prefix)s, '-', LPAD(seq, 7, '0'), '-', %(step)s), NOW(), NOW(), 'Administrator',
 				'Administrator', 0, 0, CONCAT(%(prefix)s, '-', LPAD(seq, 7, '0')),
-				NOW() - INTERVAL (90 - %(step)s * 20) DAY, 'Administrator', 'Backfill', 'Administrator',
-				%(old)s, %(new)s, 1, IF(%(step)s = 0, 0, 1 + seq %% 30), 0, seq, 0, 10
+				NOW() - INTERVAL (7 + seq %% 300 + (3 - %(step)s) * 20) DAY - INTERVAL (seq %% 86400) SECOND,
+				'Administrator', 'Backfill', CONCAT('bench-owner-', seq %% {OWNERS}, '@example.com'),
+				%(old)s, IF(%(step)s = 3 AND seq %% 7 = 0, 'Closed Lost', %(new)s), 1,
+				IF(%(step)s = 0, 0, (seq * 37 + %(step)s * 911) %% 6000 / 100), 0, seq, 0, 10
 			FROM seq_1_to_{int(count)}""",
 			{"prefix": prefix, "step": step, "old": old, "new": new},
 		)
+		frappe.db.commit()
+
+
+def close_some(prefix: str):
+	"""Every third deal won and every third lost, closed over the last year, lost ones on a reason and with
+	a competitor row each seventh (for Win Loss)."""
+	frappe.db.sql(
+		"""UPDATE `tabOpportunity` SET
+			status = IF(CAST(RIGHT(name, 7) AS UNSIGNED) %% 3 = 1, 'Won', 'Lost'),
+			sales_stage = IF(CAST(RIGHT(name, 7) AS UNSIGNED) %% 3 = 1, 'Closed Won', 'Closed Lost'),
+			loss_reason = IF(CAST(RIGHT(name, 7) AS UNSIGNED) %% 3 = 2, 'Price', NULL),
+			base_amount = amount,
+			closed_on = CURDATE() - INTERVAL (CAST(RIGHT(name, 7) AS UNSIGNED) %% 360) DAY
+		WHERE name LIKE %(like)s AND CAST(RIGHT(name, 7) AS UNSIGNED) %% 3 != 0""",
+		{"like": prefix + "-%"},
+	)
 	frappe.db.commit()
+
+
+def time_call(label: str, call, runs: int = 10):
+	timings = []
+	for _ in range(runs):
+		started = time.perf_counter()
+		call()
+		timings.append((time.perf_counter() - started) * 1000)
+	p95 = statistics.quantiles(timings, n=20)[-1]
+	print(f"  {label}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms ({load()})", flush=True)
+
+
+def load() -> str:
+	return "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+
+
+def time_report(label: str, filters: dict, runs: int = 20):
+	timings = []
+	for _ in range(runs):
+		started = time.perf_counter()
+		result = run_report("Time in Stage", filters=filters)
+		timings.append((time.perf_counter() - started) * 1000)
+	assert "result" in result, "the report ran as a prepared report"
+	p95 = statistics.quantiles(timings, n=20)[-1]
+	print(f"  {label}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms ({load()})", flush=True)
 
 
 def run(count: int):
 	prefix = "TIS" + frappe.generate_hash(length=4).upper()
 	bulk_make_opportunities(count, prefix)
 	try:
+		started = time.perf_counter()
 		make_history(prefix, count)
-		timings = []
-		for _ in range(20):
-			started = time.perf_counter()
-			run_report("Time in Stage", filters={})
-			timings.append((time.perf_counter() - started) * 1000)
-		p95 = statistics.quantiles(timings, n=20)[-1]
 		print(
-			f"Time in Stage over {count:,} deals ({4 * count:,} history rows): "
-			f"p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms",
-			flush=True,
+			f"{count:,} deals, {4 * count:,} history rows: {time.perf_counter() - started:.0f} s", flush=True
 		)
 		started = time.perf_counter()
+		stage_stays.count_history("h.opportunity LIKE %(like)s", {"like": prefix + "-%"})
+		frappe.db.commit()
+		summary = frappe.db.count(stage_stays.DOCTYPE)
+		print(f"  summary counted: {summary:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+		if os.environ.get("BENCH_PROFILE"):
+			import cProfile
+			import pstats
+
+			profile = cProfile.Profile()
+			profile.runcall(run_report, "Time in Stage", filters={})
+			pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+		time_report("report, all deals", {})
+		time_report("report, one assignee", {"assigned_to": owner(3)})
+		close_some(prefix)
+		year = {"from_date": add_days(today(), -365), "to_date": today()}
+		for dimension in ("Loss Reason", "Competitor", "Size Band"):
+			time_call(
+				f"Win Loss by {dimension}",
+				lambda d=dimension: run_report("Win Loss", filters={**year, "dimension": d}),
+			)
+		time_call("Forecast Accuracy", lambda: run_report("Forecast Accuracy", filters={}))
+		filters = frappe._dict(from_date=add_days(today(), -365), to_date=today())
+		timings = []
+		for _ in range(3):
+			started = time.perf_counter()
+			straightforward_statistics(filters)
+			timings.append((time.perf_counter() - started) * 1000)
+		print(f"  straightforward statistics (before): p50 {statistics.median(timings):.0f} ms ({load()})")
+		if os.environ.get("BENCH_NO_STALE"):
+			return
+		started = time.perf_counter()
 		refresh_all_stale()
-		print(f"refresh_all_stale: {time.perf_counter() - started:.1f} s", flush=True)
+		print(f"  refresh_all_stale: {time.perf_counter() - started:.1f} s ({load()})", flush=True)
 	finally:
-		frappe.db.sql("DELETE FROM `tabOpportunity Stage History` WHERE name LIKE %s", (prefix + "-%",))
-		delete_bulk_opportunities(prefix)
+		if os.environ.get("BENCH_KEEP"):
+			print(f"  kept: {prefix} (remove with: bench/time_in_stage.py --drop {prefix})", flush=True)
+		else:
+			drop(prefix)
+
+
+def drop(prefix: str):
+	"""Remove a run's deals, their history and its counts."""
+	stage_stays.count_history("h.opportunity LIKE %(like)s", {"like": prefix + "-%"}, sign=-1)
+	frappe.db.sql("DELETE FROM `tabOpportunity Stage History` WHERE name LIKE %s", (prefix + "-%",))
+	delete_bulk_opportunities(prefix)
 
 
 if __name__ == "__main__":
+	if sys.argv[1:2] == ["--drop"]:
+		drop(sys.argv[2])
+		frappe.db.commit()
+		sys.exit()
 	for count in [int(a) for a in sys.argv[1:]] or [100_000]:
 		run(count)

@@ -73,12 +73,14 @@ permission_query_conditions = {
 	"Opportunity Contact": "opportunity_suite.services.visibility.child_query_conditions",
 	# the stage history follows its opportunity, as a quote does
 	"Opportunity Stage History": "opportunity_suite.services.visibility.follower_query_conditions",
+	"Sales Quota": "opportunity_suite.services.visibility.quota_query_conditions",
 }
 has_permission = {
 	"Opportunity": "opportunity_suite.services.visibility.has_opportunity_permission",
 	"Quote": "opportunity_suite.services.visibility.has_follower_permission",
 	"Sales Order": "opportunity_suite.services.visibility.has_follower_permission",
 	"Opportunity Stage History": "opportunity_suite.services.visibility.has_follower_permission",
+	"Sales Quota": "opportunity_suite.services.visibility.has_quota_permission",
 }
 
 scheduler_events = {

@@ -3,6 +3,7 @@
 import frappe
 import pytest
 from frappe.desk.query_report import run as run_report
+from frappe.utils import today
 
 from tests.factories import make_opportunity, make_user
 from tests.test_stage_history import entered_days_ago
@@ -73,3 +74,38 @@ def test_a_sales_user_sees_only_what_the_visibility_lets_them(pipeline):
 	other = make_user("Sales User")
 	report = _report(other, pipeline.seller)
 	assert report.stages["Prospecting"]["stays"] == 0 and report.flagged == []
+
+
+def test_the_fast_path_equals_the_straightforward_computation_on_a_random_pipeline():
+	"""The summary kept in step by saves and deletions, and the percentiles read at their ranks, give the
+	numbers PERCENTILE_CONT gives over the rows; the summary recounted from the history is the same."""
+	import random
+
+	from opportunity_suite.services import stage_stays
+	from opportunity_suite.services.time_in_stage import fast_statistics, straightforward_statistics
+
+	stage_stays.rebuild()  # from here on, only the write paths keep it in step
+	rng = random.Random(16)
+	sellers = [make_user("Sales User") for _ in range(2)]
+	stages = ["Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Closed Won"]
+	deals = [make_opportunity(amount=100, assigned_to=rng.choice(sellers)) for _ in range(12)]
+	for _step in range(30):
+		deal = rng.choice(deals)
+		stage = rng.choice([s for s in stages if s != deal.sales_stage])
+		_move(deal, stage, rng.choice([rng.randint(0, 9), round(rng.uniform(0, 20), 2)]))
+	frappe.delete_doc("Opportunity", deals[0].name)  # its stays leave the summary
+
+	def compare():
+		for assigned_to in (None, *sellers):
+			filters = frappe._dict(from_date=today(), to_date=today(), assigned_to=assigned_to)
+			fast, straight = fast_statistics(filters), straightforward_statistics(filters)
+			assert sorted(fast) == sorted(straight)
+			for stage, row in straight.items():
+				assert (fast[stage].stays, fast[stage].moved_on) == (row.stays, row.moved_on), stage
+				assert fast[stage].median_days == pytest.approx(row.median_days, abs=0.01), stage
+				assert fast[stage].p75_days == pytest.approx(row.p75_days, abs=0.01), stage
+		return stage_stays.period_counts(today(), today())
+
+	kept = compare()
+	stage_stays.rebuild()
+	assert sorted(compare()) == sorted(kept)

@@ -81,6 +81,25 @@ def test_a_disabled_reason_cant_be_chosen():
 		_deal(frappe.session.user, 10, "Closed Lost", loss_reason=reason.name)
 
 
+def test_a_disabled_competitor_cant_be_added_and_stays_where_it_already_is():
+	from tests.conversion_fixtures import as_user
+
+	seller = make_user("Sales User")
+	kept, retired = make_picklist_value("Competitor", "Rival"), make_picklist_value("Competitor", "Rival")
+	deal = as_user(seller, _deal, seller, 10, "Prospecting", [kept.name])
+	retired.db_set("disabled", 1)
+	with pytest.raises(DisabledPicklistValueError, match=retired.name):
+		as_user(seller, _deal, seller, 10, "Prospecting", [retired.name])
+	deal.append("competitors", {"competitor": retired.name})
+	with pytest.raises(DisabledPicklistValueError, match="is disabled and can't be chosen"):
+		as_user(seller, deal.save)
+	deal.reload()
+	kept.db_set("disabled", 1)  # retired after it was chosen: the deal keeps it through later saves
+	deal.next_step = "Call again"
+	as_user(seller, deal.save)
+	assert [row.competitor for row in deal.reload().competitors] == [kept.name]
+
+
 def test_the_free_text_reasons_of_the_past_are_classified():
 	named = _deal(frappe.session.user, 10, "Closed Lost", lost_reason="price ")
 	other = _deal(frappe.session.user, 10, "Closed Lost", lost_reason="Budget cut in March")

@@ -9,7 +9,7 @@ already set in the database is taken back on load and on migrate.
 
 import frappe
 
-DIRECT_REPORTS = frozenset({"Opportunity Forecast"})
+DIRECT_REPORTS = frozenset({"Opportunity Forecast", "Time in Stage", "Win Loss", "Forecast Accuracy"})
 
 
 def is_direct(report_name: str | None) -> bool:

@@ -129,11 +129,13 @@ def history_row(before, after, when, user: str, via: str = "Save", fields=None) 
 
 def insert_history(rows: list[dict]):
 	"""History rows in multi-row INSERTs (the importer's writer; values escaped as the driver does)."""
+	from opportunity_suite.services import stage_stays
 	from opportunity_suite.services.importing.writer import insert_rows
 
 	rows = [r for r in rows if r]
 	if rows:
 		insert_rows(DOCTYPE, list(ROW_FIELDS), [[r[f] for f in ROW_FIELDS] for r in rows])
+		stage_stays.add_rows(rows)  # the Time in Stage summary, in the same transaction
 
 
 def record_save(doc):
@@ -152,8 +154,11 @@ def record_save(doc):
 
 
 def delete_history(names: list[str]):
-	"""The history of deleted opportunities goes with them."""
+	"""The history of deleted opportunities goes with them (and its stays leave the summary)."""
+	from opportunity_suite.services import stage_stays
+
 	for start in range(0, len(names), 1000):
+		stage_stays.remove_for(names[start : start + 1000])
 		frappe.db.delete(DOCTYPE, {"opportunity": ("in", names[start : start + 1000])})
 
 

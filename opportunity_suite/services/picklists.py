@@ -6,7 +6,9 @@ standard Select.
 - Every value already stored in a field linking to a picklist gets a record (its data came from the
   Select these fields used to be, or from a raw write): no link is left pointing at nothing.
 - A disabled value can't be chosen: a record whose value changes to it (a new record included) is refused;
-  records that already have it keep it, and so does an opportunity converted from a lead that has it."""
+  records that already have it keep it, and so does an opportunity converted from a lead that has it. The
+  same for the picklist Links of child rows (an opportunity's competitors): a row added with a disabled
+  value is refused, rows already there are kept."""
 
 import frappe
 from frappe import _
@@ -60,13 +62,37 @@ def picklist_fields(meta) -> list[tuple[str, str]]:
 	return [(df.fieldname, df.options) for df in meta.get_link_fields() if df.options in NAME_FIELDS]
 
 
+def picklist_table_fields(meta) -> list[tuple[str, str]]:
+	"""("table.field", picklist DocType) of the picklist Links in the DocType's child tables (an
+	opportunity's competitors: `competitors.competitor`)."""
+	return [
+		(f"{table.fieldname}.{fieldname}", picklist)
+		for table in meta.get_table_fields()
+		for fieldname, picklist in picklist_fields(frappe.get_meta(table.options))
+	]
+
+
+def _all_picklist_fields(meta) -> list[tuple[str, str]]:
+	return picklist_fields(meta) + picklist_table_fields(meta)
+
+
 def disabled_picklist_values(meta) -> dict[str, tuple[str, frozenset[str]]]:
-	"""fieldname → (its picklist, the picklist's disabled values), read at once (the importer reads
-	them once per batch instead of once per row)."""
+	"""fieldname (or "table.field") → (its picklist, the picklist's disabled values), read at once (the
+	importer reads them once per batch instead of once per row)."""
 	return {
 		fieldname: (picklist, frozenset(frappe.get_all(picklist, filters={"disabled": 1}, pluck="name")))
-		for fieldname, picklist in picklist_fields(meta)
+		for fieldname, picklist in _all_picklist_fields(meta)
 	}
+
+
+def _chosen(doc, before, fieldname: str) -> list[str]:
+	"""The values of `fieldname` (or of "table.field" in each row) chosen in this save: set or changed."""
+	if "." not in fieldname:
+		value = doc.get(fieldname)
+		return [value] if value and (before is None or before.get(fieldname) != value) else []
+	table, field = fieldname.split(".", 1)
+	kept = {row.get(field) for row in (before.get(table) or [])} if before is not None else set()
+	return [row.get(field) for row in doc.get(table) or [] if row.get(field) and row.get(field) not in kept]
 
 
 def check_picklist_values(doc, before=None, meta=None, disabled: dict | None = None):
@@ -80,22 +106,22 @@ def check_picklist_values(doc, before=None, meta=None, disabled: dict | None = N
 	if flags and flags.keep_picklist_values:
 		return
 	if disabled is None:
-		disabled = {fieldname: (picklist, None) for fieldname, picklist in picklist_fields(meta or doc.meta)}
+		disabled = {
+			fieldname: (picklist, None) for fieldname, picklist in _all_picklist_fields(meta or doc.meta)
+		}
 	for fieldname, (picklist, disabled_values) in disabled.items():
-		value = doc.get(fieldname)
-		if not value or (before is not None and before.get(fieldname) == value):
-			continue
-		# a value with no record at all is left to Frappe's link check (or the importer's), which names it
-		if (
-			value in disabled_values
-			if disabled_values is not None
-			else frappe.get_cached_value(picklist, value, "disabled")
-		):
-			frappe.throw(
-				_("{0} {1} is disabled and can't be chosen.").format(_(picklist), frappe.bold(value)),
-				exc=DisabledPicklistValueError,
-				title=_("Disabled {0}").format(_(picklist)),
-			)
+		for value in _chosen(doc, before, fieldname):
+			# a value with no record at all is left to Frappe's link check (or the importer's), which names it
+			if (
+				value in disabled_values
+				if disabled_values is not None
+				else frappe.get_cached_value(picklist, value, "disabled")
+			):
+				frappe.throw(
+					_("{0} {1} is disabled and can't be chosen.").format(_(picklist), frappe.bold(value)),
+					exc=DisabledPicklistValueError,
+					title=_("Disabled {0}").format(_(picklist)),
+				)
 
 
 def add_value(picklist: str, value: str):

@@ -65,7 +65,13 @@ def quotas(users: list[str] | None, from_date, to_date, period: str) -> dict[tup
 		if not users:
 			return {}
 		filters["user"] = ("in", users)
-	rows = frappe.get_all(DOCTYPE, filters=filters, fields=["user", "period_type", "period_start", "amount"])
+	# get_list: the reader's own view of the quotas (with private visibility, their team's: visibility.py)
+	rows = frappe.get_list(
+		DOCTYPE,
+		filters=filters,
+		fields=["user", "period_type", "period_start", "amount"],
+		limit_page_length=0,
+	)
 	months: dict[tuple, float] = {}
 	quarters: dict[tuple, float] = {}
 	for row in rows:

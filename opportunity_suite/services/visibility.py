@@ -7,6 +7,9 @@ its Frappe assignees (`_assign`), or when it was shared with them. A user's team
 who reports to them, directly or through a chain (User's `reports_to`, a Custom Field made at install: there
 is no HR Employee here; a cycle in the chain is harmless, each user is visited once).
 
+A Sales Quota follows its user: with the second, a user who doesn't see everything reads only the quotas of
+their team (the list, REST, the form, the forecast report's quota and attainment columns).
+
 Quotes and Sales Orders have no rules of their own: one linked to an opportunity is seen by whoever sees
 that opportunity (one with no opportunity by everyone with the role).
 
@@ -22,6 +25,7 @@ import frappe
 
 SETTINGS = "Opportunity Settings"
 OPPORTUNITY = "Opportunity"
+QUOTA = "Sales Quota"  # a user's target: read by its user, their managers and Sales Managers
 FOLLOWERS = ("Quote", "Sales Order")  # DocTypes whose rows follow their `opportunity`
 EVERYONE = "Everyone"
 PRIVATE = "Owner, Assignees and Their Managers"
@@ -175,6 +179,19 @@ def child_query_conditions(user: str | None = None, doctype: str | None = None) 
 	return child_condition(user or frappe.session.user, doctype)
 
 
+def quota_condition(user: str) -> str:
+	"""SQL condition on Sales Quota: with private visibility, a user who doesn't see everything reads only
+	the quotas of their team (themselves and who reports to them); "" for all of them."""
+	if sees_everything(user):
+		return ""
+	members = ", ".join(_escape(member) for member in team_of(user))
+	return f"`tab{QUOTA}`.`user` in ({members})"
+
+
+def quota_query_conditions(user: str | None = None, doctype: str | None = None) -> str:
+	return quota_condition(user or frappe.session.user)
+
+
 # ---------------------------------------------------------------- one record (has_permission)
 
 
@@ -237,6 +254,18 @@ def has_follower_permission(doc, ptype=None, user=None, debug=False):
 	if all(can_see_opportunity(name, user) for name in opportunities if name):
 		return None
 	return False
+
+
+def has_quota_permission(doc, ptype=None, user=None, debug=False):
+	"""A Sales Quota: its user (as stored, and as about to be saved) must be in the reader's team."""
+	user = user or frappe.session.user
+	if sees_everything(user):
+		return None
+	users = {doc.get("user")}
+	if doc.name and ptype != "create":
+		users.add(frappe.db.get_value(QUOTA, doc.name, "user"))
+	team = set(team_of(user))
+	return None if all(u in team for u in users if u) else False
 
 
 # ---------------------------------------------------------------- the reporting line

@@ -15,7 +15,7 @@ from frappe.utils import cstr, now_datetime
 
 from opportunity_suite.services.assignment import follow_assigned_to, new_assignment_rows
 from opportunity_suite.services.history import history_row, insert_history
-from opportunity_suite.services.importing import organizations, values
+from opportunity_suite.services.importing import competitors, organizations, values
 from opportunity_suite.services.importing.common import DOCTYPE, RowError, failed_row, plain, readable
 from opportunity_suite.services.importing.links import LinkResolver
 from opportunity_suite.services.importing.policy import DuplicatePolicy, combine, differs
@@ -264,6 +264,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				frappe.db.savepoint("opportunity_import_row")
 				try:
 					insert_rows(DOCTYPE, fields, [[doc.get(f) for f in fields]])
+					competitors.write([doc], self.run.user, self.now)
 					kept.append(doc)
 					kept_origins.append(group)
 				except Exception as e:
@@ -279,6 +280,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				),
 				while_waiting=self.run.read_ahead,
 			)
+			competitors.write(docs, self.run.user, self.now)
 		self.add_global_search(docs)
 		for doc, group in zip(docs, origins, strict=True):
 			self.result.created += 1
@@ -324,6 +326,10 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 			for row in frappe.get_all(DOCTYPE, filters={"name": ("in", list(updates))}, fields=["*"])
 		}
 		self.rules.load_line_totals([name for name, row in current.items() if row.amount_from_items])
+		if competitors.FIELD in run.fields:  # the deals' competitors as stored (None: none, a Merge fills)
+			rows = competitors.stored(list(current))
+			for name, row in current.items():
+				row[competitors.FIELD] = rows.get(name)
 		for name, contributions in updates.items():
 			before = current[name]
 			doc = frappe._dict(before)
@@ -352,14 +358,24 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				if f not in ("name", "creation", "owner", "modified", "modified_by")
 				and differs(doc.get(f), before.get(f))
 			}
-			if changed:
+			rivals_changed = competitors.names_of(doc.get(competitors.FIELD)) != competitors.names_of(
+				before.get(competitors.FIELD)
+			)
+			if changed or rivals_changed:
 				image = {f: plain(before.get(f)) for f in changed}
+				if rivals_changed:  # an undo puts them back
+					image[competitors.FIELD] = [
+						{competitors.LINK: rival}
+						for rival in competitors.names_of(before.get(competitors.FIELD))
+					]
 				image.update(modified=plain(before.modified), modified_by=before.modified_by)
 				changed.update(modified=self.now, modified_by=run.user)
 				if self.row_by_row:
 					frappe.db.savepoint("opportunity_import_row")
 				try:
 					frappe.db.set_value(DOCTYPE, name, changed, update_modified=False)
+					if rivals_changed:
+						competitors.write([{**doc, "name": name}], run.user, self.now, replace=True)
 					if reassigned:  # as a save does: Frappe's assignment follows assigned_to
 						follow_assigned_to(name, doc.assigned_to, before.assigned_to, self.now, run.user)
 				except Exception as e:

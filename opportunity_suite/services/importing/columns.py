@@ -7,7 +7,7 @@ import json
 import frappe
 from frappe import _
 
-from opportunity_suite.services.importing import values
+from opportunity_suite.services.importing import competitors, values
 from opportunity_suite.services.importing.common import RowError, failed_row, readable
 from opportunity_suite.services.importing.formats import RowShapeError
 
@@ -69,6 +69,8 @@ class ColumnValues:
 			return lambda v: values.to_date(v, date_format)
 		if fieldtype == "Select":
 			return values.to_select((df.options or "").split("\n"))
+		if fieldname == competitors.FIELD:
+			return competitors.parse_cell
 		return values.text_converter(df)
 
 	def convert(self, fieldname: str, value):

@@ -6,7 +6,7 @@ on the row (`_new_organizations`) and created only once the row has passed its c
 import frappe
 from frappe import _
 
-from opportunity_suite.services.importing import organizations, people, values
+from opportunity_suite.services.importing import competitors, organizations, people, values
 
 
 class LinkResolver:
@@ -50,9 +50,13 @@ class LinkResolver:
 			for name in frappe.get_all(link_doctype, filters={"name": ("in", list(wanted))}, pluck="name"):
 				found[values.match_key(name)] = name
 			resolved[fieldname] = found
+		competitor_errors = competitors.resolve(parsed)  # the names of a Competitors column, as links
 		out = []
-		for row_no, row, record in parsed:
+		for (row_no, row, record), competitor_error in zip(parsed, competitor_errors, strict=True):
 			errors, cells = [], {}
+			if competitor_error:
+				errors.append(competitor_error)
+				cells[competitors.FIELD] = competitor_error
 			for fieldname, link_doctype in link_fields.items():
 				value = record.get(fieldname)
 				if not value:

@@ -56,6 +56,10 @@ def importable_fields() -> dict[str, "frappe._dict"]:
 		if df.fieldtype in SKIP_FIELDTYPES or df.fieldname in COMPUTED_FIELDS or df.read_only:
 			continue
 		fields[df.fieldname] = df
+	from opportunity_suite.services.importing import competitors
+
+	if df := competitors.docfield(meta):  # a table, filled from one column of names (competitors.py)
+		fields[df.fieldname] = df
 	return fields
 
 

@@ -11,6 +11,7 @@ from frappe.utils.global_search import update_global_search
 
 from opportunity_suite.services.assignment import follow_assigned_to
 from opportunity_suite.services.history import delete_history, history_row, insert_history
+from opportunity_suite.services.importing import competitors
 from opportunity_suite.services.importing.common import BATCH_DOCTYPE, DOCTYPE, IMPORT_DOCTYPE
 from opportunity_suite.services.importing.vcard_contacts import release_address
 from opportunity_suite.services.importing.versions import record_undo_versions
@@ -81,8 +82,13 @@ def _restore(import_name: str, images: list[dict], report: dict):
 		if cstr(current[name].modified) != image["modified_after"]:
 			report["changed_since"].append(name)
 			continue
-		before = image["before"]
+		before = dict(image["before"])
+		rows = before.pop(competitors.FIELD, None)  # the competitors the import replaced
 		frappe.db.set_value(DOCTYPE, name, before, update_modified=False)
+		if rows is not None:
+			competitors.write(
+				[{"name": name, competitors.FIELD: rows}], frappe.session.user, now_datetime(), True
+			)
 		if before.get("assigned_to") and before["assigned_to"] != current[name].assigned_to:
 			# the assignment follows assigned_to back, as it followed the import
 			follow_assigned_to(
@@ -117,6 +123,7 @@ def _delete_created(created: dict, report: dict):
 			# their assignments go with them, as Frappe's delete_doc removes a record's ToDos
 			frappe.db.delete("ToDo", {"reference_type": DOCTYPE, "reference_name": ("in", chunk)})
 			delete_history(chunk)
+			competitors.delete_for(chunk)
 		report["deleted"] += len(unchanged)
 	# addresses, then contacts, then organizations (each links to the next); only those the run created
 	# and nobody changed since (an inserted record's `modified` is its `creation`); still linked → kept

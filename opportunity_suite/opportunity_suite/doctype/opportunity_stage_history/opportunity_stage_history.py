@@ -12,3 +12,18 @@ class OpportunityStageHistory(Document):
 def on_doctype_update():
 	# a deal's rows in order: the form's facts, the report's stage durations
 	frappe.db.add_index("Opportunity Stage History", ["opportunity", "changed_on"])
+	# Time in Stage's exact percentiles: a stage's stays in duration order, over all deals or one assignee's
+	# (services/time_in_stage.py), each read from the index alone
+	frappe.db.add_index(
+		"Opportunity Stage History",
+		["stage_changed", "from_stage", "days_in_previous_stage", "changed_on"],
+		"stage_stay_duration_index",
+	)
+	frappe.db.add_index(
+		"Opportunity Stage History",
+		["assigned_to", "stage_changed", "from_stage", "days_in_previous_stage", "changed_on", "to_stage"],
+		"assignee_stage_stay_index",
+	)
+	# and the report's flagged deals: a stage's open deals, longest in it first (kept here, beside the
+	# report's other indexes, so as not to touch the Opportunity DocType)
+	frappe.db.add_index("Opportunity", ["status", "sales_stage", "stage_since"], "open_stage_since_index")

@@ -17,6 +17,7 @@ LABELS = {
 	"Probability": "probability",
 	"Description": "description",
 	"Lost Reason": "lost_reason",  # not in a stock Vtiger; a common custom field
+	"Competitor": "competitors",  # not in Vtiger: other CRMs' exports, hand-made sheets
 	# Vtiger's own bookkeeping, or computed here: offered as ignored
 	"Opportunity Number": None,  # Potential No (POT123)
 	"Weighted Revenue": None,  # Forecast Amount: recomputed from amount and probability
