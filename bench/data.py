@@ -73,7 +73,7 @@ def write_csv(
 			)
 
 
-def write_vcf(path: str, cards: int, seed: int = 7):
+def write_vcf(path: str, cards: int, seed: int = 7, email_tag: str = ""):
 	rnd = random.Random(seed)
 	with open(path, "w", newline="", encoding="utf-8") as f:
 		for i in range(cards):
@@ -84,7 +84,7 @@ def write_vcf(path: str, cards: int, seed: int = 7):
 				f"N:{last};{first};;;\r\nFN:{first} {last}\r\nORG:{company};Sales\r\n"
 				f"TITLE:Buyer\r\nitem1.TEL;TYPE=WORK:+49 30 {rnd.randint(1000000, 9999999)}\r\n"
 				f"TEL;TYPE=CELL:+49 170 {rnd.randint(1000000, 9999999)}\r\n"
-				f"EMAIL;TYPE=INTERNET:{first.lower()}.{last.lower()}.{i}@example.com\r\n"
+				f"EMAIL;TYPE=INTERNET:{first.lower()}.{last.lower()}.{i}{email_tag}@example.com\r\n"
 				"NOTE:Met at the trade show\\, wants a call back\\nin spring\r\n"
 				"END:VCARD\r\n"
 			)

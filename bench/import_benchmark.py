@@ -5,13 +5,20 @@ through a real `bench worker` on the `long` queue (timed from enqueue to Complet
 peak memory), imports a 10,000-row slice of the same rows with Frappe's Data Import, and prints rows/s
 for each and the ratio. Everything it creates is deleted afterwards (unless --keep).
 
+`--how in-process` (or `both`) runs each import's job in this process (no worker start, no queue: the
+job's own time and CPU), `--profile DIR` profiles those runs with cProfile (`DIR/<file>.prof`, the top functions
+printed). `--vcf-cards` takes several sizes (`--vcf-cards 5000 20000`).
+
 Run from the bench's `sites/` folder with the bench's Python:
 	../env/bin/python /path/to/opportunity_suite/bench/import_benchmark.py --site test.opportunity.localhost
 """
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import sys
 import tempfile
 import threading
@@ -109,6 +116,40 @@ def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 	return {"name": doc.name, "seconds": elapsed, "peak_rss_mb": peak / 2**20, **state}
 
 
+def opportunity_import_in_process(path: str, profile_to: str | None = None, **settings) -> dict:
+	"""The import's job run in this process, timed from its start to its end (wall and CPU)."""
+	from opportunity_suite.services.importing import jobs
+
+	doc = frappe.get_doc(
+		{"doctype": "Opportunity Import", "import_file": new_file(path), **settings}
+	).insert()
+	jobs.prepare(doc)
+	token = jobs.start(doc, enqueue=False)
+	frappe.db.commit()
+	profile = cProfile.Profile() if profile_to else None
+	started, cpu = time.perf_counter(), time.process_time()
+	if profile:
+		profile.enable()
+	try:
+		jobs.run_import_job(doc.name, token)
+	finally:
+		if profile:
+			profile.disable()
+	elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+	if profile:
+		profile.dump_stats(profile_to)
+		out = io.StringIO()
+		pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
+		print(out.getvalue(), flush=True)
+	state = frappe.db.get_value(
+		"Opportunity Import",
+		doc.name,
+		["status", "rows_read", "created_count", "failed_count", "error"],
+		as_dict=True,
+	)
+	return {"name": doc.name, "seconds": elapsed, "cpu_seconds": cpu, **state}
+
+
 def data_import(path: str) -> dict:
 	doc = frappe.get_doc(
 		{"doctype": "Data Import", "reference_doctype": "Opportunity", "import_type": "Insert New Records"}
@@ -171,12 +212,28 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 	frappe.db.commit()
 
 
+def profile_path(args, what: str) -> str | None:
+	if not args.profile:
+		return None
+	os.makedirs(args.profile, exist_ok=True)
+	return os.path.join(args.profile, f"{what}.prof")
+
+
 def main():
 	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	parser.add_argument("--site", default=os.environ.get("OS_TEST_SITE", "test.opportunity.localhost"))
 	parser.add_argument("--rows", type=int, default=100_000, help="0 to skip the CSV imports")
 	parser.add_argument("--data-import-rows", type=int, default=10_000)
-	parser.add_argument("--vcf-cards", type=int, default=20_000, help="0 to skip the vCard import")
+	parser.add_argument(
+		"--vcf-cards", type=int, nargs="+", default=[20_000], help="card counts; 0 to skip the vCard import"
+	)
+	parser.add_argument(
+		"--how",
+		choices=("worker", "in-process", "both"),
+		default="worker",
+		help="run the imports through a worker, in this process, or both (one after the other)",
+	)
+	parser.add_argument("--profile", metavar="DIR", help="cProfile the in-process runs into DIR")
 	parser.add_argument("--keep", action="store_true", help="keep the imported records")
 	args = parser.parse_args()
 
@@ -186,7 +243,6 @@ def main():
 	tmp = Path(tempfile.mkdtemp(prefix="os-import-bench-"))
 	csv_path = str(tmp / f"opportunities-{tag}.csv")
 	slice_path = str(tmp / f"opportunities-slice-{tag}.csv")
-	vcf_path = str(tmp / f"cards-{tag}.vcf")
 	if args.rows:
 		print(f"building {args.rows:,} rows ...", flush=True)
 		write_csv(csv_path, args.rows, description_tag=tag)
@@ -194,48 +250,83 @@ def main():
 		print(f"CSV: {os.path.getsize(csv_path) / 2**20:.1f} MB", flush=True)
 
 	imports, data_imports = [], []
+	vcf_paths = []
 	try:
 		if args.rows:
-			fast = opportunity_import(csv_path, bench_dir)
-			imports.append(fast["name"])
-			fast_rate = args.rows / fast["seconds"]
-			print(
-				f"Opportunity Import: {args.rows:,} rows enqueue→{fast['status']} in {fast['seconds']:.1f} s = "
-				f"{fast_rate:,.0f} rows/s (created {fast['created_count']:,}, failed {fast['failed_count']:,}); "
-				f"worker peak RSS {fast['peak_rss_mb']:.0f} MB",
-				flush=True,
-			)
-			slow = data_import(slice_path)
-			data_imports.append(slow["name"])
-			slow_rate = args.data_import_rows / slow["seconds"]
-			print(
-				f"Frappe Data Import: {args.data_import_rows:,} rows ({slow['status']}) in {slow['seconds']:.1f} s = "
-				f"{slow_rate:,.0f} rows/s",
-				flush=True,
-			)
-			print(f"ratio: {fast_rate / slow_rate:.1f}x", flush=True)
+			fast_rate = None
+			if args.how in ("worker", "both"):
+				fast = opportunity_import(csv_path, bench_dir)
+				imports.append(fast["name"])
+				fast_rate = args.rows / fast["seconds"]
+				print(
+					f"Opportunity Import: {args.rows:,} rows enqueue→{fast['status']} in {fast['seconds']:.1f} s "
+					f"= {fast_rate:,.0f} rows/s (created {fast['created_count']:,}, failed "
+					f"{fast['failed_count']:,}); worker peak RSS {fast['peak_rss_mb']:.0f} MB; "
+					f"load {os.getloadavg()[0]:.2f}",
+					flush=True,
+				)
+			if args.how in ("in-process", "both"):
+				inline = opportunity_import_in_process(csv_path, profile_path(args, "csv"))
+				imports.append(inline["name"])
+				fast_rate = fast_rate or args.rows / inline["seconds"]
+				print(
+					f"Opportunity Import in process: {args.rows:,} rows ({inline['status']}) in "
+					f"{inline['seconds']:.1f} s ({inline['cpu_seconds']:.1f} s CPU) = "
+					f"{args.rows / inline['seconds']:,.0f} rows/s; load {os.getloadavg()[0]:.2f}",
+					flush=True,
+				)
+			if args.data_import_rows:
+				slow = data_import(slice_path)
+				data_imports.append(slow["name"])
+				slow_rate = args.data_import_rows / slow["seconds"]
+				print(
+					f"Frappe Data Import: {args.data_import_rows:,} rows ({slow['status']}) in {slow['seconds']:.1f} s = "
+					f"{slow_rate:,.0f} rows/s",
+					flush=True,
+				)
+				print(f"ratio: {fast_rate / slow_rate:.1f}x", flush=True)
 
-		if args.vcf_cards:
-			write_vcf(vcf_path, args.vcf_cards)
-			cards = opportunity_import(
-				vcf_path,
-				bench_dir,
-				defaults=json.dumps(
-					{"sales_stage": "Prospecting", "expected_close_date": "2027-06-30", "description": tag}
-				),
-			)
-			imports.append(cards["name"])
-			print(
-				f"vCard import: {args.vcf_cards:,} cards → contacts + opportunities ({cards['status']}) in "
-				f"{cards['seconds']:.1f} s = {args.vcf_cards / cards['seconds']:,.0f} cards/s; "
-				f"worker peak RSS {cards['peak_rss_mb']:.0f} MB",
-				flush=True,
-			)
+		for count in (c for c in args.vcf_cards if c):
+			runs = [("worker", False), ("in process", True)]
+			runs = [r for r in runs if args.how == "both" or r[0].replace(" ", "-") == args.how]
+			for how, in_process in runs:
+				# a file of its own each time: cards whose e-mail an earlier run imported make no contact
+				vcf_path = str(tmp / f"cards-{tag}-{count}-{len(vcf_paths)}.vcf")
+				vcf_paths.append(vcf_path)
+				write_vcf(vcf_path, count, email_tag=f"{tag}{len(vcf_paths)}")
+				settings = {
+					"defaults": json.dumps(
+						{
+							"sales_stage": "Prospecting",
+							"expected_close_date": "2027-06-30",
+							"description": tag,
+						}
+					)
+				}
+				if in_process:
+					cards = opportunity_import_in_process(
+						vcf_path, profile_path(args, f"vcf-{count}"), **settings
+					)
+				else:
+					cards = opportunity_import(vcf_path, bench_dir, **settings)
+				imports.append(cards["name"])
+				extra = (
+					f"{cards['cpu_seconds']:.1f} s CPU"
+					if in_process
+					else f"worker peak RSS {cards['peak_rss_mb']:.0f} MB"
+				)
+				print(
+					f"vCard import ({how}): {count:,} cards → contacts + opportunities ({cards['status']}, "
+					f"created {cards['created_count']:,}, failed {cards['failed_count']:,}) in "
+					f"{cards['seconds']:.1f} s = {count / cards['seconds']:,.0f} cards/s; {extra}; "
+					f"load {os.getloadavg()[0]:.2f}",
+					flush=True,
+				)
 		print(f"load average: {os.getloadavg()}")
 	finally:
 		if not args.keep:
 			cleanup(imports, data_imports, tag)
-		for path in (csv_path, slice_path, vcf_path):
+		for path in (csv_path, slice_path, *vcf_paths):
 			if os.path.exists(path):
 				os.remove(path)
 		frappe.destroy()

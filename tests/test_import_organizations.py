@@ -367,3 +367,42 @@ def test_vcard_org_without_create_rights_fails_the_card_and_makes_no_contact(cle
 	assert set(reasons.values()) == {
 		f"Organization {tag} New Ltd does not exist, and you may not create organizations."
 	}
+
+
+DUPLICATE_VCF = (
+	"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Meier;Anna;;;\r\nFN:Anna Meier {tag}\r\n"
+	"ORG:{tag} SPACED ltd\r\nEMAIL:anna.{tag}@example.com\r\nEND:VCARD\r\n"
+	"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Okafor;Chidi;;;\r\nFN:Chidi Okafor {tag}\r\n"
+	"ORG:{tag} Fresh Ltd\r\nEMAIL:chidi.{tag}@example.com\r\nEND:VCARD\r\n"
+)
+
+
+@pytest.mark.parametrize("one_save_each", [False, True], ids=["batch insert", "one save each"])
+def test_a_vcard_org_a_save_would_refuse_as_a_duplicate_is_refused_by_the_batch_too(cleanup, one_save_each):
+	"""Organization.validate refuses a name an older record has once trimmed (services/duplicates.py): a
+	batch asks that for all its new organizations in one query, and refuses what a save refuses. An old
+	record stored untrimmed (`  X ltd`) isn't found by name, so the card's ORG is "missing"; making it
+	would be a duplicate: the card keeps no organization, with the save's reason, on both paths."""
+	tag = frappe.generate_hash(length=8)
+	old = committed_organization(cleanup, f"{tag} Old")  # its ID isn't the name the card gives
+	frappe.db.set_value("Organization", old, "organization_name", f"   {tag} Spaced Ltd")  # as an old row
+	frappe.db.set_single_value("Opportunity Settings", "alerts_on_import", int(one_save_each))
+	frappe.db.commit()
+	try:
+		doc = new_import(cleanup, DUPLICATE_VCF.format(tag=tag).encode(), "vcf", defaults=VCF_DEFAULTS)
+		prepare(doc)
+		run(doc)
+	finally:
+		frappe.db.set_single_value("Opportunity Settings", "alerts_on_import", 0)
+		frappe.db.commit()
+	cleanup["Contact"].extend(created_records(doc, "Contact"))
+	made = created_records(doc, "Organization")
+	cleanup["Organization"].extend(made)
+	assert (doc.rows_read, doc.created_count, doc.failed_count) == (2, 2, 0), doc.error
+	assert [frappe.db.get_value("Organization", n, "organization_name") for n in made] == [f"{tag} Fresh Ltd"]
+	assert contact_links(f"anna.{tag}@example.com") == []
+	assert contact_links(f"chidi.{tag}@example.com") == [("Organization", made[0])]
+	from tests.test_import_vcard import results_of
+
+	warning = results_of(doc)[2]["Reason or Warnings"]
+	assert f"Organization {tag} SPACED ltd could not be created" in warning and old in warning, warning

@@ -121,11 +121,16 @@ def test_the_batch_stores_what_insert_stores(cleanup, name):
 
 def test_the_controller_code_the_batch_runs_step_by_step_is_unchanged():
 	"""`documents.contact_validate` and `address_validate` are Frappe v15's Contact.validate and
-	Address.validate with their lookups read per batch. When Frappe changes them, this fails: bring the
-	steps in documents.py up to date, then the hashes here."""
+	Address.validate with their lookups read per batch; `NewDocuments.set_defaults` is
+	`Document._set_defaults` with `new_doc`'s defaults read once (`set_dynamic_default_values` says which
+	are worked out per document), and its events are `run_method`'s without the Notification, Webhook and
+	Server Script steps. When Frappe changes them, this fails: bring the steps in documents.py up to date,
+	then the hashes here."""
 	from frappe.contacts import address_and_contact
 	from frappe.contacts.doctype.address.address import Address
 	from frappe.contacts.doctype.contact.contact import Contact
+	from frappe.model import create_new
+	from frappe.model.document import Document
 
 	def digest(function) -> str:
 		return hashlib.sha1(inspect.getsource(function).encode()).hexdigest()[:12]
@@ -135,9 +140,15 @@ def test_the_controller_code_the_batch_runs_step_by_step_is_unchanged():
 		"Contact.set_user": digest(Contact.set_user),
 		"Address.validate": digest(Address.validate),
 		"set_link_title": digest(address_and_contact.set_link_title),
+		"Document._set_defaults": digest(Document._set_defaults),
+		"set_dynamic_default_values": digest(create_new.set_dynamic_default_values),
+		"Document.run_method": digest(Document.run_method),
 	} == {
 		"Contact.validate": "90b103d1511e",
 		"Contact.set_user": "5efb8a7aa1ff",
 		"Address.validate": "bb4ea594b538",
 		"set_link_title": "5be245955920",
+		"Document._set_defaults": "49b9383e3763",
+		"set_dynamic_default_values": "d54d615f0304",
+		"Document.run_method": "062442812773",
 	}

@@ -43,6 +43,41 @@ def find_duplicates(doctype: str, value: str | None, exclude: str | None = None,
 	return [row[0] for row in query.run()]
 
 
+def find_duplicates_of(doctype: str, values: list[str]) -> dict[str, list[str]] | None:
+	"""`find_duplicates` for many values in one query (an import's batch): `duplicate_key(value)` → the
+	names of the records whose duplicate-checked field equals it, oldest first. The query is
+	find_duplicates' condition; each record found is given back to the value it equals as the database
+	compares them (`duplicate_key`); None when one can't be told apart that way (then ask one by one)."""
+	fieldname = DUPLICATE_FIELDS[doctype]
+	wanted = list(dict.fromkeys(v for v in map(normalize, values) if v))
+	keys = {duplicate_key(v) for v in wanted}
+	found: dict[str, list[str]] = {}
+	table = frappe.qb.DocType(doctype)
+	for start in range(0, len(wanted), 500):
+		chunk = wanted[start : start + 500]
+		rows = (
+			frappe.qb.from_(table)
+			.select(table.name, table[fieldname])
+			.where(table[fieldname].isin(chunk) | Lower(Trim(table[fieldname])).isin(chunk))
+			.orderby(table.creation)
+			.run()
+		)
+		for name, value in rows:
+			key = duplicate_key(value)
+			if key not in keys:
+				return None
+			found.setdefault(key, []).append(name)
+	return found
+
+
+def duplicate_key(value: str | None) -> str:
+	"""A value as find_duplicates' condition compares it: trimmed, then as the site's collation
+	compares text (any case and accents, trailing spaces ignored)."""
+	from opportunity_suite.services.importing.values import match_key
+
+	return match_key(normalize(value))
+
+
 def wants_duplicate(doc) -> bool:
 	return bool(doc.flags.ignore_duplicate or doc.get("ignore_duplicate"))
 
@@ -56,9 +91,13 @@ def check_duplicate(doc):
 		return
 	if not doc.is_new() and not doc.has_value_changed(fieldname):
 		return
-	existing = find_duplicates(
-		doc.doctype, doc.get(fieldname), exclude=None if doc.is_new() else doc.name, limit=1
-	)
+	known = doc.flags.known_duplicates  # a batch's lookup of its new records' values (find_duplicates_of)
+	if known is not None and doc.is_new():
+		existing = known.get(duplicate_key(doc.get(fieldname))) or []
+	else:
+		existing = find_duplicates(
+			doc.doctype, doc.get(fieldname), exclude=None if doc.is_new() else doc.name, limit=1
+		)
 	if existing:
 		label = _(frappe.get_meta(doc.doctype).get_label(fieldname))
 		frappe.throw(

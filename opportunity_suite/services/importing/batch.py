@@ -124,7 +124,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		new, updates = self.apply_policy(records)
 		self.insert_new(new)
 		self.apply_updates(updates)
-		if run.kind == "VCF":  # the contacts of the cards whose opportunity was written, a batch at once
+		if run.file.rows_make_contacts:  # the contacts of the cards whose opportunity was written, a batch at once
 			self.write_contacts()
 		self.name_skipped_duplicates()
 		self.write_history()
@@ -230,7 +230,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				origins.append(group)
 			except Exception as e:  # any error of one row fails that row, never the run
 				self.fail_group(group, e)
-		if self.run.kind == "VCF" and docs:  # the cards' contacts, for the rows that passed
+		if self.run.file.rows_make_contacts and docs:  # the cards' contacts, for the rows that passed
 			made = self.make_contacts([(g[0][0], g[0][1], doc) for doc, g in zip(docs, origins, strict=True)])
 			passed = {id(doc) for _n, _row, doc in made}
 			pairs = [(d, g) for d, g in zip(docs, origins, strict=True) if id(d) in passed]
@@ -348,7 +348,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 			except Exception as e:  # any error of one row fails that row, never the run
 				self.fail_group(contributions, e)
 				continue
-			if run.kind == "VCF":  # the cards' contacts, once the record has passed
+			if run.file.rows_make_contacts:  # the cards' contacts, once the record has passed
 				contributions = self.update_contacts(doc, contributions)
 				if not contributions:
 					continue

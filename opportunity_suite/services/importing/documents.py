@@ -2,11 +2,13 @@
 batch at a time *as Frappe documents*: each is a `frappe.get_doc` in memory that goes through what
 `Document.insert` runs before its INSERT, and only the INSERT itself is one multi-row statement per batch.
 
-What runs, per document, as `Document.insert` runs it:
+What runs, per document, as `Document.insert` runs it (`NewDocuments.prepare`; what is the same for every
+document of a DocType, its meta's filtered field lists and its defaults, is worked out once per run):
 - `_set_defaults`, `set_docstatus`, owner/creation/modified (`set_user_and_timestamp`'s values);
 - the `before_insert`, `before_validate`, `validate` and `before_save` events: the controller's method and
   every app's `doc_events` for them (our `validate_contact_links`, `keep_card_full_name`), through
-  `Document.run_method` / `Document.hook`;
+  `Document.hook` as `Document.run_method` runs them (its Notification, Webhook and Server Script steps
+  act only where `per_document_reason` sends the run to `insert()`);
 - `_validate()`: mandatory fields, e-mail and phone fields, selects, length, the XSS sanitizer, … on the
   document and its child rows;
 - the name's own check (`validate_name`), and `get_valid_dict` gives the row `db_insert` would write.
@@ -38,6 +40,7 @@ saves each document with `insert()`):
 import frappe
 from frappe import _
 from frappe.model.document import Document
+from frappe.model.meta import Meta
 from frappe.utils import cstr
 
 from opportunity_suite.services.importing.values import match_key
@@ -95,41 +98,148 @@ def may_create(doctype: str, user: str) -> bool:
 	return bool(frappe.has_permission(doctype, "create", user=user))
 
 
-def prepare(doc: Document, now, user: str, validate=None, name: str | None = None):
-	"""What `Document.insert` runs on `doc` before its INSERT (see the module's docstring); `validate`:
-	the controller's validate as the batch runs it (`contact_validate`), else the controller's own;
-	`name`: the document's name while it is validated (the batch names it for good later,
-	`name_children` then). Raises what a save would raise."""
-	doc.set("__islocal", True)
-	if name is not None:
-		doc.name = name
-		doc.set_parent_in_children()
-	doc._set_defaults()
-	doc.owner = doc.modified_by = user
-	doc.creation = doc.modified = now
-	for child in doc.get_all_children():
-		child.owner = child.modified_by = user
-		child.creation = child.modified = now
-	doc.set_docstatus()
-	doc._action = "save"
-	doc._doc_before_save = None
-	doc.flags.in_insert = True
-	in_import = frappe.flags.in_import
-	frappe.flags.in_import = True  # as Data Import: no gravatar lookup per contact
-	try:
-		doc.run_method("before_insert")
-		doc.run_method("before_validate")
-		if validate is None:
-			doc.run_method("validate")
-		else:  # the controller's steps with the batch's lookups, then every app's validate handlers
-			validate.__name__ = "validate"
-			Document.hook(validate)(doc)
-		doc.run_method("before_save")
-		doc.set_title_field()
-		doc._validate()
-	finally:
-		frappe.flags.in_import = in_import
-		doc.flags.in_insert = False
+class NewDocuments:
+	"""Prepares the new documents of a run (`prepare`): what `Document.insert` runs before its INSERT (see
+	the module's docstring), with what is the same for every document of a DocType worked out once per
+	run instead of once per document:
+
+	- the DocType's meta answers `get(key, filters)` (`meta.get("fields", {"reqd": 1})` and the like,
+	  which `_validate` asks for the document and each child row) from a memo (`BatchMeta`);
+	- the defaults `_set_defaults` fills in come from `frappe.new_doc(..., as_dict=True)` once per DocType
+	  (and table field), unless one of its defaults is worked out per document (`_set_defaults` then);
+	- the events run as `Document.run_method` runs them minus what it adds for Notifications, Webhooks and
+	  Server Scripts: the run prepares documents this way only when there are none for the DocType
+	  (`per_document_reason`), and each of those steps does nothing then."""
+
+	def __init__(self, user: str):
+		self.user = user
+		self.metas: dict[str, BatchMeta] = {}
+		self.defaults: dict[tuple[str, str | None], dict | None] = {}
+		self.events = {event: Document.hook(_controller_method(event)) for event in RUN_EVENTS}
+
+	def new(self, values: dict) -> Document:
+		"""`frappe.get_doc(values)`, the document and its child rows on their DocType's `BatchMeta`."""
+		doc = frappe.get_doc(values)
+		self.use_batch_meta(doc)
+		return doc
+
+	def use_batch_meta(self, doc: Document):
+		for d in (doc, *doc.get_all_children()):
+			if d.doctype not in self.metas:
+				self.metas[d.doctype] = BatchMeta.of(d.doctype)
+			d.__dict__["meta"] = self.metas[d.doctype]  # BaseDocument.meta is a cached_property
+
+	def prepare(self, doc: Document, now, validate=None, name: str | None = None):
+		"""What `Document.insert` runs on `doc` before its INSERT; `validate`: the controller's validate as
+		the batch runs it (`contact_validate`), else the controller's own; `name`: the document's name while
+		it is validated (the batch names it for good later, `name_children` then). Raises what a save
+		would raise."""
+		user = self.user
+		doc.set("__islocal", True)
+		if name is not None:
+			doc.name = name
+			doc.set_parent_in_children()
+		self.set_defaults(doc)
+		doc.owner = doc.modified_by = user
+		doc.creation = doc.modified = now
+		for child in doc.get_all_children():
+			child.owner = child.modified_by = user
+			child.creation = child.modified = now
+		doc.set_docstatus()
+		doc._action = "save"
+		doc._doc_before_save = None
+		doc.flags.in_insert = True
+		in_import = frappe.flags.in_import
+		frappe.flags.in_import = True  # as Data Import: no gravatar lookup per contact
+		try:
+			self.events["before_insert"](doc)
+			self.events["before_validate"](doc)
+			if validate is None:
+				self.events["validate"](doc)
+			else:  # the controller's steps with the batch's lookups, then every app's validate handlers
+				validate.__name__ = "validate"
+				Document.hook(validate)(doc)
+			self.events["before_save"](doc)
+			doc.set_title_field()
+			doc._validate()
+		finally:
+			frappe.flags.in_import = in_import
+			doc.flags.in_insert = False
+
+	def set_defaults(self, doc: Document):
+		"""`Document._set_defaults` (Frappe v15) with `frappe.new_doc`'s defaults of each DocType worked
+		out once (`tests/test_import_vcard_batch.py` fails when Frappe's code of it changes)."""
+		if frappe.flags.in_import:
+			return
+		defaults = self._defaults(doc.doctype)
+		if defaults is None:  # a default worked out per document: Frappe's own
+			doc._set_defaults()
+			return
+		if doc.is_new():
+			doc.update_if_missing(defaults)
+		for df in doc.meta.get_table_fields():
+			defaults = self._defaults(df.options, df.fieldname)
+			value = doc.get(df.fieldname)
+			if isinstance(value, list):
+				for d in value:
+					if d.is_new():
+						d.update_if_missing(defaults)
+
+	def _defaults(self, doctype: str, parentfield: str | None = None) -> dict | None:
+		"""The values `frappe.new_doc` starts a `doctype` document with, or None when `new_doc` works one
+		of them out per document (`set_dynamic_default_values`: a default from another record, `now`, the
+		time); for a DocType with tables, None when one of its tables' DocTypes does."""
+		key = (doctype, parentfield)
+		if key not in self.defaults:
+			meta = frappe.get_meta(doctype)
+			dynamic = any(
+				cstr(df.get("default")).startswith(":")
+				or (df.fieldtype == "Datetime" and cstr(df.get("default")).lower() == "now")
+				or df.fieldtype == "Time"
+				for df in meta.fields
+			)
+			if not dynamic and parentfield is None:
+				dynamic = any(
+					self._defaults(df.options, df.fieldname) is None for df in meta.get_table_fields()
+				)
+			self.defaults[key] = (
+				None if dynamic else frappe.new_doc(doctype, parentfield=parentfield, as_dict=True)
+			)
+		return self.defaults[key]
+
+
+def _controller_method(event: str):
+	"""`run_method`'s inner function for `event`: the controller's method of that name, if any."""
+
+	def fn(self, *args, **kwargs):
+		method = getattr(self, event, None)
+		if event in self.__dict__ or callable(method):
+			return method(*args, **kwargs)
+
+	fn.__name__ = event
+	return fn
+
+
+class BatchMeta(Meta):
+	"""A DocType's meta (a copy of `frappe.get_meta`'s) that works out each `get(key, filters)` once: the
+	same list of fields, filtered the same way by Frappe's `_filter`, for every document of the run."""
+
+	@classmethod
+	def of(cls, doctype: str) -> "BatchMeta":
+		meta = frappe.get_meta(doctype)
+		batch_meta = cls.__new__(cls)
+		batch_meta.__dict__.update(meta.__dict__)
+		batch_meta.__dict__["_filtered"] = {}
+		return batch_meta
+
+	def get(self, key, filters=None, limit=None, default=None):
+		if isinstance(key, str) and isinstance(filters, dict) and not limit:
+			memo_key = (key, repr(filters))
+			found = self._filtered.get(memo_key)
+			if found is None:
+				found = self._filtered[memo_key] = super().get(key, filters)
+			return list(found)  # a list of its own: a caller may append to it (get_global_search_fields)
+		return super().get(key, filters, limit, default)
 
 
 def name_children(doc: Document):

@@ -19,7 +19,7 @@ class LinkResolver:
 	def organization_creation_refused(self) -> str | None:
 		"""Why this run can't create a missing organization (a message with `{0}` for its name), or None."""
 		run = self.run
-		if not (run.doc.create_missing_organizations or run.kind == "VCF"):
+		if not (run.doc.create_missing_organizations or run.file.makes_missing_organizations):
 			return _("Organization {0} does not exist. Turn on Create Missing Organizations to create it.")
 		if "refused" not in self.__dict__:
 			self.refused = organizations.creation_refused(run.user, run.user_permissions)

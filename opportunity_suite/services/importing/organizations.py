@@ -108,25 +108,33 @@ def create_missing(writer, names: list[str]) -> dict:
 		return {name: _create(name) for name in names}
 	from frappe.model.naming import validate_name
 
+	from opportunity_suite.services.duplicates import duplicate_key, find_duplicates_of
 	from opportunity_suite.services.importing.tables import unique_names
 	from opportunity_suite.services.importing.writer import execute, insert_statements, upsert_global_search
 	from opportunity_suite.services.safe_names import organization_id
 
+	if "_organization_documents" not in run.__dict__:
+		run._organization_documents = documents.NewDocuments(run.user)
+	new_documents = run._organization_documents
+	# Organization.validate's duplicate check (services/duplicates.py), one query for the batch's names;
+	# a name the batch makes counts for the batch's later ones, as a save one by one would find it
+	known = find_duplicates_of(ORGANIZATION, [name.strip() for name in names])
 	out, prepared = {}, []
 	for name in names:
 		title = name.strip()
-		doc = frappe.get_doc({"doctype": ORGANIZATION, "organization_name": title})
+		doc = new_documents.new({"doctype": ORGANIZATION, "organization_name": title})
+		doc.flags.known_duplicates = known
 		try:
 			# as a save names it: Organization.autoname's ID, then Frappe's check of that name (`<`, `>`
 			# in the organization name are dropped from the ID, and the name itself is kept, sanitized)
-			documents.prepare(
-				doc, writer.now, run.user, name=validate_name(ORGANIZATION, organization_id(title))
-			)
+			new_documents.prepare(doc, writer.now, name=validate_name(ORGANIZATION, organization_id(title)))
 		except (frappe.ValidationError, frappe.NameError) as e:
 			frappe.clear_last_message()
 			out[name] = e
 			continue
 		prepared.append((name, doc))
+		if known is not None:
+			known.setdefault(duplicate_key(doc.organization_name), []).append(doc.name)
 	if not prepared:
 		return out
 	ids = unique_names(ORGANIZATION, [doc.name for _n, doc in prepared])  # as Organization.autoname

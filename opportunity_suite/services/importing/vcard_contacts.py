@@ -65,6 +65,7 @@ class RunTables:
 		self.contact_validate = documents.contact_validate(self.lookups)
 		self.address_validate = documents.address_validate(self.lookups)
 		user = frappe.session.user
+		self.new_documents = documents.NewDocuments(user)
 		self.may_create_contact = documents.may_create(CONTACT, user)
 		self.may_create_address = documents.may_create(ADDRESS, user)
 		# why this site's contacts must be saved one by one (another app's handlers, a webhook, …), or None
@@ -278,7 +279,8 @@ class BatchContacts:
 		(`documents.prepare`); with `warnings`, each value a save would refuse left out first."""
 		from frappe.model.naming import validate_name
 
-		doc = frappe.get_doc(self._contact_values(card, organization, warnings))
+		new_documents = self.tables.new_documents
+		doc = new_documents.new(self._contact_values(card, organization, warnings))
 		doc.flags.card_full_name = card.full_name  # FN as written (services/contacts.keep_card_full_name)
 		base = doc._get_full_name()  # as Contact.autoname: the full name, then its first link
 		if not base:
@@ -293,7 +295,7 @@ class BatchContacts:
 		if len(base) > 140:
 			base = base[:140].strip()
 		# the name's base until `attach` makes it unique (Frappe names a document before validating it)
-		documents.prepare(doc, self.writer.now, self.run.user, self.tables.contact_validate, name=base)
+		new_documents.prepare(doc, self.writer.now, self.tables.contact_validate, name=base)
 		return doc
 
 	def _contact_values(self, card: Card, organization: str | None, warnings: list[str] | None) -> dict:
@@ -399,7 +401,7 @@ class BatchContacts:
 					tables.address.clean(row, warnings, "Address")
 					if not (row["address_line1"] and row["city"] and row["address_title"]):
 						break
-				doc = frappe.get_doc(
+				doc = tables.new_documents.new(
 					{
 						"doctype": ADDRESS,
 						**row,
@@ -407,9 +409,7 @@ class BatchContacts:
 					}
 				)
 				try:
-					documents.prepare(
-						doc, self.writer.now, self.run.user, tables.address_validate, name=title
-					)
+					tables.new_documents.prepare(doc, self.writer.now, tables.address_validate, name=title)
 					break
 				except frappe.ValidationError as e:
 					frappe.clear_last_message()

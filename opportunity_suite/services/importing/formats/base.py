@@ -77,6 +77,11 @@ class FileFormat:
 	has_column_map = True  # False: its rows come with fixed fields (a vCard's): nothing to map
 	short_rows_allowed = False  # a row may have fewer cells than the header (a sheet's row keeps its columns)
 	preview_fields: tuple[str, ...] = ()  # fields the preview shows besides the mapped ones
+	# each row brings a Contact along (a vCard's card): made or matched with its opportunity, a batch at once
+	rows_make_contacts = False
+	# the organizations its rows name are made when missing, whatever the import's "Create Missing
+	# Organizations" says (a card's ORG: the card is the organization's only source)
+	makes_missing_organizations = False
 
 	def __init__(self, path: str, encoding: str | None = None, delimiter=None, sheet_name=None):
 		from opportunity_suite.services.importing.formats.text import normalise_encoding

@@ -17,6 +17,8 @@ class VCFFormat(FileFormat):
 	extensions = ("vcf", "vcard")
 	has_column_map = False
 	preview_fields = ("opportunity_name", "organization", "contact")
+	rows_make_contacts = True
+	makes_missing_organizations = True
 
 	def __iter__(self) -> Iterator[tuple[int, list]]:
 		return vcard.iter_rows(self.path, self.encoding)
