@@ -68,6 +68,10 @@ SORTS = (
 	"forecast_amount desc",
 	"expected_close_date asc",
 	"sales_stage asc",
+	"assigned_to asc",
+	"organization asc",
+	"status asc",
+	"idx desc",
 )
 
 
@@ -130,7 +134,15 @@ def calls(user: str) -> dict[str, tuple[str, dict]]:
 	)
 	for order in SORTS[1:]:
 		out[f"list sort {order}"] = list_call(order_by=order)
-	out["count (list)"] = ("frappe.desk.reportview.get_count", {"doctype": DT, "filters": "[]"})
+	# the list's "20 of 1,000+" (limit 1001), and the full count a click on it asks for
+	out["count (list, limit 1001)"] = (
+		"frappe.desk.reportview.get_count",
+		{"doctype": DT, "filters": "[]", "fields": "[]", "distinct": "false", "limit": 1001},
+	)
+	out["count (full)"] = (
+		"frappe.desk.reportview.get_count",
+		{"doctype": DT, "filters": "[]", "fields": "[]", "distinct": "false"},
+	)
 	out["count open (client)"] = (
 		"frappe.client.get_count",
 		{"doctype": DT, "filters": json.dumps([[DT, "status", "=", "Open"]])},

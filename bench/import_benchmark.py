@@ -175,7 +175,7 @@ def main():
 	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	parser.add_argument("--site", default=os.environ.get("OS_TEST_SITE", "test.opportunity.localhost"))
 	parser.add_argument("--rows", type=int, default=100_000, help="0 to skip the CSV imports")
-	parser.add_argument("--data-import-rows", type=int, default=10_000)
+	parser.add_argument("--data-import-rows", type=int, default=10_000, help="0 to skip Data Import")
 	parser.add_argument("--vcf-cards", type=int, default=20_000, help="0 to skip the vCard import")
 	parser.add_argument("--keep", action="store_true", help="keep the imported records")
 	args = parser.parse_args()
@@ -205,6 +205,7 @@ def main():
 				f"worker peak RSS {fast['peak_rss_mb']:.0f} MB",
 				flush=True,
 			)
+		if args.rows and args.data_import_rows:
 			slow = data_import(slice_path)
 			data_imports.append(slow["name"])
 			slow_rate = args.data_import_rows / slow["seconds"]
