@@ -70,3 +70,13 @@ def ensure_indexes():
 		for columns in indexes:
 			if set(columns) <= table_columns:
 				frappe.db.add_index(doctype, [f"`{c}`" for c in columns], index_name(columns))
+
+
+def drop_indexes():
+	"""Drop every index of INDEXES (for the benchmarks' "before": bench/desk_latency.py); the next migrate
+	makes them again."""
+	for doctype, indexes in INDEXES.items():
+		for columns in indexes:
+			name = index_name(columns)
+			if frappe.db.has_index(f"tab{doctype}", name):
+				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
