@@ -120,6 +120,7 @@ def _lookup_tables():
 		"pipeline_org": [(i, organization_name(i + 1)) for i in range(ORGANIZATIONS)],
 		"pipeline_kind": list(enumerate(KINDS)),
 		"pipeline_source": list(enumerate(s for s in SOURCES if frappe.db.exists("Lead Source", s))),
+		"pipeline_reason": list(enumerate(frappe.get_all("Lost Reason", pluck="name", order_by="name"))),
 	}
 	columns = {
 		"pipeline_stage": "idx int primary key, name varchar(140), prob decimal(21,9), stage_type varchar(20), "
@@ -128,10 +129,11 @@ def _lookup_tables():
 		"pipeline_org": "idx int primary key, name varchar(140)",
 		"pipeline_kind": "idx int primary key, name varchar(140)",
 		"pipeline_source": "idx int primary key, name varchar(140)",
+		"pipeline_reason": "idx int primary key, name varchar(140)",
 	}
 	for table, rows in tables.items():
-		frappe.db.sql(f"drop temporary table if exists {table}")
-		frappe.db.sql(f"create temporary table {table} ({columns[table]})")
+		frappe.db.sql_ddl(f"drop temporary table if exists {table}")
+		frappe.db.sql_ddl(f"create temporary table {table} ({columns[table]})")
 		if rows:
 			width = len(rows[0])
 			frappe.db.sql(
@@ -139,14 +141,14 @@ def _lookup_tables():
 				+ ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows)),
 				[v for row in rows for v in row],
 			)
-	return len(open_), len(tables["pipeline_source"])
+	return len(open_), len(tables["pipeline_source"]), len(tables["pipeline_reason"])
 
 
-def _deal_source(first: int, last: int, open_stages: int, sources: int) -> str:
+def _deal_source(first: int, last: int, open_stages: int, sources: int, reasons: int) -> str:
 	"""A derived table of one row per deal number with everything drawn from it: the close date, stage
 	index, user, organization, kind (CRC32 of the number: stable from run to run)."""
 	return f"""(select seq,
-		date_add(curdate(), interval (crc32(concat('d', seq)) %% 1095) - 730 day) as close_date,
+		date_add(curdate(), interval cast(crc32(concat('d', seq)) %% 1095 as signed) - 730 day) as close_date,
 		crc32(concat('s', seq)) %% 100 as h,
 		crc32(concat('u', seq)) %% {USERS} as u,
 		crc32(concat('o', seq)) %% {ORGANIZATIONS} as o,
@@ -160,19 +162,24 @@ def _deal_source(first: int, last: int, open_stages: int, sources: int) -> str:
 	join pipeline_user pu on pu.idx = s.u
 	join pipeline_org po on po.idx = s.o
 	join pipeline_kind pk on pk.idx = s.k
-	left join pipeline_source ps on ps.idx = s.src"""
+	left join pipeline_source ps on ps.idx = s.src
+	left join pipeline_reason pr on pr.idx = s.seq %% {max(reasons, 1)}"""
 
 
 def deal_name(column: str = "seq") -> str:
 	return f"concat('{PREFIX}-', lpad({column}, 7, '0'))"
 
 
-def insert_block(first: int, last: int, open_stages: int, sources: int, currency: str):
-	source = _deal_source(first, last, open_stages, sources)
+def insert_block(first: int, last: int, lookups: tuple[int, int, int], currency: str):
+	source = _deal_source(first, last, *lookups)
 	first_stage = frappe.db.sql("select name, prob from pipeline_stage where idx = 0")[0]
 	first_stage = {"first": first_stage[0], "first_prob": first_stage[1], "currency": currency}
-	created = "timestamp(s.close_date - interval s.age day) + interval (s.seq %% 86400) second"
+	# made `age` days before its close (a deal closing ahead was made that long before today)
+	created = (
+		"timestamp(least(s.close_date, curdate()) - interval s.age day) + interval (s.seq %% 86400) second"
+	)
 	modified = f"least({created} + interval (s.age div 2) day, now())"
+	stage_since = f"least({created} + interval (s.age div 3) day, now())"
 	has_category = frappe.get_meta("Opportunity").has_field("forecast_category")
 	category_col = ", forecast_category" if has_category else ""
 	category_val = ", st.category" if has_category else ""
@@ -180,14 +187,15 @@ def insert_block(first: int, last: int, open_stages: int, sources: int, currency
 		f"""insert into `tabOpportunity` (name, creation, modified, owner, modified_by, docstatus, idx,
 			opportunity_name, organization, amount, currency, exchange_rate, base_amount, probability,
 			forecast_amount, base_forecast_amount, sales_stage, status, expected_close_date, closed_on,
-			assigned_to, _assign, opportunity_type, lead_source, next_step, stage_since, is_stale{category_col})
+			assigned_to, _assign, opportunity_type, lead_source, next_step, stage_since, loss_reason,
+			is_stale{category_col})
 		select {deal_name("s.seq")}, {created}, {modified}, pu.name, pu.name, 0, 0,
 			concat(pk.name, ' ', s.seq, ' – ', po.name), po.name, s.amount, %(currency)s, 1, s.amount, st.prob,
 			round(s.amount * st.prob / 100, 2), round(s.amount * st.prob / 100, 2), st.name,
 			st.stage_type, s.close_date, if(st.stage_type = 'Open', null, s.close_date), pu.name,
 			concat('["', pu.name, '"]'), if(s.seq %% 3 = 0, 'Existing Business', 'New Business'), ps.name,
 			if(st.stage_type = 'Open', elt(1 + s.seq %% 4, 'Call back', 'Send proposal', 'Demo scheduled', ''),
-				''), {created} + interval (s.age div 3) day,
+				''), {stage_since}, if(st.stage_type = 'Lost', pr.name, null),
 			st.stage_type = 'Open' and s.close_date < curdate(){category_val}
 		from {source}""",
 		{"currency": currency},
@@ -217,9 +225,8 @@ def insert_block(first: int, last: int, open_stages: int, sources: int, currency
 	)
 	frappe.db.sql(
 		f"""{history}
-		select concat({deal_name("s.seq")}, '-1'), {created} + interval (s.age div 3) day,
-			{created} + interval (s.age div 3) day, pu.name, pu.name, 0, 0, {deal_name("s.seq")},
-			{created} + interval (s.age div 3) day, pu.name, 'Desk', pu.name, %(first)s, st.name, 1,
+		select concat({deal_name("s.seq")}, '-1'), {stage_since}, {stage_since}, pu.name, pu.name, 0, 0,
+			{deal_name("s.seq")}, {stage_since}, pu.name, 'Desk', pu.name, %(first)s, st.name, 1,
 			s.age div 3, %(currency)s, s.amount, s.amount, %(first_prob)s, st.prob, s.close_date, s.close_date
 		from {source} where st.idx > 0""",
 		first_stage,
@@ -250,11 +257,11 @@ def build(rows: int):
 	if have >= rows:
 		print(f"{PREFIX}: {have:,} opportunities already there (asked for {rows:,})")
 		return
-	open_stages, sources = _lookup_tables()
+	lookups = _lookup_tables()
 	currency = get_settings().default_currency
 	for first in range(have + 1, rows + 1, BLOCK):
 		last = min(first + BLOCK - 1, rows)
-		insert_block(first, last, open_stages, sources, currency)
+		insert_block(first, last, lookups, currency)
 		print(f"  {last:,} / {rows:,} ({time.perf_counter() - started:.0f} s)", flush=True)
 	frappe.db.sql("analyze table `tabOpportunity`, `tabToDo`, `tabOpportunity Stage History`")
 	print(f"{PREFIX}: {rows:,} opportunities in {time.perf_counter() - started:.0f} s")
