@@ -174,6 +174,10 @@ def calls(user: str) -> dict[str, tuple[str, dict]]:
 	return out
 
 
+SLOW_MS = 3000
+GET_ONLY = {"opportunity_suite.api.kanban.column_totals"}  # whitelisted for GET alone
+
+
 class Session:
 	def __init__(self, base_url: str, user: str):
 		import requests
@@ -185,18 +189,25 @@ class Session:
 		response.raise_for_status()
 
 	def call(self, method: str, args: dict) -> float:
+		url = f"{self.base_url}/api/method/{method}"
 		started = time.perf_counter()
-		response = self.http.post(f"{self.base_url}/api/method/{method}", data=args)
+		if method in GET_ONLY:
+			response = self.http.get(url, params=args)
+		else:
+			response = self.http.post(url, data=args)
 		elapsed = (time.perf_counter() - started) * 1000
 		if response.status_code != 200:
 			raise RuntimeError(f"{method}: HTTP {response.status_code} {response.text[:300]}")
 		return elapsed
 
 
-def capture(user: str, method: str, args: dict) -> list[str]:
+def capture(user: str, method: str, args: dict, http_method: str) -> list[str]:
 	"""The SELECTs the call sends, run here as `user` (a second run: the caches are warm)."""
 	import frappe.handler
+	from werkzeug.test import EnvironBuilder
+	from werkzeug.wrappers import Request
 
+	frappe.local.request = Request(EnvironBuilder(method=http_method).get_environ())
 	frappe.set_user(user)
 	frappe.local.opportunity_suite_visibility = None
 	recorded = []
@@ -264,10 +275,13 @@ def run_phase(base_url: str, phase: str, user: str, args) -> list[dict]:
 	for name, (method, call_args) in calls(user).items():
 		if args.only and not re.search(args.only, name):
 			continue
-		session.call(method, call_args)  # warm-up (not counted)
-		times = [session.call(method, call_args) for _ in range(args.reps)]
-		queries = capture(user, method, call_args)
-		sql, slowest = floor(queries, args.reps)
+		warm_up = session.call(method, call_args)  # not counted
+		reps = args.reps if warm_up < SLOW_MS else min(args.reps, 3)  # a call of seconds: 3 are enough
+		times = [session.call(method, call_args) for _ in range(reps)]
+		queries = capture(user, method, call_args, "GET" if method in GET_ONLY else "POST")
+		if args.show_sql:
+			print("\n".join(f"    {q[:400]}" for q in queries))
+		sql, slowest = floor(queries, reps)
 		row = {
 			"phase": phase,
 			"call": name,
@@ -275,6 +289,7 @@ def run_phase(base_url: str, phase: str, user: str, args) -> list[dict]:
 			"p95": p95(times),
 			"sql": sql,
 			"queries": len(queries),
+			"reps": reps,
 			"slowest": slowest,
 		}
 		results.append(row)
@@ -282,12 +297,18 @@ def run_phase(base_url: str, phase: str, user: str, args) -> list[dict]:
 	return results
 
 
+BEFORE: dict[tuple[str, str], dict] = {}  # --before FILE: an earlier run's rows, shown beside
+
+
 def _format(row: dict) -> str:
 	ratio = row["p50"] / row["sql"] if row["sql"] else 0
 	flag = "  >300" if row["p95"] > 300 else ""
+	calls = "" if row["reps"] >= 9 else f" ({row['reps']} calls)"
+	before = BEFORE.get((row["phase"], row["call"]))
+	was = f" {before['p50']:7.0f} | {before['p95']:7.0f} |" if before else ""
 	return (
-		f"| {row['phase']:<7} | {row['call']:<38} | {row['p50']:7.0f} | {row['p95']:7.0f} | {row['sql']:7.1f} "
-		f"| {row['queries']:3d} | {row['slowest']:7.1f} | {ratio:6.1f} |{flag}"
+		f"| {row['phase']:<7} | {row['call']:<38} |{was} {row['p50']:7.0f} | {row['p95']:7.0f} | {row['sql']:7.1f} "
+		f"| {row['queries']:3d} | {row['slowest']:7.1f} | {ratio:6.1f} |{flag}{calls}"
 	)
 
 
@@ -302,6 +323,9 @@ def main():
 	parser.add_argument("--reps", type=int, default=9)
 	parser.add_argument("--only", help="only the calls whose name matches this regular expression")
 	parser.add_argument("--phases", default="user,manager,private")
+	parser.add_argument("--save", help="write the rows to this JSON file")
+	parser.add_argument("--before", help="an earlier run's --save file: its p50/p95 beside")
+	parser.add_argument("--show-sql", action="store_true", help="print the SELECTs of each call")
 	parser.add_argument("--port", type=int, help="an already running web server's port (else gunicorn)")
 	args = parser.parse_args()
 	rows = frappe.db.count(DT)
@@ -333,11 +357,14 @@ def main():
 		)
 		_wait_for(base_url)
 	print(f"{rows:,} opportunities on {_site.SITE}; load average{load_average()}; {args.reps} calls each")
-	print(
-		"| phase   | call                                   | p50 ms  | p95 ms  | SQL ms  |  n  | slowest | ratio  |"
-	)
-	print("|---|---|---:|---:|---:|---:|---:|---:|")
+	if args.before:
+		with open(args.before) as f:
+			BEFORE.update({(r["phase"], r["call"]): r for r in json.load(f)})
+	was = " before p50 | before p95 |" if BEFORE else ""
+	print(f"| phase | call |{was} p50 ms | p95 ms | SQL ms | n | slowest | ratio |")
+	print("|---|---|" + "---:|" * (8 if BEFORE else 6))
 	old = set_visibility(None)
+	results = []
 	try:
 		for phase in args.phases.split(","):
 			user = MANAGER if phase == "manager" else user_id(1)
@@ -345,7 +372,10 @@ def main():
 				from opportunity_suite.services.visibility import PRIVATE
 
 				set_visibility(PRIVATE)
-			run_phase(base_url, phase, user, args)
+			results += run_phase(base_url, phase, user, args)
+			if args.save:
+				with open(args.save, "w") as f:
+					json.dump(results, f, indent=1)
 	finally:
 		if old is not None:
 			set_visibility(old)
