@@ -269,9 +269,8 @@ def set_visibility(value: str | None) -> str | None:
 	return old
 
 
-def run_phase(base_url: str, phase: str, user: str, args) -> list[dict]:
+def run_phase(base_url: str, phase: str, user: str, args, results: list[dict]):
 	session = Session(base_url, user)
-	results = []
 	for name, (method, call_args) in calls(user).items():
 		if args.only and not re.search(args.only, name):
 			continue
@@ -294,7 +293,9 @@ def run_phase(base_url: str, phase: str, user: str, args) -> list[dict]:
 		}
 		results.append(row)
 		print(_format(row), flush=True)
-	return results
+		if args.save:  # after every call: a run stopped half-way keeps what it measured
+			with open(args.save, "w") as f:
+				json.dump(results, f, indent=1)
 
 
 BEFORE: dict[tuple[str, str], dict] = {}  # --before FILE: an earlier run's rows, shown beside
@@ -372,10 +373,7 @@ def main():
 				from opportunity_suite.services.visibility import PRIVATE
 
 				set_visibility(PRIVATE)
-			results += run_phase(base_url, phase, user, args)
-			if args.save:
-				with open(args.save, "w") as f:
-					json.dump(results, f, indent=1)
+			run_phase(base_url, phase, user, args, results)
 	finally:
 		if old is not None:
 			set_visibility(old)
