@@ -67,9 +67,17 @@ def ensure_indexes():
 		if not frappe.db.table_exists(doctype):
 			continue
 		table_columns = set(frappe.db.get_table_columns(doctype))
-		for columns in indexes:
-			if set(columns) <= table_columns:
-				frappe.db.add_index(doctype, [f"`{c}`" for c in columns], index_name(columns))
+		missing = [
+			columns
+			for columns in indexes
+			if set(columns) <= table_columns and not frappe.db.has_index(f"tab{doctype}", index_name(columns))
+		]
+		if missing:  # one ALTER for all of them: one pass over the table, however many indexes
+			adds = ", ".join(
+				f"add index `{index_name(columns)}` ({', '.join(f'`{c}`' for c in columns)})"
+				for columns in missing
+			)
+			frappe.db.sql_ddl(f"alter table `tab{doctype}` {adds}")
 
 
 def drop_indexes():
