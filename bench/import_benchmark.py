@@ -223,7 +223,7 @@ def main():
 	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	parser.add_argument("--site", default=os.environ.get("OS_TEST_SITE", "test.opportunity.localhost"))
 	parser.add_argument("--rows", type=int, default=100_000, help="0 to skip the CSV imports")
-	parser.add_argument("--data-import-rows", type=int, default=10_000)
+	parser.add_argument("--data-import-rows", type=int, default=10_000, help="0 to skip Data Import")
 	parser.add_argument(
 		"--vcf-cards", type=int, nargs="+", default=[20_000], help="card counts; 0 to skip the vCard import"
 	)

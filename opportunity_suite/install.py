@@ -6,6 +6,8 @@ from pathlib import Path
 import frappe
 from frappe import _
 
+from opportunity_suite.services.indexes import ensure_indexes
+
 APP = "opportunity_suite"
 
 
@@ -118,10 +120,12 @@ def ensure_defaults():
 
 def after_install():
 	ensure_defaults()
+	ensure_indexes()
 
 
 def after_migrate():
 	ensure_defaults()
+	ensure_indexes()
 	from opportunity_suite.services.direct_reports import reset_all
 
 	reset_all()

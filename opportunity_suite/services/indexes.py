@@ -1,0 +1,90 @@
+"""The database indexes behind the desk's speed on a big pipeline, in one place (bench/desk_latency.py).
+
+Frappe makes a one-column index for each field with `search_index` in the DocType JSON. What one column
+can't do is listed here and made after every migrate (`ensure_indexes`, idempotent: an index already there
+by its name is left alone; made online by MariaDB, the table stays readable and writable):
+
+- the list's standard filters with its default order (`modified` desc): `(filter, modified)` lets MariaDB
+  read the first page in order instead of sorting every matching row;
+- the list's other sort columns: one index each, read backwards or forwards for the first page;
+- covering indexes (every column the query reads is in the index, so no row is fetched) for the
+  aggregates: the Opportunity Forecast report (open deals by close date), the number cards (open, won
+  by close, stale), the Kanban column totals and the list sidebar's counts (by stage, status, owner).
+
+Each index costs every insert and every update of its columns (bench/import_benchmark.py measures it);
+an index is here only when a desk call needs it."""
+
+import hashlib
+
+import frappe
+
+# DocType -> the column lists of its indexes, each a tuple in index order
+INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+	"Opportunity": (
+		# standard filters + the default order; the amounts make the status and stage ones cover the
+		# Open Pipeline / Weighted Pipeline cards and the Kanban column totals
+		("status", "modified", "base_amount", "base_forecast_amount"),
+		("sales_stage", "modified", "base_amount", "base_forecast_amount"),
+		("assigned_to", "modified"),
+		("organization", "modified"),
+		("forecast_category", "modified"),
+		("loss_reason", "modified"),
+		("is_stale", "modified"),
+		# the list's sort columns (`modified`, `expected_close_date` and the filters above sort already)
+		("creation",),
+		("amount",),
+		("forecast_amount",),
+		("opportunity_name",),
+		("idx",),
+		("owner",),  # the sidebar's Created By counts, and sorting by it
+		# the forecast report (and its workspace chart): open deals closing in a period, covered
+		(
+			"status",
+			"expected_close_date",
+			"sales_stage",
+			"assigned_to",
+			"forecast_category",
+			"base_amount",
+			"base_forecast_amount",
+		),
+		# Won this Quarter and Average Deal Size (won deals by when they closed), Stale Deals
+		("status", "closed_on", "base_amount"),
+		("status", "is_stale"),
+	),
+}
+
+
+def index_name(columns: tuple[str, ...]) -> str:
+	"""`os_` + the columns, within MariaDB's 64 characters (the `os_` prefix: ours, not Frappe's)."""
+	name = "os_" + "_".join(columns)
+	return name if len(name) <= 64 else name[:55] + "_" + hashlib.sha1(name.encode()).hexdigest()[:8]
+
+
+def ensure_indexes():
+	"""Create every index of INDEXES that is missing (after_migrate). An index whose column a site doesn't
+	have yet (a field from another branch) waits for the migrate that adds it."""
+	for doctype, indexes in INDEXES.items():
+		if not frappe.db.table_exists(doctype):
+			continue
+		table_columns = set(frappe.db.get_table_columns(doctype))
+		missing = [
+			columns
+			for columns in indexes
+			if set(columns) <= table_columns and not frappe.db.has_index(f"tab{doctype}", index_name(columns))
+		]
+		if missing:  # one ALTER for all of them: one pass over the table, however many indexes
+			adds = ", ".join(
+				f"add index `{index_name(columns)}` ({', '.join(f'`{c}`' for c in columns)})"
+				for columns in missing
+			)
+			frappe.db.sql_ddl(f"alter table `tab{doctype}` {adds}")
+
+
+def drop_indexes():
+	"""Drop every index of INDEXES (for the benchmarks' "before": bench/desk_latency.py); the next migrate
+	makes them again."""
+	for doctype, indexes in INDEXES.items():
+		for columns in indexes:
+			name = index_name(columns)
+			if frappe.db.has_index(f"tab{doctype}", name):
+				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
