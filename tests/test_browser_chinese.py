@@ -6,8 +6,8 @@ import re
 
 import frappe
 import pytest
-from playwright.sync_api import expect
 from frappe.utils import add_days, today
+from playwright.sync_api import expect
 
 from opportunity_suite.services.kanban import BOARD_NAME
 from opportunity_suite.services.translations import app_messages, shipped_translations
@@ -147,7 +147,9 @@ def test_a_new_opportunity_in_the_chinese_form(zh_desk, english_labels):
 		assert pill in ("进行中", "停滞"), pill
 		expect(form.locator("[data-fieldname='sales_stage']", has_text="谈判/审核")).not_to_have_count(0)
 		expect(form.locator(".control-label", has_text="预测金额")).not_to_have_count(0)
-		expect(form.locator("[data-fieldname='status'] .control-value", has_text="进行中")).not_to_have_count(0)
+		expect(form.locator("[data-fieldname='status'] .control-value", has_text="进行中")).not_to_have_count(
+			0
+		)
 		assert not _left_in_english(page, english_labels)
 	finally:
 		frappe.db.rollback()

@@ -124,7 +124,9 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		new, updates = self.apply_policy(records)
 		self.insert_new(new)
 		self.apply_updates(updates)
-		if run.file.rows_make_contacts:  # the contacts of the cards whose opportunity was written, a batch at once
+		if (
+			run.file.rows_make_contacts
+		):  # the contacts of the cards whose opportunity was written, a batch at once
 			self.write_contacts()
 		self.name_skipped_duplicates()
 		self.write_history()
