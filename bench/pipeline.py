@@ -264,6 +264,9 @@ def build(rows: int):
 		insert_block(first, last, lookups, currency)
 		print(f"  {last:,} / {rows:,} ({time.perf_counter() - started:.0f} s)", flush=True)
 	frappe.db.sql("analyze table `tabOpportunity`, `tabToDo`, `tabOpportunity Stage History`")
+	from opportunity_suite.services.search import ensure_search_index
+
+	ensure_search_index()  # the infix search's windows for the rows SQL wrote (a save writes its own)
 	print(f"{PREFIX}: {rows:,} opportunities in {time.perf_counter() - started:.0f} s")
 
 
@@ -273,6 +276,7 @@ def remove():
 		("tabOpportunity Stage History", "opportunity"),
 		("tabToDo", "reference_name"),
 		("__global_search", "name"),
+		("__opportunity_search", "name"),
 		("tabOpportunity", "name"),
 	):
 		frappe.db.sql(f"delete from `{table}` where `{column}` like %s", (like,))

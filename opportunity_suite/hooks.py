@@ -32,6 +32,7 @@ _ALERTS = {
 	"on_update": "opportunity_suite.events.alerts.on_update",
 }
 _STALE = "opportunity_suite.services.stale.refresh_for_activity"
+_SEARCH = "opportunity_suite.services.search.on_change"
 doc_events = {
 	# Frappe's Contact links to Organizations and Leads only (see services/contacts.py)
 	"Contact": {
@@ -39,7 +40,12 @@ doc_events = {
 		"before_save": "opportunity_suite.services.contacts.keep_card_full_name",  # a vCard's FN
 	},
 	# Alert rules (services/alerts) watch the app's DocTypes
-	"Opportunity": dict(_ALERTS),
+	"Opportunity": {
+		**{event: [handler, _SEARCH] for event, handler in _ALERTS.items()},
+		# the infix search's window index (services/search.py)
+		"after_rename": "opportunity_suite.services.search.on_rename",
+		"after_delete": "opportunity_suite.services.search.on_delete",
+	},
 	"Lead": dict(_ALERTS),
 	"Organization": dict(_ALERTS),
 	"Quote": dict(_ALERTS),

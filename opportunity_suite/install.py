@@ -115,7 +115,7 @@ def ensure_defaults():
 	ensure_role_permissions()
 	from opportunity_suite.services.search import ensure_search_index
 
-	ensure_search_index()  # the infix search's window index and triggers
+	ensure_search_index()  # the infix search's window index
 
 
 def after_install():

@@ -14,9 +14,13 @@ Any text of 3+ characters inside the name is then a window, the start of one, or
 filter, `name in (…)`, to the very query Frappe builds (the user's LIKE, Frappe's permission and visibility
 conditions, sort and page all stay), so the rows are exactly `LIKE '%q%'`'s.
 
-Kept in step by MariaDB triggers on `tabOpportunity` (insert, rename/update of the two fields, delete):
-every path writes through them — a save, Opportunity Import's multi-row INSERTs, Frappe's rename, raw SQL.
-`ensure_search_index` (install, every migrate) creates what is missing and fills in missing rows.
+Kept in step by the app, not by database triggers: a trigger carries its creator's DEFINER into every
+backup, and restoring that backup into another site (a new database user without SUPER: `bench restore`,
+`scripts/restore`, a host's migration) fails on it. So `refresh`/`forget` run from the Opportunity's
+events (insert, a save that changes the name or ID, rename, delete) and from Opportunity Import's batches
+and undo; code that writes `tabOpportunity` by raw SQL calls them too. `ensure_search_index` (install,
+every migrate) creates what is missing, fills in rows for opportunities that have none, and drops the
+triggers an earlier version made.
 
 Where it can't narrow (a text under 3 characters, a LIKE made only of wildcards, more than
 `CANDIDATE_LIMIT` candidates, a link search whose text also matches a stage or status), the query runs as
@@ -32,7 +36,7 @@ WINDOW = 6  # characters per window
 MIN_TOKEN = 3  # InnoDB's innodb_ft_min_token_size (default): shorter windows aren't indexed
 MAX_TERMS = 2  # a third term rarely narrows what two give, and each costs its documents' read
 CANDIDATE_LIMIT = 20_000  # more candidates than this: the plain query is as fast (and a shorter SQL)
-_TRIGGERS = ("insert", "update", "delete")
+_OLD_TRIGGERS = ("insert", "update", "delete")  # an earlier version kept the table by triggers
 
 # One normalisation, in SQL only, for the stored windows and for the query (so both agree by construction)
 _NORMALIZE = "regexp_replace({}, '[^[:alnum:]]', '_')"
@@ -45,8 +49,8 @@ def _windows_sql(row: str) -> str:
 
 
 def ensure_search_index() -> None:
-	"""Create the window table, its FULLTEXT index and the triggers when missing; add rows for opportunities
-	that have none (e.g. rows written before the triggers existed). Idempotent."""
+	"""Create the window table and its FULLTEXT index when missing; add rows for opportunities that have
+	none (written before the table existed, or by raw SQL that didn't call `refresh`). Idempotent."""
 	if not frappe.db.table_exists("Opportunity"):
 		return
 	created = not frappe.db.sql("show tables like %s", (TABLE,))
@@ -57,7 +61,7 @@ def ensure_search_index() -> None:
 				windows text not null
 			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci"""
 		)
-	_ensure_triggers()
+	_drop_old_triggers()
 	_fill_missing()
 	if not frappe.db.sql(f"show index from `{TABLE}` where Key_name = 'windows'"):
 		# after the rows: a FULLTEXT built at once is sorted, far faster than row by row. No stopwords:
@@ -72,32 +76,44 @@ def ensure_search_index() -> None:
 			frappe.db.sql("set session innodb_ft_enable_stopword = 1")
 
 
-def _ensure_triggers() -> None:
-	existing = {
-		row[0]
-		for row in frappe.db.sql(
-			"select trigger_name from information_schema.triggers where trigger_schema = database()"
-			" and event_object_table = 'tabOpportunity'"
+def _drop_old_triggers() -> None:
+	for event in _OLD_TRIGGERS:
+		frappe.db.sql_ddl(f"drop trigger if exists `{TABLE}_{event}`")
+
+
+def refresh(names: list[str]) -> None:
+	"""(Re)write the windows of these opportunities from what `tabOpportunity` holds now (in the caller's
+	transaction: FULLTEXT sees them once it commits)."""
+	for start in range(0, len(names), 1000):
+		chunk = names[start : start + 1000]
+		frappe.db.sql(
+			f"""insert into `{TABLE}` (name, windows)
+			select o.name, {_windows_sql("o")} from `tabOpportunity` o where o.name in %(names)s
+			on duplicate key update windows = values(windows)""",
+			{"names": chunk},
 		)
-	}
-	upsert = f"insert into `{TABLE}` (name, windows) values (new.name, {_windows_sql('new')})"
-	upsert += " on duplicate key update windows = values(windows)"
-	bodies = {
-		"insert": f"after insert on `tabOpportunity` for each row {upsert}",
-		"update": f"""after update on `tabOpportunity` for each row begin
-			if not (binary new.name <=> binary old.name
-				and binary new.opportunity_name <=> binary old.opportunity_name) then
-				delete from `{TABLE}` where name = old.name;
-				{upsert};
-			end if;
-		end""",
-		"delete": f"after delete on `tabOpportunity` for each row delete from `{TABLE}` where name = old.name",
-	}
-	for event in _TRIGGERS:
-		name = f"{TABLE}_{event}"
-		if name not in existing:
-			body = bodies[event]
-			frappe.db.sql_ddl(f"create trigger `{name}` {body}")
+
+
+def forget(names: list[str]) -> None:
+	for start in range(0, len(names), 1000):
+		frappe.db.sql(
+			f"delete from `{TABLE}` where name in %(names)s", {"names": names[start : start + 1000]}
+		)
+
+
+def on_change(doc, method=None) -> None:
+	"""Opportunity after_insert / on_update: a new deal, or a save that changed what the windows hold."""
+	if method == "after_insert" or doc.has_value_changed("opportunity_name"):
+		refresh([doc.name])
+
+
+def on_rename(doc, method=None, old=None, new=None, merge=False) -> None:
+	forget([old])
+	refresh([new])
+
+
+def on_delete(doc, method=None) -> None:
+	forget([doc.name])
 
 
 def _fill_missing() -> None:
@@ -110,9 +126,8 @@ def _fill_missing() -> None:
 
 
 def drop_search_index() -> None:
-	"""The triggers and the table (for a benchmark's "before")."""
-	for event in _TRIGGERS:
-		frappe.db.sql_ddl(f"drop trigger if exists `{TABLE}_{event}`")
+	"""The table (for a benchmark's "before")."""
+	_drop_old_triggers()
 	frappe.db.sql_ddl(f"drop table if exists `{TABLE}`")
 
 

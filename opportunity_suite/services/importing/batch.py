@@ -13,6 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import cstr, now_datetime
 
+from opportunity_suite.services import search
 from opportunity_suite.services.assignment import follow_assigned_to, new_assignment_rows
 from opportunity_suite.services.history import history_row, insert_history
 from opportunity_suite.services.importing import competitors, organizations, values
@@ -284,6 +285,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 			)
 			competitors.write(docs, self.run.user, self.now)
 		self.add_global_search(docs)
+		search.refresh([doc.name for doc in docs])  # the infix search's windows, as a save writes them
 		for doc, group in zip(docs, origins, strict=True):
 			self.result.created += 1
 			self.result.updated += len(group) - 1  # later rows of the file merged into the new record
@@ -391,6 +393,8 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				)
 				doc.name = name
 				self.add_global_search([doc])
+				if "opportunity_name" in changed:
+					search.refresh([name])
 				self.result.written.append((doc, False, image))
 				self.history.append(history_row(before, doc, self.now, run.user, "Import"))
 			self.result.updated += len(contributions)

@@ -9,6 +9,7 @@ from frappe import _
 from frappe.utils import cstr, now_datetime
 from frappe.utils.global_search import update_global_search
 
+from opportunity_suite.services import search
 from opportunity_suite.services.assignment import follow_assigned_to
 from opportunity_suite.services.history import delete_history, history_row, insert_history
 from opportunity_suite.services.importing import competitors
@@ -101,6 +102,7 @@ def _restore(import_name: str, images: list[dict], report: dict):
 		restored.append((current[name], {**current[name], **before}))
 		current[name] = frappe._dict(restored[-1][1])
 		update_global_search(frappe.get_doc(DOCTYPE, name))  # as a save does (Frappe's search queue)
+		search.refresh([name])
 		report["restored"] += 1
 	record_undo_versions(DOCTYPE, import_name, restored)
 	when, user = now_datetime(), frappe.session.user  # the stage history, as for a save
@@ -124,6 +126,7 @@ def _delete_created(created: dict, report: dict):
 			frappe.db.delete("ToDo", {"reference_type": DOCTYPE, "reference_name": ("in", chunk)})
 			delete_history(chunk)
 			competitors.delete_for(chunk)
+			search.forget(chunk)
 		report["deleted"] += len(unchanged)
 	# addresses, then contacts, then organizations (each links to the next); only those the run created
 	# and nobody changed since (an inserted record's `modified` is its `creation`); still linked → kept
