@@ -30,3 +30,17 @@ def test_ensure_indexes_again_adds_nothing():
 	before = {doctype: _indexes(doctype) for doctype in INDEXES}
 	ensure_indexes()
 	assert {doctype: _indexes(doctype) for doctype in INDEXES} == before
+
+
+def test_frappes_schema_sync_keeps_every_index():
+	"""Frappe's sync drops an index starting with a field it doesn't mark indexed: none of ours does."""
+	meta = frappe.get_meta("Opportunity")
+	for columns in INDEXES["Opportunity"]:
+		df = meta.get_field(columns[0])
+		assert df is None or df.search_index or df.unique, columns  # a standard column, or an indexed field
+	frappe.db.updatedb("Opportunity")  # what a migrate or a Customize Form save runs
+	found = _indexes("Opportunity")
+	for columns in INDEXES["Opportunity"]:
+		assert found.get(index_name(columns)) == list(columns), columns
+	for fieldname in ("amount", "forecast_amount", "opportunity_name"):  # the list's sorts, Frappe's index
+		assert frappe.db.get_column_index("tabOpportunity", fieldname, unique=False), fieldname

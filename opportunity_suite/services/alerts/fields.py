@@ -23,6 +23,7 @@ NOT_WATCHABLE = frozenset(
 		"Opportunity Import Batch",
 		"Opportunity Import Template",
 		"Opportunity Stage History",
+		"Stage Stay Count",
 		"Forecast Snapshot",
 		"Sales Quota",
 	}
