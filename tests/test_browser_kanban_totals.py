@@ -152,6 +152,12 @@ def test_the_board_scrolls_visibly_and_closed_columns_are_narrower(seller_desk, 
 	assert card.locator(".kanban-card-doc").evaluate("(el) => el.scrollWidth <= el.clientWidth")
 	assert "100.00" in card.inner_text()
 	page.locator(".kanban-column.opportunity-closed-column[data-column-value='Closed Won']").wait_for()
-	won = page.locator(".kanban-column[data-column-value='Closed Won']").bounding_box()["width"]
-	open_ = page.locator(".kanban-column[data-column-value='Prospecting']").bounding_box()["width"]
-	assert won < open_
+	# widths read in one go in the page (the board may redraw between two reads from here)
+	page.wait_for_function(
+		"""() => {
+			const width = (value) => document.querySelector(`.kanban-column[data-column-value='${value}']`)
+				?.getBoundingClientRect().width;
+			const won = width("Closed Won"), open = width("Prospecting");
+			return won > 0 && open > 0 && won < open;
+		}"""
+	)
