@@ -102,8 +102,9 @@ def _restore(import_name: str, images: list[dict], report: dict):
 		restored.append((current[name], {**current[name], **before}))
 		current[name] = frappe._dict(restored[-1][1])
 		update_global_search(frappe.get_doc(DOCTYPE, name))  # as a save does (Frappe's search queue)
-		search.refresh([name])
 		report["restored"] += 1
+	# the infix search's windows, for the records whose name the undo put back (one statement)
+	search.refresh([old.name for old, new in restored if new.get("opportunity_name") != old.opportunity_name])
 	record_undo_versions(DOCTYPE, import_name, restored)
 	when, user = now_datetime(), frappe.session.user  # the stage history, as for a save
 	insert_history([history_row(old, new, when, user, "Undo of Import") for old, new in restored])
