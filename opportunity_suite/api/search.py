@@ -11,7 +11,6 @@ The link search, list and count wrappers below add the window index's candidates
 import frappe
 from frappe.desk import reportview
 from frappe.desk import search as frappe_search
-from frappe.utils import cint
 
 from opportunity_suite.services import search
 
@@ -51,19 +50,6 @@ def search_link(
 			return []
 		if narrowed is not None:
 			filters = narrowed
-			*others, (_doctype, _field, _operator, names) = narrowed
-			ranked = search.ranked_candidates(names, (txt or "").strip())
-			if ranked is not None and cint(page_length) > 0:
-				return _first_page_in_rank_order(
-					ranked,
-					others,
-					doctype=doctype,
-					txt=txt,
-					page_length=cint(page_length),
-					searchfield=searchfield,
-					reference_doctype=reference_doctype,
-					ignore_user_permissions=ignore_user_permissions,
-				)
 	return frappe_search.search_link(
 		doctype,
 		txt,
@@ -74,25 +60,6 @@ def search_link(
 		reference_doctype=reference_doctype,
 		ignore_user_permissions=ignore_user_permissions,
 	)
-
-
-def _first_page_in_rank_order(ranked: list[str], filters: list, page_length: int, **kwargs) -> list[dict]:
-	"""Frappe's link search over the first candidates in its own order, more of them until a page is full.
-
-	Frappe's query sorts every candidate (2,000 for "Renewal 42" at a million deals) to return a page; its
-	first page among the first N candidates in that order is its first page among all of them once it has
-	`page_length` rows (every later candidate sorts after them), so Frappe's query, LIKE, permission and
-	visibility conditions and Python sort run unchanged over a few candidates."""
-	size = page_length * 2
-	while True:
-		results = frappe_search.search_link(
-			filters=[*filters, ["Opportunity", "name", "in", ranked[:size] or [""]]],
-			page_length=page_length,
-			**kwargs,
-		)
-		if len(results) >= page_length or size >= len(ranked):
-			return results
-		size *= 8
 
 
 def _may_search() -> bool:

@@ -244,28 +244,6 @@ def link_search_filters(txt: str, filters):
 	return [*(filters or []), ["Opportunity", "name", "in", names]]
 
 
-def ranked_candidates(names: list[str], txt: str) -> list[str] | None:
-	"""The candidates in the order of Frappe's link search query (`search_widget`: relevance of `txt` in the
-	name, then `idx desc` and the DocType's sort), read from the primary key and the few columns the order
-	needs, without the search's LIKE or permission conditions; None where Frappe's query has no such order
-	(a translated DocType: Frappe filters and pages in Python there)."""
-	from frappe.model.db_query import get_order_by
-
-	meta = frappe.get_meta("Opportunity")
-	if meta.translated_doctype or frappe.db.db_type != "mariadb":
-		return None
-	table = "`tabOpportunity`"
-	# Frappe's own expressions, character for character (search_widget)
-	escaped = frappe.db.escape((txt or "").replace("%", "").replace("@", ""))
-	relevance = f"(1 / nullif(locate({escaped}, {table}.`name`), 0))"
-	order_by = f"ifnull({relevance}, -9999) desc, {table}.idx desc, {get_order_by('Opportunity', meta)}"
-	return frappe.db.sql(
-		f"select {table}.`name` from {table} where {table}.`name` in %(names)s order by {order_by}",
-		{"names": names},
-		pluck=True,
-	)
-
-
 def _any_value_like(meta, fieldname: str, pattern: str) -> bool | None:
 	"""Whether any stored value of an indexed field is `LIKE pattern` (its distinct values, read from its
 	index); None for a field this can't tell cheaply (not indexed, not a column)."""
