@@ -15,7 +15,6 @@ From the bench's sites/ folder, with the test site:
 
 import argparse
 import json
-import statistics
 import threading
 import time
 import urllib.error
@@ -230,57 +229,155 @@ class Run:
 
 
 class Sampler(threading.Thread):
-	"""CPU (% of one core) and resident memory of the server's processes (a tree) and MariaDB's."""
+	"""CPU and resident memory of the server's processes (a tree), MariaDB's, and the whole machine's, over
+	the run: CPU-seconds (from each process's own counters, children that came and went included as far as
+	they were seen), so that a request's cost in CPU can be read beside the throughput. Also which scheduler
+	autogroups (Linux gives each session one equal share of a busy CPU) the server's processes run in."""
 
 	def __init__(self, roots):
 		super().__init__(daemon=True)
-		self.roots, self.cpu, self.db_cpu, self.rss = roots, [], [], []
+		self.roots, self.rss = roots, []
+		self.spent: dict[int, float] = {}  # pid -> CPU-seconds since the start
+		self.label: dict[int, str] = {}  # pid -> the program it belongs to
+		self.base: dict[int, float] = {}
+		self.autogroups: set[str] = set()
 		self.stopped = threading.Event()
 
 	def processes(self):
 		import psutil
 
 		found = {}
-		for root in self.roots():
+		for label, root in self.root_pids.items():
 			try:
 				p = psutil.Process(root)
 				for q in [p, *p.children(recursive=True)]:
 					found[q.pid] = q
+					self.label[q.pid] = label
 			except psutil.NoSuchProcess:
 				pass
 		return found
 
-	def run(self):
+	@staticmethod
+	def _cpu(p) -> float:
+		t = p.cpu_times()
+		return t.user + t.system
+
+	def _sample(self, first: bool = False):
 		import psutil
 
-		db = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("mariadbd", "mysqld")]
-		known = {}
-		for p in db:
-			p.cpu_percent()
+		rss = 0.0
+		for pid, p in self.processes().items():
+			try:
+				cpu = self._cpu(p)
+				if pid not in self.base:
+					# a process born during the run counts from 0, one running at the start from then
+					self.base[pid] = cpu if first else 0.0
+				self.spent[pid] = cpu - self.base[pid]
+				rss += p.memory_info().rss
+				if first:
+					with open(f"/proc/{pid}/autogroup") as f:
+						self.autogroups.add(f.read().split()[0])
+			except (psutil.NoSuchProcess, OSError):
+				pass
+		self.rss.append(rss)
+
+	def start(self):
+		import psutil
+
+		self.root_pids = self.roots()  # once: supervisorctl is a process of its own
+		self.db = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("mariadbd", "mysqld")]
+		self.db_base = sum(self._cpu(p) for p in self.db)
+		self.machine_base = psutil.cpu_times()
+		self.wall_base = time.monotonic()
+		self._sample(first=True)
+		super().start()
+
+	def run(self):
 		while not self.stopped.wait(1.0):
-			current = self.processes()
-			cpu = rss = 0.0
-			for pid, p in current.items():
-				try:
-					if pid not in known:
-						known[pid] = p
-						p.cpu_percent()
-						continue
-					cpu += known[pid].cpu_percent()
-					rss += p.memory_info().rss
-				except psutil.NoSuchProcess:
-					pass
-			self.cpu.append(cpu)
-			self.rss.append(rss)
-			self.db_cpu.append(sum(p.cpu_percent() for p in db))
+			self._sample()
+
+	def finish(self):
+		import psutil
+
+		self.stopped.set()
+		self.join()
+		self._sample()
+		self.wall = time.monotonic() - self.wall_base
+		self.server_cpu = sum(self.spent.values())
+		self.db_cpu = sum(self._cpu(p) for p in self.db) - self.db_base
+		now, base = psutil.cpu_times(), self.machine_base
+		idle = (now.idle + getattr(now, "iowait", 0)) - (base.idle + getattr(base, "iowait", 0))
+		total = sum(now) - sum(base)
+		self.machine_busy = (total - idle) / total * psutil.cpu_count() * self.wall if total else 0.0
+
+	def summary(self, requests: int) -> str:
+		if not self.rss:
+			return "no samples"
+		per = lambda cpu: cpu / requests * 1000 if requests else float("nan")  # noqa: E731
+		cores = lambda cpu: cpu / self.wall if self.wall else float("nan")  # noqa: E731
+		others = self.machine_busy - self.server_cpu - self.db_cpu
+		programs = {}
+		for pid, cpu in self.spent.items():
+			programs[self.label[pid]] = programs.get(self.label[pid], 0.0) + cpu
+		split = ", ".join(
+			f"{label} {cpu / self.wall:.2f}" for label, cpu in sorted(programs.items()) if cpu >= 0.05
+		)
+		return (
+			f"CPU (cores busy, ms a request): server {cores(self.server_cpu):.2f} ({per(self.server_cpu):.0f} ms), "
+			f"MariaDB {cores(self.db_cpu):.2f} ({per(self.db_cpu):.0f} ms), "
+			f"the whole machine {cores(self.machine_busy):.2f}, "
+			f"the rest of the machine (this benchmark's clients included) {cores(others):.2f}; "
+			f"server's programs: {split}; server RSS max {max(self.rss) / 2**20:.0f} MiB; "
+			f"server in {len(self.autogroups)} autogroup(s) {' '.join(sorted(self.autogroups))}"
+		)
+
+
+class LockWaits(threading.Thread):
+	"""Samples InnoDB's lock waits twice a second on a connection of its own: how often a request waited
+	for a row lock, and which statements were waited for (the blocking transaction's current statement is
+	often already a later one; the waiting one names the table)."""
+
+	def __init__(self, frappe):
+		super().__init__(daemon=True)
+		self.frappe, self.samples, self.waiting, self.stopped = frappe, 0, {}, threading.Event()
+
+	def run(self):
+		import pymysql
+
+		conf = self.frappe.conf
+		conn = pymysql.connect(
+			host=conf.db_host or "127.0.0.1",
+			port=int(conf.db_port or 3306),
+			user=conf.db_user or conf.db_name,
+			password=conf.db_password,
+			database=conf.db_name,
+			autocommit=True,
+		)
+		try:
+			with conn.cursor() as cursor:
+				while not self.stopped.wait(0.5):
+					cursor.execute(
+						"""select left(r.trx_query, 90) from information_schema.INNODB_LOCK_WAITS w
+						join information_schema.INNODB_TRX r on r.trx_id = w.requesting_trx_id"""
+					)
+					self.samples += 1
+					for (query,) in cursor.fetchall():
+						key = " ".join((query or "?").split())
+						self.waiting[key] = self.waiting.get(key, 0) + 1
+		finally:
+			conn.close()
 
 	def summary(self) -> str:
-		if not self.cpu:
-			return "no samples"
-		return (
-			f"server CPU mean {statistics.mean(self.cpu):.0f}% max {max(self.cpu):.0f}% (100% = one core), "
-			f"RSS max {max(self.rss) / 2**20:.0f} MiB; MariaDB CPU mean {statistics.mean(self.db_cpu):.0f}%"
+		total = sum(self.waiting.values())
+		top = sorted(self.waiting.items(), key=lambda kv: -kv[1])[:4]
+		return f"lock waits: {total / max(self.samples, 1):.1f} waiting on average; " + "; ".join(
+			f"{n}× {q}" for q, n in top
 		)
+
+
+def _uptime() -> str:
+	with open("/proc/loadavg") as f:
+		return "load average " + " ".join(f.read().split()[:3])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -349,7 +446,7 @@ def queued_jobs(frappe) -> int:
 	return sum(len(q) for q in get_queues())
 
 
-def report(run: Run, sampler: Sampler, db: dict) -> float:
+def report(run: Run, sampler: Sampler, db: dict, lock_waits: "LockWaits | None" = None) -> float:
 	total = sum(len(t) for a, t in run.timings.items() if a != "login")
 	errors = sum(run.errors.values())
 	rps = total / run.elapsed if run.elapsed else 0
@@ -363,7 +460,9 @@ def report(run: Run, sampler: Sampler, db: dict) -> float:
 			f"{action:<8}{len(t):>7}{run.errors[action]:>6}"
 			f"{percentile(t, 0.5) * 1000:>9.0f}{percentile(t, 0.95) * 1000:>9.0f}{percentile(t, 0.99) * 1000:>9.0f}"
 		)
-	print(sampler.summary())
+	print(sampler.summary(total))
+	if lock_waits:
+		print(lock_waits.summary())
 	print("database: " + ", ".join(f"{k} {v}" for k, v in db.items()))
 	return rps
 
@@ -378,6 +477,9 @@ def main():
 	)
 	parser.add_argument("--rounds", type=int, default=2, help="runs of each target, alternating")
 	parser.add_argument("--only", choices=("production", "bench-serve"), default=None)
+	parser.add_argument(
+		"--lock-waits", action="store_true", help="sample InnoDB's lock waits during each run"
+	)
 	args = parser.parse_args()
 
 	frappe = _site.connect()
@@ -400,10 +502,10 @@ def main():
 			if target == "production":
 				stack = Stack(_site.BENCH_DIR, _site.SITE, args.gunicorn_workers)
 				stack.up()
-				roots = lambda stack=stack: [  # noqa: E731
-					stack.pid(p)
+				roots = lambda stack=stack: {  # noqa: E731
+					p: stack.pid(p)
 					for p in ("web", "nginx", "socketio", "worker-short", "worker-long-0", "schedule")
-				]
+				}
 				servers[target] = (stack.url, roots, stack.down)
 			else:
 				[port] = free_ports(1)
@@ -414,7 +516,11 @@ def main():
 					ARTIFACTS,
 				)
 				base_url = f"http://127.0.0.1:{port}"
-				servers[target] = (base_url, lambda process=process: [process.pid], process.stop)
+				servers[target] = (
+					base_url,
+					lambda process=process: {"bench serve": process.pid},
+					process.stop,
+				)
 				deadline = time.monotonic() + 90
 				while time.monotonic() < deadline:
 					try:
@@ -428,11 +534,21 @@ def main():
 				base_url, roots, _stop = servers[target]
 				run = Run(f"{target} round {round_ + 1}", base_url, list(users.values()), PASSWORD, tag, args)
 				sampler = Sampler(roots)
-				print(f"\n{run.name}: {queued_jobs(frappe)} background jobs queued at the start")
-				run.go(on_start=sampler.start)
-				sampler.stopped.set()
-				sampler.join()
-				report(run, sampler, check_database(frappe, run))
+				lock_waits = LockWaits(frappe) if args.lock_waits else None
+				print(f"\n{run.name}: {queued_jobs(frappe)} background jobs queued at the start; {_uptime()}")
+
+				def on_start(sampler=sampler, lock_waits=lock_waits):
+					sampler.start()
+					if lock_waits:
+						lock_waits.start()
+
+				run.go(on_start=on_start)
+				sampler.finish()
+				if lock_waits:
+					lock_waits.stopped.set()
+					lock_waits.join()
+				report(run, sampler, check_database(frappe, run), lock_waits)
+				print(_uptime())
 				done = sum(len(t) for a, t in run.timings.items() if a != "login")
 				requests, seconds = totals.get(target, (0, 0.0))
 				totals[target] = (requests + done, seconds + run.elapsed)
