@@ -234,9 +234,9 @@ class Sampler(threading.Thread):
 	they were seen), so that a request's cost in CPU can be read beside the throughput. Also which scheduler
 	autogroups (Linux gives each session one equal share of a busy CPU) the server's processes run in."""
 
-	def __init__(self, roots):
+	def __init__(self, roots, db_cpu: "DbCpu | None" = None):
 		super().__init__(daemon=True)
-		self.roots, self.rss = roots, []
+		self.roots, self.rss, self.site_db = roots, [], db_cpu
 		self.spent: dict[int, float] = {}  # pid -> CPU-seconds since the start
 		self.label: dict[int, str] = {}  # pid -> the program it belongs to
 		self.base: dict[int, float] = {}
@@ -287,6 +287,8 @@ class Sampler(threading.Thread):
 		self.root_pids = self.roots()  # once: supervisorctl is a process of its own
 		self.db = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("mariadbd", "mysqld")]
 		self.db_base = sum(self._cpu(p) for p in self.db)
+		self.site_db_base = self.site_db.seconds() if self.site_db else None
+		self.clients_base = self._cpu(psutil.Process())
 		self.machine_base = psutil.cpu_times()
 		self.wall_base = time.monotonic()
 		self._sample(first=True)
@@ -305,6 +307,10 @@ class Sampler(threading.Thread):
 		self.wall = time.monotonic() - self.wall_base
 		self.server_cpu = sum(self.spent.values())
 		self.db_cpu = sum(self._cpu(p) for p in self.db) - self.db_base
+		self.site_db_cpu = (
+			self.site_db.seconds() - self.site_db_base if self.site_db_base is not None else None
+		)
+		self.clients_cpu = self._cpu(psutil.Process()) - self.clients_base
 		now, base = psutil.cpu_times(), self.machine_base
 		idle = (now.idle + getattr(now, "iowait", 0)) - (base.idle + getattr(base, "iowait", 0))
 		total = sum(now) - sum(base)
@@ -315,62 +321,117 @@ class Sampler(threading.Thread):
 			return "no samples"
 		per = lambda cpu: cpu / requests * 1000 if requests else float("nan")  # noqa: E731
 		cores = lambda cpu: cpu / self.wall if self.wall else float("nan")  # noqa: E731
-		others = self.machine_busy - self.server_cpu - self.db_cpu
+		others = self.machine_busy - self.server_cpu - self.db_cpu - self.clients_cpu
 		programs = {}
 		for pid, cpu in self.spent.items():
 			programs[self.label[pid]] = programs.get(self.label[pid], 0.0) + cpu
 		split = ", ".join(
-			f"{label} {cpu / self.wall:.2f}" for label, cpu in sorted(programs.items()) if cpu >= 0.05
+			f"{label} {cores(cpu):.2f} ({per(cpu):.0f} ms)"
+			for label, cpu in sorted(programs.items())
+			if cpu >= 0.05
 		)
 		return (
 			f"CPU (cores busy, ms a request): server {cores(self.server_cpu):.2f} ({per(self.server_cpu):.0f} ms), "
-			f"MariaDB {cores(self.db_cpu):.2f} ({per(self.db_cpu):.0f} ms), "
+			f"MariaDB {cores(self.db_cpu):.2f} (every database), "
+			+ (
+				f"on this site's connections {cores(self.site_db_cpu):.2f} ({per(self.site_db_cpu):.0f} ms), "
+				if self.site_db_cpu is not None
+				else ""
+			)
+			+ f"the benchmark's clients {cores(self.clients_cpu):.2f} ({per(self.clients_cpu):.0f} ms), "
 			f"the whole machine {cores(self.machine_busy):.2f}, "
-			f"the rest of the machine (this benchmark's clients included) {cores(others):.2f}; "
+			f"the rest of the machine {cores(others):.2f}; "
 			f"server's programs: {split}; server RSS max {max(self.rss) / 2**20:.0f} MiB; "
 			f"server in {len(self.autogroups)} autogroup(s) {' '.join(sorted(self.autogroups))}"
 		)
 
 
+def admin_connection(frappe):
+	"""A connection as the bench's MariaDB admin (the setup's `root_login`): the server-wide views (other
+	sessions' lock waits, per-user statistics) need it. None without one."""
+	import pymysql
+
+	conf = frappe.conf
+	if not conf.root_password:
+		return None
+	return pymysql.connect(
+		host=conf.db_host or "127.0.0.1",
+		port=int(conf.db_port or 3306),
+		user=conf.root_login or "root",
+		password=conf.root_password,
+		autocommit=True,
+	)
+
+
+class DbCpu:
+	"""MariaDB's CPU spent on this site's connections alone (its user statistics, `userstat`, switched on
+	for the benchmark and back off after): mariadbd's own counters include every other database's work."""
+
+	def __init__(self, frappe):
+		self.user = frappe.conf.db_user or frappe.conf.db_name
+		self.conn = admin_connection(frappe)
+		self.was_on = None
+		if self.conn:
+			with self.conn.cursor() as cursor:
+				cursor.execute("select @@global.userstat")
+				self.was_on = bool(cursor.fetchone()[0])
+				if not self.was_on:
+					cursor.execute("set global userstat = 1")
+
+	def seconds(self) -> float | None:
+		if not self.conn:
+			return None
+		with self.conn.cursor() as cursor:
+			cursor.execute(
+				"select cpu_time from information_schema.USER_STATISTICS where user = %s", (self.user,)
+			)
+			row = cursor.fetchone()
+		return float(row[0]) if row else 0.0
+
+	def close(self):
+		if self.conn:
+			if self.was_on is False:
+				with self.conn.cursor() as cursor:
+					cursor.execute("set global userstat = 0")
+			self.conn.close()
+
+
 class LockWaits(threading.Thread):
-	"""Samples InnoDB's lock waits twice a second on a connection of its own: how often a request waited
-	for a row lock, and which statements were waited for (the blocking transaction's current statement is
-	often already a later one; the waiting one names the table)."""
+	"""Samples InnoDB's lock waits of this site's database twice a second on a connection of its own: how
+	many requests wait for a row lock, and which statements wait (the waiting statement names the table)."""
 
 	def __init__(self, frappe):
 		super().__init__(daemon=True)
-		self.frappe, self.samples, self.waiting, self.stopped = frappe, 0, {}, threading.Event()
+		self.conn = admin_connection(frappe)  # made here: frappe.local is this thread's
+		self.db_name = frappe.conf.db_name
+		self.samples, self.waiting, self.stopped = 0, {}, threading.Event()
 
 	def run(self):
-		import pymysql
-
-		conf = self.frappe.conf
-		conn = pymysql.connect(
-			host=conf.db_host or "127.0.0.1",
-			port=int(conf.db_port or 3306),
-			user=conf.db_user or conf.db_name,
-			password=conf.db_password,
-			database=conf.db_name,
-			autocommit=True,
-		)
+		if not self.conn:
+			return
 		try:
-			with conn.cursor() as cursor:
+			with self.conn.cursor() as cursor:
 				while not self.stopped.wait(0.5):
 					cursor.execute(
 						"""select left(r.trx_query, 90) from information_schema.INNODB_LOCK_WAITS w
-						join information_schema.INNODB_TRX r on r.trx_id = w.requesting_trx_id"""
+						join information_schema.INNODB_TRX r on r.trx_id = w.requesting_trx_id
+						join information_schema.PROCESSLIST p on p.id = r.trx_mysql_thread_id
+						where p.db = %s""",
+						(self.db_name,),
 					)
 					self.samples += 1
 					for (query,) in cursor.fetchall():
 						key = " ".join((query or "?").split())
 						self.waiting[key] = self.waiting.get(key, 0) + 1
 		finally:
-			conn.close()
+			self.conn.close()
 
 	def summary(self) -> str:
+		if not self.samples:
+			return "lock waits: not sampled (no MariaDB admin account in the bench's config)"
 		total = sum(self.waiting.values())
 		top = sorted(self.waiting.items(), key=lambda kv: -kv[1])[:4]
-		return f"lock waits: {total / max(self.samples, 1):.1f} waiting on average; " + "; ".join(
+		return f"lock waits: {total / self.samples:.1f} requests waiting on average; " + "; ".join(
 			f"{n}× {q}" for q, n in top
 		)
 
@@ -440,10 +501,22 @@ def remove_created(frappe, names: list[str]):
 
 
 def queued_jobs(frappe) -> int:
-	"""Background jobs waiting in the bench's queues (a backlog loads the machine during the run)."""
+	"""Background jobs waiting in the bench's queues or running (a backlog loads the machine during the run)."""
 	from frappe.utils.background_jobs import get_queues
 
-	return sum(len(q) for q in get_queues())
+	return sum(len(q) + q.started_job_registry.count for q in get_queues())
+
+
+def drain_jobs(frappe, seconds: float) -> str:
+	"""Waits (at most `seconds`) until the bench's background jobs are done: the production stack's
+	scheduler enqueues every scheduled job that fell due while it was down (both sites of the bench), and
+	its workers running that backlog during a round would weigh on that round alone."""
+	deadline = time.monotonic() + seconds
+	queued = queued_jobs(frappe)
+	while queued and time.monotonic() < deadline:
+		time.sleep(1)
+		queued = queued_jobs(frappe)
+	return f"{queued} background jobs queued or running at the start"
 
 
 def report(run: Run, sampler: Sampler, db: dict, lock_waits: "LockWaits | None" = None) -> float:
@@ -478,6 +551,12 @@ def main():
 	parser.add_argument("--rounds", type=int, default=2, help="runs of each target, alternating")
 	parser.add_argument("--only", choices=("production", "bench-serve"), default=None)
 	parser.add_argument(
+		"--drain-seconds",
+		type=float,
+		default=300,
+		help="at most this long waiting for queued jobs before a round",
+	)
+	parser.add_argument(
 		"--lock-waits", action="store_true", help="sample InnoDB's lock waits during each run"
 	)
 	args = parser.parse_args()
@@ -496,6 +575,7 @@ def main():
 	tag = f"Load {frappe.generate_hash(length=6)}"
 	users = make_login_users(**{f"u{i}": "Sales User" for i in range(args.clients)})
 	servers, totals = {}, {}
+	db_cpu = DbCpu(frappe)
 	try:
 		targets = [t for t in ("bench-serve", "production") if args.only in (None, t)]
 		for target in targets:
@@ -533,9 +613,9 @@ def main():
 			for target in targets if round_ % 2 == 0 else targets[::-1]:
 				base_url, roots, _stop = servers[target]
 				run = Run(f"{target} round {round_ + 1}", base_url, list(users.values()), PASSWORD, tag, args)
-				sampler = Sampler(roots)
+				sampler = Sampler(roots, db_cpu)
 				lock_waits = LockWaits(frappe) if args.lock_waits else None
-				print(f"\n{run.name}: {queued_jobs(frappe)} background jobs queued at the start; {_uptime()}")
+				print(f"\n{run.name}: {drain_jobs(frappe, args.drain_seconds)}; {_uptime()}")
 
 				def on_start(sampler=sampler, lock_waits=lock_waits):
 					sampler.start()
@@ -566,6 +646,7 @@ def main():
 		for _url, _roots, stop in servers.values():
 			stop()
 		remove_login_users(users)
+		db_cpu.close()
 		frappe.destroy()
 
 
