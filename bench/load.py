@@ -507,16 +507,24 @@ def queued_jobs(frappe) -> int:
 	return sum(len(q) + q.started_job_registry.count for q in get_queues())
 
 
-def drain_jobs(frappe, seconds: float) -> str:
+def drain_jobs(frappe, seconds: float, stack_up_at: float | None = None) -> str:
 	"""Waits (at most `seconds`) until the bench's background jobs are done: the production stack's
-	scheduler enqueues every scheduled job that fell due while it was down (both sites of the bench), and
-	its workers running that backlog during a round would weigh on that round alone."""
+	scheduler enqueues every scheduled job that fell due while it was down (both sites of the bench) at its
+	first tick, a tick (60 s) after it starts, and its workers running that backlog during a round would
+	weigh on that round alone. `stack_up_at`: when the stack came up (monotonic), to wait for that tick."""
+	from frappe.utils.background_jobs import get_workers
+	from frappe.utils.scheduler import get_scheduler_tick
+
 	deadline = time.monotonic() + seconds
+	if stack_up_at is not None:
+		first_tick = stack_up_at + get_scheduler_tick() + 10
+		while time.monotonic() < min(first_tick, deadline):
+			time.sleep(1)
 	queued = queued_jobs(frappe)
-	while queued and time.monotonic() < deadline:
+	while queued and get_workers() and time.monotonic() < deadline:
 		time.sleep(1)
 		queued = queued_jobs(frappe)
-	return f"{queued} background jobs queued or running at the start"
+	return f"{queued} background jobs queued or running at the start ({len(get_workers())} workers up)"
 
 
 def report(run: Run, sampler: Sampler, db: dict, lock_waits: "LockWaits | None" = None) -> float:
@@ -548,6 +556,16 @@ def main():
 	parser.add_argument(
 		"--gunicorn-workers", type=int, default=None, help="default: scripts/production.sh's rule"
 	)
+	parser.add_argument("--gunicorn-threads", type=int, default=None, help="default: scripts/production.sh's")
+	parser.add_argument(
+		"--configs",
+		default=None,
+		help="production variants to compare, WORKERSxTHREADS[:KEY=VALUE...] comma-separated (e.g. 2x4,5x4,5x1): "
+		"each its own target, KEY=VALUE for scripts/production.sh",
+	)
+	parser.add_argument(
+		"--stack-env", action="append", default=[], help="KEY=VALUE for scripts/production.sh (repeatable)"
+	)
 	parser.add_argument("--rounds", type=int, default=2, help="runs of each target, alternating")
 	parser.add_argument("--only", choices=("production", "bench-serve"), default=None)
 	parser.add_argument(
@@ -577,11 +595,25 @@ def main():
 	servers, totals = {}, {}
 	db_cpu = DbCpu(frappe)
 	try:
-		targets = [t for t in ("bench-serve", "production") if args.only in (None, t)]
+		stacks = {}  # production target -> its Stack (one at a time runs: they share the site's group)
+		variants = args.configs.split(",") if args.configs else [None]
+		targets = []
+		if args.only in (None, "bench-serve"):
+			targets.append("bench-serve")
+		if args.only in (None, "production"):
+			for variant in variants:
+				env = dict(e.split("=", 1) for e in args.stack_env)
+				workers, threads = args.gunicorn_workers, args.gunicorn_threads
+				if variant:  # WORKERSxTHREADS[:KEY=VALUE...]
+					size, *extra = variant.split(":")
+					workers, threads = (int(n) for n in size.split("x"))
+					env.update(e.split("=", 1) for e in extra)
+				target = f"production {variant}" if variant else "production"
+				stacks[target] = Stack(_site.BENCH_DIR, _site.SITE, workers, threads, env)
+				targets.append(target)
 		for target in targets:
-			if target == "production":
-				stack = Stack(_site.BENCH_DIR, _site.SITE, args.gunicorn_workers)
-				stack.up()
+			if target in stacks:
+				stack = stacks[target]
 				roots = lambda stack=stack: {  # noqa: E731
 					p: stack.pid(p)
 					for p in ("web", "nginx", "socketio", "worker-short", "worker-long-0", "schedule")
@@ -612,10 +644,16 @@ def main():
 		for round_ in range(args.rounds):
 			for target in targets if round_ % 2 == 0 else targets[::-1]:
 				base_url, roots, _stop = servers[target]
+				if target in stacks and not stacks[target].running:
+					for other in stacks.values():
+						other.down()
+					print(stacks[target].up().strip().splitlines()[0])
+					stacks[target].up_at = time.monotonic()
 				run = Run(f"{target} round {round_ + 1}", base_url, list(users.values()), PASSWORD, tag, args)
 				sampler = Sampler(roots, db_cpu)
 				lock_waits = LockWaits(frappe) if args.lock_waits else None
-				print(f"\n{run.name}: {drain_jobs(frappe, args.drain_seconds)}; {_uptime()}")
+				drained = drain_jobs(frappe, args.drain_seconds, getattr(stacks.get(target), "up_at", None))
+				print(f"\n{run.name}: {drained}; {_uptime()}")
 
 				def on_start(sampler=sampler, lock_waits=lock_waits):
 					sampler.start()
@@ -634,8 +672,9 @@ def main():
 				totals[target] = (requests + done, seconds + run.elapsed)
 		rates = {t: r / s for t, (r, s) in totals.items() if s}
 		print("\n" + ", ".join(f"{t}: {rate:.1f} req/s over all rounds" for t, rate in rates.items()))
-		if len(rates) == 2 and rates["bench-serve"]:
-			print(f"production / bench serve throughput: {rates['production'] / rates['bench-serve']:.1f}x")
+		for target, rate in rates.items():
+			if target != "bench-serve" and rates.get("bench-serve"):
+				print(f"{target} / bench serve throughput: {rate / rates['bench-serve']:.2f}x")
 	finally:
 		frappe.db.rollback()
 		remove_created(
