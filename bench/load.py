@@ -521,9 +521,13 @@ def drain_jobs(frappe, seconds: float, stack_up_at: float | None = None) -> str:
 		while time.monotonic() < min(first_tick, deadline):
 			time.sleep(1)
 	queued = queued_jobs(frappe)
-	while queued and get_workers() and time.monotonic() < deadline:
+	moved_at = time.monotonic()
+	# no worker, or none taking them (a worker's registration outlives a killed worker): not worth waiting
+	while queued and get_workers() and time.monotonic() < min(deadline, moved_at + 30):
 		time.sleep(1)
-		queued = queued_jobs(frappe)
+		queued, before = queued_jobs(frappe), queued
+		if queued != before:
+			moved_at = time.monotonic()
 	return f"{queued} background jobs queued or running at the start ({len(get_workers())} workers up)"
 
 

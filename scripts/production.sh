@@ -6,8 +6,9 @@
 #   OS_GUNICORN_PORT     gunicorn on 127.0.0.1, behind nginx                   (default OS_PORT + 1)
 #   OS_SOCKETIO_PORT     socketio on 127.0.0.1, behind nginx at /socket.io     (default 9000)
 #   OS_GUNICORN_WORKERS  web worker processes              (default: 2 x cores + 1, at most 1 per 300 MB of RAM / 4)
-#   OS_GUNICORN_THREADS  threads a web worker (gthread): a request waiting for a row lock (a naming series)
-#                        doesn't hold a whole worker                          (default 4)
+#   OS_GUNICORN_THREADS  threads a web worker (gthread; 1: sync workers): a request waiting for MariaDB or a
+#                        row lock doesn't hold a whole worker                 (default 4)
+#   OS_GUNICORN_SESSIONS 1: each web worker a session of its own to Linux's scheduler (see README, Load) (default 0)
 #   OS_LONG_WORKERS      workers of the long queue (imports, recomputes)       (default 1)
 #   OS_BACKUP_CRON       when to back up the site with its files, cron syntax  (default "17 */6 * * *"; "off": none)
 #   OS_BACKUP_KEEP       how many backups the site keeps                       (default 8: two days)
