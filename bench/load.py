@@ -15,7 +15,6 @@ From the bench's sites/ folder, with the test site:
 
 import argparse
 import json
-import statistics
 import threading
 import time
 import urllib.error
@@ -230,57 +229,216 @@ class Run:
 
 
 class Sampler(threading.Thread):
-	"""CPU (% of one core) and resident memory of the server's processes (a tree) and MariaDB's."""
+	"""CPU and resident memory of the server's processes (a tree), MariaDB's, and the whole machine's, over
+	the run: CPU-seconds (from each process's own counters, children that came and went included as far as
+	they were seen), so that a request's cost in CPU can be read beside the throughput. Also which scheduler
+	autogroups (Linux gives each session one equal share of a busy CPU) the server's processes run in."""
 
-	def __init__(self, roots):
+	def __init__(self, roots, db_cpu: "DbCpu | None" = None):
 		super().__init__(daemon=True)
-		self.roots, self.cpu, self.db_cpu, self.rss = roots, [], [], []
+		self.roots, self.rss, self.site_db = roots, [], db_cpu
+		self.spent: dict[int, float] = {}  # pid -> CPU-seconds since the start
+		self.label: dict[int, str] = {}  # pid -> the program it belongs to
+		self.base: dict[int, float] = {}
+		self.autogroups: set[str] = set()
 		self.stopped = threading.Event()
 
 	def processes(self):
 		import psutil
 
 		found = {}
-		for root in self.roots():
+		for label, root in self.root_pids.items():
 			try:
 				p = psutil.Process(root)
 				for q in [p, *p.children(recursive=True)]:
 					found[q.pid] = q
+					self.label[q.pid] = label
 			except psutil.NoSuchProcess:
 				pass
 		return found
 
-	def run(self):
+	@staticmethod
+	def _cpu(p) -> float:
+		t = p.cpu_times()
+		return t.user + t.system
+
+	def _sample(self, first: bool = False):
 		import psutil
 
-		db = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("mariadbd", "mysqld")]
-		known = {}
-		for p in db:
-			p.cpu_percent()
+		rss = 0.0
+		for pid, p in self.processes().items():
+			try:
+				cpu = self._cpu(p)
+				if pid not in self.base:
+					# a process born during the run counts from 0, one running at the start from then
+					self.base[pid] = cpu if first else 0.0
+				self.spent[pid] = cpu - self.base[pid]
+				rss += p.memory_info().rss
+				if first:
+					with open(f"/proc/{pid}/autogroup") as f:
+						self.autogroups.add(f.read().split()[0])
+			except (psutil.NoSuchProcess, OSError):
+				pass
+		self.rss.append(rss)
+
+	def start(self):
+		import psutil
+
+		self.root_pids = self.roots()  # once: supervisorctl is a process of its own
+		self.db = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("mariadbd", "mysqld")]
+		self.db_base = sum(self._cpu(p) for p in self.db)
+		self.site_db_base = self.site_db.seconds() if self.site_db else None
+		self.clients_base = self._cpu(psutil.Process())
+		self.machine_base = psutil.cpu_times()
+		self.wall_base = time.monotonic()
+		self._sample(first=True)
+		super().start()
+
+	def run(self):
 		while not self.stopped.wait(1.0):
-			current = self.processes()
-			cpu = rss = 0.0
-			for pid, p in current.items():
-				try:
-					if pid not in known:
-						known[pid] = p
-						p.cpu_percent()
-						continue
-					cpu += known[pid].cpu_percent()
-					rss += p.memory_info().rss
-				except psutil.NoSuchProcess:
-					pass
-			self.cpu.append(cpu)
-			self.rss.append(rss)
-			self.db_cpu.append(sum(p.cpu_percent() for p in db))
+			self._sample()
+
+	def finish(self):
+		import psutil
+
+		self.stopped.set()
+		self.join()
+		self._sample()
+		self.wall = time.monotonic() - self.wall_base
+		self.server_cpu = sum(self.spent.values())
+		self.db_cpu = sum(self._cpu(p) for p in self.db) - self.db_base
+		self.site_db_cpu = (
+			self.site_db.seconds() - self.site_db_base if self.site_db_base is not None else None
+		)
+		self.clients_cpu = self._cpu(psutil.Process()) - self.clients_base
+		now, base = psutil.cpu_times(), self.machine_base
+		idle = (now.idle + getattr(now, "iowait", 0)) - (base.idle + getattr(base, "iowait", 0))
+		total = sum(now) - sum(base)
+		self.machine_busy = (total - idle) / total * psutil.cpu_count() * self.wall if total else 0.0
+
+	def summary(self, requests: int) -> str:
+		if not self.rss:
+			return "no samples"
+		per = lambda cpu: cpu / requests * 1000 if requests else float("nan")  # noqa: E731
+		cores = lambda cpu: cpu / self.wall if self.wall else float("nan")  # noqa: E731
+		others = self.machine_busy - self.server_cpu - self.db_cpu - self.clients_cpu
+		programs = {}
+		for pid, cpu in self.spent.items():
+			programs[self.label[pid]] = programs.get(self.label[pid], 0.0) + cpu
+		split = ", ".join(
+			f"{label} {cores(cpu):.2f} ({per(cpu):.0f} ms)"
+			for label, cpu in sorted(programs.items())
+			if cpu >= 0.05
+		)
+		return (
+			f"CPU (cores busy, ms a request): server {cores(self.server_cpu):.2f} ({per(self.server_cpu):.0f} ms), "
+			f"MariaDB {cores(self.db_cpu):.2f} (every database), "
+			+ (
+				f"on this site's connections {cores(self.site_db_cpu):.2f} ({per(self.site_db_cpu):.0f} ms), "
+				if self.site_db_cpu is not None
+				else ""
+			)
+			+ f"the benchmark's clients {cores(self.clients_cpu):.2f} ({per(self.clients_cpu):.0f} ms), "
+			f"the whole machine {cores(self.machine_busy):.2f}, "
+			f"the rest of the machine {cores(others):.2f}; "
+			f"server's programs: {split}; server RSS max {max(self.rss) / 2**20:.0f} MiB; "
+			f"server in {len(self.autogroups)} autogroup(s) {' '.join(sorted(self.autogroups))}"
+		)
+
+
+def admin_connection(frappe):
+	"""A connection as the bench's MariaDB admin (the setup's `root_login`): the server-wide views (other
+	sessions' lock waits, per-user statistics) need it. None without one."""
+	import pymysql
+
+	conf = frappe.conf
+	if not conf.root_password:
+		return None
+	return pymysql.connect(
+		host=conf.db_host or "127.0.0.1",
+		port=int(conf.db_port or 3306),
+		user=conf.root_login or "root",
+		password=conf.root_password,
+		autocommit=True,
+	)
+
+
+class DbCpu:
+	"""MariaDB's CPU spent on this site's connections alone (its user statistics, `userstat`, switched on
+	for the benchmark and back off after): mariadbd's own counters include every other database's work."""
+
+	def __init__(self, frappe):
+		self.user = frappe.conf.db_user or frappe.conf.db_name
+		self.conn = admin_connection(frappe)
+		self.was_on = None
+		if self.conn:
+			with self.conn.cursor() as cursor:
+				cursor.execute("select @@global.userstat")
+				self.was_on = bool(cursor.fetchone()[0])
+				if not self.was_on:
+					cursor.execute("set global userstat = 1")
+
+	def seconds(self) -> float | None:
+		if not self.conn:
+			return None
+		with self.conn.cursor() as cursor:
+			cursor.execute(
+				"select cpu_time from information_schema.USER_STATISTICS where user = %s", (self.user,)
+			)
+			row = cursor.fetchone()
+		return float(row[0]) if row else 0.0
+
+	def close(self):
+		if self.conn:
+			if self.was_on is False:
+				with self.conn.cursor() as cursor:
+					cursor.execute("set global userstat = 0")
+			self.conn.close()
+
+
+class LockWaits(threading.Thread):
+	"""Samples InnoDB's lock waits of this site's database twice a second on a connection of its own: how
+	many requests wait for a row lock, and which statements wait (the waiting statement names the table)."""
+
+	def __init__(self, frappe):
+		super().__init__(daemon=True)
+		self.conn = admin_connection(frappe)  # made here: frappe.local is this thread's
+		self.db_name = frappe.conf.db_name
+		self.samples, self.waiting, self.stopped = 0, {}, threading.Event()
+
+	def run(self):
+		if not self.conn:
+			return
+		try:
+			with self.conn.cursor() as cursor:
+				while not self.stopped.wait(0.5):
+					cursor.execute(
+						"""select left(r.trx_query, 90) from information_schema.INNODB_LOCK_WAITS w
+						join information_schema.INNODB_TRX r on r.trx_id = w.requesting_trx_id
+						join information_schema.PROCESSLIST p on p.id = r.trx_mysql_thread_id
+						where p.db = %s""",
+						(self.db_name,),
+					)
+					self.samples += 1
+					for (query,) in cursor.fetchall():
+						key = " ".join((query or "?").split())
+						self.waiting[key] = self.waiting.get(key, 0) + 1
+		finally:
+			self.conn.close()
 
 	def summary(self) -> str:
-		if not self.cpu:
-			return "no samples"
-		return (
-			f"server CPU mean {statistics.mean(self.cpu):.0f}% max {max(self.cpu):.0f}% (100% = one core), "
-			f"RSS max {max(self.rss) / 2**20:.0f} MiB; MariaDB CPU mean {statistics.mean(self.db_cpu):.0f}%"
+		if not self.samples:
+			return "lock waits: not sampled (no MariaDB admin account in the bench's config)"
+		total = sum(self.waiting.values())
+		top = sorted(self.waiting.items(), key=lambda kv: -kv[1])[:4]
+		return f"lock waits: {total / self.samples:.1f} requests waiting on average; " + "; ".join(
+			f"{n}× {q}" for q, n in top
 		)
+
+
+def _uptime() -> str:
+	with open("/proc/loadavg") as f:
+		return "load average " + " ".join(f.read().split()[:3])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -343,13 +501,37 @@ def remove_created(frappe, names: list[str]):
 
 
 def queued_jobs(frappe) -> int:
-	"""Background jobs waiting in the bench's queues (a backlog loads the machine during the run)."""
+	"""Background jobs waiting in the bench's queues or running (a backlog loads the machine during the run)."""
 	from frappe.utils.background_jobs import get_queues
 
-	return sum(len(q) for q in get_queues())
+	return sum(len(q) + q.started_job_registry.count for q in get_queues())
 
 
-def report(run: Run, sampler: Sampler, db: dict) -> float:
+def drain_jobs(frappe, seconds: float, stack_up_at: float | None = None) -> str:
+	"""Waits (at most `seconds`) until the bench's background jobs are done: the production stack's
+	scheduler enqueues every scheduled job that fell due while it was down (both sites of the bench) at its
+	first tick, a tick (60 s) after it starts, and its workers running that backlog during a round would
+	weigh on that round alone. `stack_up_at`: when the stack came up (monotonic), to wait for that tick."""
+	from frappe.utils.background_jobs import get_workers
+	from frappe.utils.scheduler import get_scheduler_tick
+
+	deadline = time.monotonic() + seconds
+	if stack_up_at is not None:
+		first_tick = stack_up_at + get_scheduler_tick() + 10
+		while time.monotonic() < min(first_tick, deadline):
+			time.sleep(1)
+	queued = queued_jobs(frappe)
+	moved_at = time.monotonic()
+	# no worker, or none taking them (a worker's registration outlives a killed worker): not worth waiting
+	while queued and get_workers() and time.monotonic() < min(deadline, moved_at + 30):
+		time.sleep(1)
+		queued, before = queued_jobs(frappe), queued
+		if queued != before:
+			moved_at = time.monotonic()
+	return f"{queued} background jobs queued or running at the start ({len(get_workers())} workers up)"
+
+
+def report(run: Run, sampler: Sampler, db: dict, lock_waits: "LockWaits | None" = None) -> float:
 	total = sum(len(t) for a, t in run.timings.items() if a != "login")
 	errors = sum(run.errors.values())
 	rps = total / run.elapsed if run.elapsed else 0
@@ -363,7 +545,9 @@ def report(run: Run, sampler: Sampler, db: dict) -> float:
 			f"{action:<8}{len(t):>7}{run.errors[action]:>6}"
 			f"{percentile(t, 0.5) * 1000:>9.0f}{percentile(t, 0.95) * 1000:>9.0f}{percentile(t, 0.99) * 1000:>9.0f}"
 		)
-	print(sampler.summary())
+	print(sampler.summary(total))
+	if lock_waits:
+		print(lock_waits.summary())
 	print("database: " + ", ".join(f"{k} {v}" for k, v in db.items()))
 	return rps
 
@@ -376,8 +560,27 @@ def main():
 	parser.add_argument(
 		"--gunicorn-workers", type=int, default=None, help="default: scripts/production.sh's rule"
 	)
+	parser.add_argument("--gunicorn-threads", type=int, default=None, help="default: scripts/production.sh's")
+	parser.add_argument(
+		"--configs",
+		default=None,
+		help="production variants to compare, WORKERSxTHREADS[:KEY=VALUE...] comma-separated (e.g. 2x4,5x4,5x1): "
+		"each its own target, KEY=VALUE for scripts/production.sh",
+	)
+	parser.add_argument(
+		"--stack-env", action="append", default=[], help="KEY=VALUE for scripts/production.sh (repeatable)"
+	)
 	parser.add_argument("--rounds", type=int, default=2, help="runs of each target, alternating")
 	parser.add_argument("--only", choices=("production", "bench-serve"), default=None)
+	parser.add_argument(
+		"--drain-seconds",
+		type=float,
+		default=300,
+		help="at most this long waiting for queued jobs before a round",
+	)
+	parser.add_argument(
+		"--lock-waits", action="store_true", help="sample InnoDB's lock waits during each run"
+	)
 	args = parser.parse_args()
 
 	frappe = _site.connect()
@@ -394,16 +597,31 @@ def main():
 	tag = f"Load {frappe.generate_hash(length=6)}"
 	users = make_login_users(**{f"u{i}": "Sales User" for i in range(args.clients)})
 	servers, totals = {}, {}
+	db_cpu = DbCpu(frappe)
 	try:
-		targets = [t for t in ("bench-serve", "production") if args.only in (None, t)]
+		stacks = {}  # production target -> its Stack (one at a time runs: they share the site's group)
+		variants = args.configs.split(",") if args.configs else [None]
+		targets = []
+		if args.only in (None, "bench-serve"):
+			targets.append("bench-serve")
+		if args.only in (None, "production"):
+			for variant in variants:
+				env = dict(e.split("=", 1) for e in args.stack_env)
+				workers, threads = args.gunicorn_workers, args.gunicorn_threads
+				if variant:  # WORKERSxTHREADS[:KEY=VALUE...]
+					size, *extra = variant.split(":")
+					workers, threads = (int(n) for n in size.split("x"))
+					env.update(e.split("=", 1) for e in extra)
+				target = f"production {variant}" if variant else "production"
+				stacks[target] = Stack(_site.BENCH_DIR, _site.SITE, workers, threads, env)
+				targets.append(target)
 		for target in targets:
-			if target == "production":
-				stack = Stack(_site.BENCH_DIR, _site.SITE, args.gunicorn_workers)
-				stack.up()
-				roots = lambda stack=stack: [  # noqa: E731
-					stack.pid(p)
+			if target in stacks:
+				stack = stacks[target]
+				roots = lambda stack=stack: {  # noqa: E731
+					p: stack.pid(p)
 					for p in ("web", "nginx", "socketio", "worker-short", "worker-long-0", "schedule")
-				]
+				}
 				servers[target] = (stack.url, roots, stack.down)
 			else:
 				[port] = free_ports(1)
@@ -414,7 +632,11 @@ def main():
 					ARTIFACTS,
 				)
 				base_url = f"http://127.0.0.1:{port}"
-				servers[target] = (base_url, lambda process=process: [process.pid], process.stop)
+				servers[target] = (
+					base_url,
+					lambda process=process: {"bench serve": process.pid},
+					process.stop,
+				)
 				deadline = time.monotonic() + 90
 				while time.monotonic() < deadline:
 					try:
@@ -426,20 +648,37 @@ def main():
 		for round_ in range(args.rounds):
 			for target in targets if round_ % 2 == 0 else targets[::-1]:
 				base_url, roots, _stop = servers[target]
+				if target in stacks and not stacks[target].running:
+					for other in stacks.values():
+						other.down()
+					print(stacks[target].up().strip().splitlines()[0])
+					stacks[target].up_at = time.monotonic()
 				run = Run(f"{target} round {round_ + 1}", base_url, list(users.values()), PASSWORD, tag, args)
-				sampler = Sampler(roots)
-				print(f"\n{run.name}: {queued_jobs(frappe)} background jobs queued at the start")
-				run.go(on_start=sampler.start)
-				sampler.stopped.set()
-				sampler.join()
-				report(run, sampler, check_database(frappe, run))
+				sampler = Sampler(roots, db_cpu)
+				lock_waits = LockWaits(frappe) if args.lock_waits else None
+				drained = drain_jobs(frappe, args.drain_seconds, getattr(stacks.get(target), "up_at", None))
+				print(f"\n{run.name}: {drained}; {_uptime()}")
+
+				def on_start(sampler=sampler, lock_waits=lock_waits):
+					sampler.start()
+					if lock_waits:
+						lock_waits.start()
+
+				run.go(on_start=on_start)
+				sampler.finish()
+				if lock_waits:
+					lock_waits.stopped.set()
+					lock_waits.join()
+				report(run, sampler, check_database(frappe, run), lock_waits)
+				print(_uptime())
 				done = sum(len(t) for a, t in run.timings.items() if a != "login")
 				requests, seconds = totals.get(target, (0, 0.0))
 				totals[target] = (requests + done, seconds + run.elapsed)
 		rates = {t: r / s for t, (r, s) in totals.items() if s}
 		print("\n" + ", ".join(f"{t}: {rate:.1f} req/s over all rounds" for t, rate in rates.items()))
-		if len(rates) == 2 and rates["bench-serve"]:
-			print(f"production / bench serve throughput: {rates['production'] / rates['bench-serve']:.1f}x")
+		for target, rate in rates.items():
+			if target != "bench-serve" and rates.get("bench-serve"):
+				print(f"{target} / bench serve throughput: {rate / rates['bench-serve']:.2f}x")
 	finally:
 		frappe.db.rollback()
 		remove_created(
@@ -450,6 +689,7 @@ def main():
 		for _url, _roots, stop in servers.values():
 			stop()
 		remove_login_users(users)
+		db_cpu.close()
 		frappe.destroy()
 
 

@@ -42,10 +42,24 @@ def main():
 
 	naming.getseries = getseries
 
+	# Frappe's ToDo.update_in_reference reads the deal's to-dos FOR UPDATE: the gap after the newest deal's
+	# to-do stays locked until the commit, and every concurrent create's to-do goes into that gap
+	from frappe.desk.doctype.todo.todo import ToDo
+
+	original_update_in_reference = ToDo.update_in_reference
+	todo_locked = []
+
+	def update_in_reference(self):
+		taken.setdefault("todo", time.perf_counter())
+		return original_update_in_reference(self)
+
+	ToDo.update_in_reference = update_in_reference
+
 	def create(i: int):
 		frappe.set_user(users["seller"])
 		frappe.local.form_dict = frappe._dict()
 		taken.pop("at", None)
+		taken.pop("todo", None)
 		doc = {
 			"doctype": "Opportunity",
 			"opportunity_name": f"{tag} {i}",
@@ -57,10 +71,13 @@ def main():
 		frappe.db.commit()
 		if "at" in taken:
 			held.append(time.perf_counter() - taken["at"])
+		if "todo" in taken:
+			todo_locked.append(time.perf_counter() - taken["todo"])
 
 	try:
 		create(0)  # warm-up: caches, imports
 		held.clear()
+		todo_locked.clear()
 		profile = cProfile.Profile()
 		start = time.perf_counter()
 		profile.enable()
@@ -76,8 +93,14 @@ def main():
 			print(f"series lock held: {sum(held) / len(held) * 1000:.0f} ms a create (name taken → commit)")
 		else:
 			print("series lock held: never (the name was not taken from tabSeries in the transaction)")
+		if todo_locked:
+			print(
+				f"to-do gap lock held: {sum(todo_locked) / len(todo_locked) * 1000:.0f} ms a create "
+				"(ToDo.update_in_reference → commit)"
+			)
 	finally:
 		naming.getseries = original_getseries
+		ToDo.update_in_reference = original_update_in_reference
 		frappe.set_user("Administrator")
 		frappe.db.rollback()
 		for name in frappe.get_all(

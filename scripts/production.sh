@@ -6,8 +6,9 @@
 #   OS_GUNICORN_PORT     gunicorn on 127.0.0.1, behind nginx                   (default OS_PORT + 1)
 #   OS_SOCKETIO_PORT     socketio on 127.0.0.1, behind nginx at /socket.io     (default 9000)
 #   OS_GUNICORN_WORKERS  web worker processes              (default: 2 x cores + 1, at most 1 per 300 MB of RAM / 4)
-#   OS_GUNICORN_THREADS  threads a web worker (gthread): a request waiting for a row lock (a naming series)
-#                        doesn't hold a whole worker                          (default 4)
+#   OS_GUNICORN_THREADS  threads a web worker (gthread; 1: sync workers): a request waiting for MariaDB or a
+#                        row lock doesn't hold a whole worker                 (default 4)
+#   OS_GUNICORN_SESSIONS 1: each web worker a session of its own to Linux's scheduler (see README, Load) (default 0)
 #   OS_LONG_WORKERS      workers of the long queue (imports, recomputes)       (default 1)
 #   OS_BACKUP_CRON       when to back up the site with its files, cron syntax  (default "17 */6 * * *"; "off": none)
 #   OS_BACKUP_KEEP       how many backups the site keeps                       (default 8: two days)
@@ -37,6 +38,21 @@ gunicorn_workers() {
 cores = os.cpu_count() or 1
 mem_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
 print(max(2, min(2 * cores + 1, mem_mb // 4 // 300)))'
+}
+
+# The worker class: gthread with OS_GUNICORN_THREADS threads (a thread waiting for MariaDB lets another run),
+# or gunicorn's sync worker for 1 thread (takes a connection only when idle). gthread keeps gunicorn's default
+# worker-connections: a limit as low as the threads hangs a worker for good once every slot holds a connection
+# accepted but not read yet (it stops polling; gunicorn#3407, seen here with 1 thread a worker).
+gunicorn_worker_args() { # dir
+	local sessions=""
+	[ "${OS_GUNICORN_SESSIONS:-0}" = 1 ] && sessions=" -c $1/gunicorn.conf.py"
+	if [ "$OS_GUNICORN_THREADS" -le 1 ]; then echo "--worker-class sync$sessions"; return; fi
+	echo "--worker-class gthread --threads $OS_GUNICORN_THREADS$sessions"
+}
+gunicorn_worker_note() {
+	if [ "$OS_GUNICORN_THREADS" -le 1 ]; then echo "Sync workers: one request at a time each."; return; fi
+	echo "gthread, $OS_GUNICORN_THREADS threads a worker; worker-connections left at gunicorn's default (gunicorn#3407)."
 }
 
 # nginx and supervisor from the distribution. A package's install must not start Debian's own nginx on
@@ -100,16 +116,17 @@ stdout_logfile_backups=5
 stopasgroup=true
 killasgroup=true
 environment=PATH=\"$OS_BENCH_DIR/env/bin:/usr/local/bin:/usr/bin:/bin\",FRAPPE_BENCH_ROOT=\"$OS_BENCH_DIR\""
+	# OS_GUNICORN_SESSIONS=1: each web worker a session of its own (Linux's autogroup scheduling shares a busy
+	# CPU between sessions, not processes: supervisor's programs are one session)
+	printf '%s\n' "import os" "" "" "def post_fork(server, worker):" "	os.setsid()" >"$dir/gunicorn.conf.py"
 	cat >"$dir/supervisor.conf.new" <<CONF
 ; written by opportunity_suite's scripts/setup for $site; included from /etc/supervisor/conf.d
 [group:$group]
 programs=$group-web,$group-socketio,$group-schedule,$group-worker-short,$group-worker-long,$group-nginx
 
 [program:$group-web]
-; graceful timeout below stopwaitsecs: no orphaned gunicorn workers. A worker takes no more connections than it
-; has threads (worker-connections): a request is accepted by a worker that can run it, never queued behind
-; a busy worker's threads while another worker idles
-command=$OS_BENCH_DIR/env/bin/gunicorn -b 127.0.0.1:$OS_GUNICORN_PORT -w $workers --worker-class gthread --threads $OS_GUNICORN_THREADS --worker-connections $OS_GUNICORN_THREADS --max-requests 5000 --max-requests-jitter 500 -t 120 --graceful-timeout 30 --worker-tmp-dir /dev/shm frappe.app:application --preload
+; graceful timeout below stopwaitsecs: no orphaned gunicorn workers. $(gunicorn_worker_note)
+command=$OS_BENCH_DIR/env/bin/gunicorn -b 127.0.0.1:$OS_GUNICORN_PORT -w $workers $(gunicorn_worker_args "$dir") --max-requests 5000 --max-requests-jitter 500 -t 120 --graceful-timeout 30 --worker-tmp-dir /dev/shm frappe.app:application --preload
 directory=$OS_BENCH_DIR/sites
 stopwaitsecs=40
 stdout_logfile=$logs/$group-web.log
@@ -294,9 +311,10 @@ production_up() { # site
 	# a changed nginx configuration alone (supervisor's file unchanged) needs nginx restarted
 	[ -z "$running" ] || [ -z "$NGINX_CHANGED" ] || supervisorctl_do restart "$group:$group-nginx" >/dev/null
 	supervisorctl_do start "$group:*" >/dev/null || true
-	local i
-	for i in $(seq 1 180); do
-		if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$OS_PORT/api/method/ping")" = 200 ] &&
+	# each ping bounded too: a hung worker behind nginx would hold one for nginx's whole upstream timeout
+	local deadline=$((SECONDS + 90))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		if [ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$OS_PORT/api/method/ping")" = 200 ] &&
 			! port_free "$OS_SOCKETIO_PORT"; then
 			return 0
 		fi

@@ -38,7 +38,14 @@ class Stack:
 	"""The stack for `site` of `bench_dir` on free ports: `up()`, `down()`, `pid(program)` as supervisor
 	knows it (program: web, socketio, schedule, worker-short, worker-long-0, nginx)."""
 
-	def __init__(self, bench_dir: Path, site: str, gunicorn_workers: int | None = None):
+	def __init__(
+		self,
+		bench_dir: Path,
+		site: str,
+		gunicorn_workers: int | None = None,
+		gunicorn_threads: int | None = None,
+		env: dict | None = None,
+	):
 		self.bench_dir, self.site = bench_dir, site
 		port, gunicorn_port, socketio_port = free_ports(3)
 		self.env = {
@@ -48,6 +55,9 @@ class Stack:
 		}
 		if gunicorn_workers:
 			self.env["OS_GUNICORN_WORKERS"] = str(gunicorn_workers)
+		if gunicorn_threads:
+			self.env["OS_GUNICORN_THREADS"] = str(gunicorn_threads)
+		self.env.update(env or {})
 		self.url = f"http://127.0.0.1:{port}"
 		self.group = self._run(f'production_group "{site}"').strip()
 		self.running = False

@@ -20,10 +20,23 @@ class Opportunity(Document):
 		self.set_onload("can_write", bool(frappe.has_permission("Opportunity", "write", doc=self)))
 
 	def on_update(self):
-		with saving(self.name):  # the assignment's to-do: the stale flag is refreshed below, once
-			sync_from_opportunity(self)
+		if self.flags.in_insert:
+			# a new deal's assignment waits for on_change (below); its own to-do never counts as an activity
+			# (dated the day it is made), so the stale flag is the same before it
+			self.flags.assign_on_change = True
+		else:
+			with saving(self.name):  # the assignment's to-do: the stale flag is refreshed below, once
+				sync_from_opportunity(self)
 		record_save(self)  # the stage history (services/history.py)
 		refresh_after_save(self)  # the stale radar (services/stale.py)
+
+	def on_change(self):
+		# A new deal is assigned last in its insert, after the other on_update handlers, Frappe's global search
+		# and version rows: Frappe's ToDo.update_in_reference locks the end of the to-do index until the
+		# commit, and every concurrent create's to-do goes there, so the creates queue for what follows it.
+		if self.flags.pop("assign_on_change", False):
+			with saving(self.name):
+				sync_from_opportunity(self)
 
 	def after_delete(self):
 		delete_history([self.name])
