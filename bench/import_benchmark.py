@@ -217,6 +217,8 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 		# what Data Import's saves made beside them: assignments and their timeline comments
 		frappe.db.delete("ToDo", {"reference_type": "Opportunity", "reference_name": ("in", chunk)})
 		frappe.db.delete("Comment", {"reference_doctype": "Opportunity", "reference_name": ("in", chunk)})
+		frappe.db.delete("Opportunity Stage History", {"opportunity": ("in", chunk)})
+		search.forget(chunk)
 	frappe.db.commit()
 
 
