@@ -168,6 +168,8 @@ def data_import(path: str) -> dict:
 
 
 def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
+	from opportunity_suite.services import search
+
 	for name in import_names:
 		for batch in frappe.get_all("Opportunity Import Batch", {"import_run": name}, ["created_records"]):
 			records = json.loads(batch.created_records or "{}")
@@ -181,6 +183,12 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 					"ToDo",
 					{"reference_type": "Opportunity", "reference_name": ("in", names[start : start + 5000])},
 				)
+				# their stage history (new deals end no stay: the Time in Stage summary is unchanged) and
+				# search windows
+				frappe.db.delete(
+					"Opportunity Stage History", {"opportunity": ("in", names[start : start + 5000])}
+				)
+				search.forget(names[start : start + 5000])
 			contacts = records.get("Contact", [])
 			for start in range(0, len(contacts), 5000):
 				chunk = contacts[start : start + 5000]
@@ -209,6 +217,8 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 		# what Data Import's saves made beside them: assignments and their timeline comments
 		frappe.db.delete("ToDo", {"reference_type": "Opportunity", "reference_name": ("in", chunk)})
 		frappe.db.delete("Comment", {"reference_doctype": "Opportunity", "reference_name": ("in", chunk)})
+		frappe.db.delete("Opportunity Stage History", {"opportunity": ("in", chunk)})
+		search.forget(chunk)
 	frappe.db.commit()
 
 

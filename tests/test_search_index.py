@@ -291,3 +291,51 @@ def test_global_search_returns_what_frappes_returns():
 				(r.doctype, r.name, r.rank) for r in theirs
 			)
 	assert len(search.global_search(token, doctype="Opportunity")) == 3
+
+
+def test_windows_written_from_values_equal_those_refresh_writes_from_the_table():
+	"""What the importer's search connection writes for a batch (`refresh_statements`, from the values)
+	is what `refresh` writes from the stored rows, for names that test the normalisation."""
+	from opportunity_suite.services.importing.writer import GlobalSearchWriter
+
+	token = unique("Win").replace(" ", "")
+	titles = [
+		f"Zürich – ÄÖÜ {token}",
+		f"a'b\"c\\d %s %% `x` {token}",
+		f"emoji 😀 x {token}",
+		f"中文名称 项目 {token}",
+		f"tab\there  {token}  ",
+		f"ⓐ℡ {token}",
+	]
+	deals = [make_opportunity(opportunity_name=title) for title in titles]
+	frappe.db.commit()
+	names = [d.name for d in deals]
+
+	def stored():
+		return dict(
+			frappe.db.sql(f"select name, windows from `{search.TABLE}` where name in %(n)s", {"n": names})
+		)
+
+	try:
+		search.refresh(names)
+		frappe.db.commit()
+		from_table = stored()
+		assert len(from_table) == len(names)
+		search.forget(names)
+		frappe.db.commit()
+		writer = GlobalSearchWriter()
+		try:
+			writer.wait(
+				writer.submit_statements(
+					search.refresh_statements([(d.name, d.opportunity_name) for d in deals])
+				)
+			)
+		finally:
+			writer.close()
+		frappe.db.rollback()  # a new snapshot: the writer's rows are committed
+		assert stored() == from_table
+		assert _found(f"ÄÖÜ {token}") == [deals[0].name]
+	finally:
+		for deal in deals:
+			frappe.delete_doc("Opportunity", deal.name, force=True, ignore_permissions=True)
+		frappe.db.commit()

@@ -83,9 +83,9 @@ def new_assignment_rows(names_and_users: list[tuple[str, str]], assigned_by: str
 	"""The ToDo rows `assign_to.add` would make for newly created opportunities (name, assignee), for a
 	caller that writes many at once (the importer). What it leaves out, and why: the assignment's
 	timeline comment and notification (one per record would flood both on a large import)."""
-	from frappe.utils import escape_html, nowdate
+	from frappe.utils import escape_html, getdate
 
-	today = nowdate()
+	today = getdate(now)  # the day of the stamp: an assignment is never a planned step (services/stale.py)
 	# escape_html works character by character and leaves braces alone, so escaping the translated
 	# template and the values apart gives what escape_html(template.format(…)) gives, at a row's cost
 	description = escape_html(_("Assignment for {0} {1}")).replace("{0}", escape_html(DOCTYPE))

@@ -94,6 +94,27 @@ def refresh(names: list[str]) -> None:
 		)
 
 
+def refresh_statements(rows: list[tuple[str, str | None]]) -> list[str]:
+	"""`refresh` for opportunities given by their values, (name, opportunity name): the same windows by the
+	same SQL, from the values instead of `tabOpportunity`, as statements with the values inline. For the
+	importer's search connection, which can't see the rows of a batch before it commits (services/
+	importing/writer.py: a killed run rewrites the windows of its last batches when resumed)."""
+	import json
+
+	from pymysql.converters import escape_string  # as the driver escapes a parameter (no % doubling)
+
+	statements = []
+	for start in range(0, len(rows), 1000):
+		values = json.dumps([[name, title] for name, title in rows[start : start + 1000]], ensure_ascii=False)
+		statements.append(
+			f"""insert into `{TABLE}` (name, windows)
+			select o.name, {_windows_sql("o")} from json_table('{escape_string(values)}', '$[*]' columns (
+				name varchar(140) path '$[0]', opportunity_name text path '$[1]')) o
+			on duplicate key update windows = values(windows)"""
+		)
+	return statements
+
+
 def forget(names: list[str]) -> None:
 	for start in range(0, len(names), 1000):
 		frappe.db.sql(

@@ -24,8 +24,10 @@ class SnoozeError(frappe.ValidationError):
 	pass
 
 
-def stale_reasons(deal, stale_after_days: int | None, has_activity: bool, now=None) -> list[str]:
-	"""Why `deal` (status, snoozed_until, stage_since, creation, expected_close_date) is stale; [] if not."""
+def stale_reasons(deal, stale_after_days: int | None, has_activity: bool, now=None, translate=_) -> list[str]:
+	"""Why `deal` (status, snoozed_until, stage_since, creation, expected_close_date) is stale; [] if not.
+	`translate`: `_`, or a memo of it for many deals at once (`_Translations`)."""
+	_ = translate
 	now = get_datetime(now or now_datetime())
 	if deal.get("status") != "Open":
 		return []
@@ -68,6 +70,8 @@ def _with_activity(names: list[str] | None, now) -> set[str]:
 	To, which every deal's Assigned To makes) the day it is made, and an assignment is no planned step."""
 	from pypika.functions import Date
 
+	if names is not None and not names:
+		return set()
 	todo = frappe.qb.DocType("ToDo")
 	query = (
 		frappe.qb.from_(todo)
@@ -129,12 +133,30 @@ def _rows(names: list[str] | None, after: str | None):
 	return query.limit(CHUNK).run(as_dict=True)
 
 
+def _outcome(
+	deal, stale_after_days: int | None, has_activity: bool, now, translate=_
+) -> tuple[int, str | None]:
+	"""(is_stale, stale_reason) of a deal: the rule's answer as the deal stores it."""
+	reasons = stale_reasons(deal, stale_after_days, has_activity, now, translate)
+	return (1 if reasons else 0), ("; ".join(reasons) or None)
+
+
+class _Translations(dict):
+	"""`_` looked up once per message for many deals (a batch, a chunk), in the language of the moment."""
+
+	def __call__(self, message: str) -> str:
+		text = self.get(message)
+		if text is None:
+			text = self[message] = _(message)
+		return text
+
+
 def _store(rows, activity: set[str], now) -> dict[str, tuple[int, str | None]]:
 	"""Apply the rule to `rows` and write the flags that changed, a statement per distinct outcome."""
 	outcome, changes = {}, {}
+	translate = _Translations()
 	for row in rows:
-		reasons = stale_reasons(row, row.stale_after_days, row.name in activity, now)
-		flag, reason = (1 if reasons else 0), ("; ".join(reasons) or None)
+		flag, reason = _outcome(row, row.stale_after_days, row.name in activity, now, translate)
 		outcome[row.name] = (flag, reason)
 		if (int(row.is_stale or 0), row.stale_reason or None) != (flag, reason):
 			changes.setdefault((flag, reason), []).append(row.name)
@@ -157,6 +179,19 @@ def refresh_stale(names: list[str]) -> dict[str, tuple[int, str | None]]:
 		return {}
 	now = now_datetime()
 	return _store(_rows(names, None), _with_activity(names, now), now)
+
+
+def apply_stale(deals: list, stale_after_days, now=None):
+	"""Set `is_stale` and `stale_reason` on deals held in memory before they are written (an import's new
+	records: what `refresh_stale` would store right after their INSERT, without the UPDATE), by the same
+	rule; `stale_after_days(stage name)` gives a stage's threshold. Their activity: one query per call."""
+	now = get_datetime(now or now_datetime())
+	activity = _with_activity([d.name for d in deals if d.get("status") == "Open"], now)
+	translate = _Translations()
+	for deal in deals:
+		deal.is_stale, deal.stale_reason = _outcome(
+			deal, stale_after_days(deal.get("sales_stage")), deal.name in activity, now, translate
+		)
 
 
 def refresh_all_stale():

@@ -29,7 +29,7 @@ from opportunity_suite.services.importing.writer import (
 	upsert_global_search,
 )
 from opportunity_suite.services.opportunity import OpportunityContext, validate_opportunity
-from opportunity_suite.services.stale import refresh_stale
+from opportunity_suite.services.stale import apply_stale, refresh_stale
 
 if TYPE_CHECKING:
 	from opportunity_suite.services.importing.runner import ImportRun
@@ -134,9 +134,14 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		return self.result
 
 	def write_history(self):
-		"""The batch's stage history rows in one multi-row INSERT, and its deals' stale flags."""
+		"""The batch's stage history rows in one multi-row INSERT, and the stale flags of the deals it
+		updated (a new deal's were set before its INSERT: `insert_new`)."""
 		insert_history(self.history)
-		refresh_stale([doc.name for doc, _new, _image in self.result.written])
+		refresh_stale([doc.name for doc, is_new, _image in self.result.written if not is_new])
+
+	def stale_after_days(self, stage_name: str | None):
+		stage = self.rules.stage(stage_name)
+		return stage.stale_after_days if stage else None
 
 	def name_skipped_duplicates(self):
 		"""A row skipped as a duplicate of an earlier row of the file names the record that row made."""
@@ -252,6 +257,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		names = reserve_names(self.run.series_prefix, self.run.series_digits, len(docs))
 		for doc, name in zip(docs, names, strict=True):
 			doc.name = name
+		apply_stale(docs, self.stale_after_days, self.now)  # what a save's refresh stores, in the INSERT
 		for doc in docs:  # as Document.get_valid_dict: number columns are NOT NULL, empty means 0
 			for fieldname in self.run.number_fields:
 				if doc.get(fieldname) is None:
@@ -285,7 +291,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 			)
 			competitors.write(docs, self.run.user, self.now)
 		self.add_global_search(docs)
-		search.refresh([doc.name for doc in docs])  # the infix search's windows, as a save writes them
+		self.refresh_windows(docs)
 		for doc, group in zip(docs, origins, strict=True):
 			self.result.created += 1
 			self.result.updated += len(group) - 1  # later rows of the file merged into the new record
@@ -296,7 +302,10 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 				self.result.outcomes.append([row_no, "updated", doc.name, merged])
 		self.result.created_records.setdefault(DOCTYPE, []).extend(doc.name for doc in docs)
 		self.result.written.extend((doc, True, None) for doc in docs)
-		self.history.extend(history_row(None, doc, self.now, self.run.user, "Import") for doc in docs)
+		tracked = self.run.tracked_fields
+		self.history.extend(
+			history_row(None, doc, self.now, self.run.user, "Import", tracked) for doc in docs
+		)
 
 	def add_global_search(self, docs):
 		if frappe.local.conf.get("disable_global_search") or not docs:
@@ -321,6 +330,18 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		else:
 			upsert_global_search(entries)
 
+	def refresh_windows(self, docs):
+		"""The infix search's windows of these records (services/search.py), as a save writes them: on the
+		run's search connection after their global-search rows, else in this transaction."""
+		if not docs:
+			return
+		writer = getattr(self.run, "search_writer", None)
+		if writer and not self.row_by_row:
+			rows = [(doc.name, doc.get("opportunity_name")) for doc in docs]
+			self.result.search_pending = writer.submit_statements(search.refresh_statements(rows))
+		else:
+			search.refresh([doc.name for doc in docs])
+
 	def apply_updates(self, updates: dict[str, list]):
 		if not updates:
 			return
@@ -334,6 +355,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 			rows = competitors.stored(list(current))
 			for name, row in current.items():
 				row[competitors.FIELD] = rows.get(name)
+		searched, renamed = [], []  # their global-search rows and (name changed) windows: once per batch
 		for name, contributions in updates.items():
 			before = current[name]
 			doc = frappe._dict(before)
@@ -392,11 +414,13 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 					{"name": name, "modified_after": str(self.now), "before": image}
 				)
 				doc.name = name
-				self.add_global_search([doc])
+				searched.append(doc)
 				if "opportunity_name" in changed:
-					search.refresh([name])
+					renamed.append(doc)
 				self.result.written.append((doc, False, image))
-				self.history.append(history_row(before, doc, self.now, run.user, "Import"))
+				self.history.append(
+					history_row(before, doc, self.now, run.user, "Import", run.tracked_fields)
+				)
 			self.result.updated += len(contributions)
 			how = _("overwritten") if run.policy == "Overwrite" else _("merged")
 			for row_no, _row, _r in contributions:
@@ -406,3 +430,5 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 					else _("duplicate of {0}, no change").format(name)
 				)
 				self.result.outcomes.append([row_no, "updated", name, message])
+		self.add_global_search(searched)
+		self.refresh_windows(renamed)

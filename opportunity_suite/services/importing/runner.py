@@ -19,6 +19,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from opportunity_suite.services import history, search
 from opportunity_suite.services.forecast import amount_rules
 from opportunity_suite.services.importing import mapping, people
 from opportunity_suite.services.importing.batch import BatchResult, BatchWriter
@@ -121,6 +122,7 @@ class ImportRun(ColumnValues):
 		self.has_contact_field = self.meta.has_field("contact")
 		self.series_prefix, self.series_digits = self._series()
 		self.global_search_fields = self.meta.get_global_search_fields()
+		self.tracked_fields = history.tracked_fields()  # the stage history's, once per run
 
 	def _insert_fields(self) -> list[str]:
 		columns = set(frappe.db.get_table_columns(DOCTYPE))
@@ -233,8 +235,9 @@ class ImportRun(ColumnValues):
 		return None if ahead is _END else ahead
 
 	def _resync_last_batch_search(self):
-		"""A killed worker may have committed its last two batches before their global-search rows were
-		all written (they go through a second connection, one batch behind): write them again."""
+		"""A killed worker may have committed its last two batches before their global-search rows and
+		search windows were all written (they go through a second connection, one batch behind): write
+		them again."""
 		names = []
 		for last in frappe.get_all(
 			BATCH_DOCTYPE,
@@ -248,6 +251,7 @@ class ImportRun(ColumnValues):
 		if names:
 			docs = frappe.get_all(DOCTYPE, filters={"name": ("in", names)}, fields=["*"])
 			BatchWriter(self, []).add_global_search(docs)
+			search.refresh([doc.name for doc in docs])
 
 	def _claim(self):
 		"""Mark the run as ours (Running), unless a later resume took it over."""
@@ -298,6 +302,8 @@ class ImportRun(ColumnValues):
 		except Exception:
 			# one bad row must not cost the batch: redo it row by row, each under a savepoint
 			frappe.db.rollback()
+			if self.search_writer:  # the batch's search rows queued so far must not overwrite the rows'
+				self.search_writer.drain()
 			frappe.db.get_value(IMPORT_DOCTYPE, self.name, "name", for_update=True)
 			frappe.clear_last_message()
 			result = self.write_row_by_row(rows)

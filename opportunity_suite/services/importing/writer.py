@@ -118,11 +118,13 @@ def upsert_global_search(entries: list[tuple]):
 
 
 class GlobalSearchWriter:
-	"""Writes a batch's global-search rows on a second connection while the next batch is prepared.
+	"""Writes a batch's global-search rows (and its infix search windows, services/search.py) on a second
+	connection while the next batch is prepared.
 
 	`__global_search` is MyISAM with a FULLTEXT index: it ignores transactions, and keeping its index is
-	the slowest write of an import. Letting MariaDB do it on its own connection while Python prepares the
-	next batch uses the second core. A batch commits only once the previous batch's rows are written, so
+	the slowest write of an import, with the InnoDB FULLTEXT of the windows (it indexes a batch's windows
+	when they commit). Letting MariaDB do both on their own connection while Python prepares the next batch
+	uses the second core. A batch commits only once the previous batch's rows are written, so
 	after a killed worker at most the last two committed batches can miss entries; a resumed run rewrites
 	those first, and a run is Completed only when all are written."""
 
@@ -167,12 +169,23 @@ class GlobalSearchWriter:
 				connection.close()
 
 	def submit(self, entries: list[tuple]):
+		"""Global-search rows to write; returns what `wait` waits for."""
+		return self.submit_statements(
+			list(_value_statements(GLOBAL_SEARCH_INSERT, entries, GLOBAL_SEARCH_UPSERT))
+		)
+
+	def submit_statements(self, statements: list[str]):
+		"""Statements to run in order after those submitted before (each commits on its own)."""
 		import threading
 
 		done = threading.Event()
-		statements = list(_value_statements(GLOBAL_SEARCH_INSERT, entries, GLOBAL_SEARCH_UPSERT))
 		self.queue.put((statements, done))
 		return done
+
+	def drain(self):
+		"""Wait until everything submitted so far has run (before a batch is redone row by row: a row's
+		own search rows must not be overwritten by the batch's, still in the queue)."""
+		self.wait(self.submit_statements([]))
 
 	def wait(self, done):
 		if done is not None:
