@@ -12,7 +12,7 @@ assignee, one assignee's quarter) as Administrator, and with the private visibil
 as a Sales User (who reads only their own deals' history: the straightforward query over their rows),
 times the straightforward computation a few times, `refresh_all_stale` once, then removes the rows
 (BENCH_NO_STALE=1: no stale refresh; BENCH_KEEP=1: keeps them, to look at the queries; `--drop PREFIX`
-removes them; BENCH_ONLY=regex: only the report timings whose label matches). Prints each figure with the
+removes them; BENCH_ONLY=regex: only the report timings whose label matches; `--measure` times again what a kept run left). Prints each figure with the
 load average: the machine is shared."""
 
 import os
@@ -177,6 +177,37 @@ def time_report(label: str, filters: dict, runs: int = 20, user: str = "Administ
 	print(f"  {label}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms ({load()})", flush=True)
 
 
+def measure():
+	"""The report's timings for each filter (and the check that the fast path's numbers are right)."""
+	if os.environ.get("BENCH_PROFILE"):
+		import cProfile
+		import pstats
+
+		profile = cProfile.Profile()
+		profile.runcall(run_report, "Time in Stage", filters={})
+		pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+	quarter = {"from_date": add_days(today(), -100), "to_date": add_days(today(), -10)}
+	for filters in ({}, quarter, {"stage": "Qualification"}, {"assigned_to": owner(3)}):
+		started = time.perf_counter()
+		check_equal({"from_date": add_days(today(), -365), "to_date": today(), **filters})
+		print(f"  fast == straightforward for {filters or 'the year'} ({time.perf_counter() - started:.0f} s)")
+	time_report("report, all deals, 12 months", {})
+	time_report("report, all deals, a quarter", quarter)
+	time_report("report, all deals, one stage", {"stage": "Qualification"})
+	time_report("report, one assignee, 12 months", {"assigned_to": owner(3)})
+	time_report("report, one assignee, a quarter", {"assigned_to": owner(3), **quarter})
+	from opportunity_suite.services.visibility import PRIVATE
+
+	old = set_visibility(PRIVATE)
+	try:
+		time_report("private: Sales Manager, 12 months", {}, user=MANAGER)
+		time_report("private: Sales User, 12 months", {}, user=owner(3), runs=10)
+		time_report("private: Sales User, a quarter", quarter, user=owner(3), runs=10)
+		time_report("private: Sales User, one stage", {"stage": "Qualification"}, user=owner(3), runs=10)
+	finally:
+		set_visibility(old)
+
+
 def run(count: int):
 	prefix = "TIS" + frappe.generate_hash(length=4).upper()
 	ensure_users()
@@ -193,33 +224,7 @@ def run(count: int):
 		frappe.db.commit()
 		summary = frappe.db.count(stage_stays.DOCTYPE)
 		print(f"  summary counted: {summary:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
-		if os.environ.get("BENCH_PROFILE"):
-			import cProfile
-			import pstats
-
-			profile = cProfile.Profile()
-			profile.runcall(run_report, "Time in Stage", filters={})
-			pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
-		quarter = {"from_date": add_days(today(), -100), "to_date": add_days(today(), -10)}
-		for filters in ({}, quarter, {"stage": "Qualification"}, {"assigned_to": owner(3)}):
-			started = time.perf_counter()
-			check_equal({"from_date": add_days(today(), -365), "to_date": today(), **filters})
-			print(f"  fast == straightforward for {filters or 'the year'} ({time.perf_counter() - started:.0f} s)")
-		time_report("report, all deals, 12 months", {})
-		time_report("report, all deals, a quarter", quarter)
-		time_report("report, all deals, one stage", {"stage": "Qualification"})
-		time_report("report, one assignee, 12 months", {"assigned_to": owner(3)})
-		time_report("report, one assignee, a quarter", {"assigned_to": owner(3), **quarter})
-		from opportunity_suite.services.visibility import PRIVATE
-
-		old = set_visibility(PRIVATE)
-		try:
-			time_report("private: Sales Manager, 12 months", {}, user=MANAGER)
-			time_report("private: Sales User, 12 months", {}, user=owner(3))
-			time_report("private: Sales User, a quarter", quarter, user=owner(3))
-			time_report("private: Sales User, one stage", {"stage": "Qualification"}, user=owner(3))
-		finally:
-			set_visibility(old)
+		measure()
 		close_some(prefix)
 		year = {"from_date": add_days(today(), -365), "to_date": today()}
 		for dimension in ("Loss Reason", "Competitor", "Size Band"):
@@ -255,6 +260,9 @@ def drop(prefix: str):
 
 
 if __name__ == "__main__":
+	if sys.argv[1:2] == ["--measure"]:  # the rows of a run kept with BENCH_KEEP=1
+		measure()
+		sys.exit()
 	if sys.argv[1:2] == ["--drop"]:
 		drop(sys.argv[2])
 		frappe.db.commit()

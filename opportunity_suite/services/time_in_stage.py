@@ -303,24 +303,29 @@ def _open_counts(filters: frappe._dict) -> dict[str, int]:
 	return {row.sales_stage: row.n for row in rows}
 
 
-def _flagged(stage: str, filters: frappe._dict, older_than) -> tuple[int, list]:
-	"""How many open deals in `stage` the user may read entered it before `older_than`, and the first
-	LISTED_PER_STAGE of them, longest first (the index on status, sales_stage, stage_since reads them in
-	order; they are counted only when there are more than are listed)."""
-	deal_filters = {**_open_filters(filters), "sales_stage": stage, "stage_since": ("<", older_than)}
+def _flagged(stage: str, filters: frappe._dict, older_than, open_now: int) -> tuple[int, list]:
+	"""How many of the `open_now` open deals in `stage` the user may read entered it before `older_than`,
+	and the first LISTED_PER_STAGE of them, longest first (the index on status, sales_stage, stage_since
+	reads them in order). When more are flagged than listed, the count is the open deals less those that
+	entered since `older_than` (a range of that index; Frappe's `<` on a date wraps the column in IFNULL,
+	which no index serves, and counts a deal without `stage_since` as flagged: so does the difference)."""
+	deal_filters = {**_open_filters(filters), "sales_stage": stage}
 	listed = frappe.get_list(
 		"Opportunity",
-		filters=deal_filters,
+		filters={**deal_filters, "stage_since": ("<", older_than)},
 		fields=["name", "stage_since", "assigned_to"],
 		order_by="stage_since asc",
 		limit_page_length=LISTED_PER_STAGE,
 	)
 	if len(listed) < LISTED_PER_STAGE:
 		return len(listed), listed
-	counted = frappe.get_list(
-		"Opportunity", filters=deal_filters, fields=[aggregate("count", "name", "n")], order_by=""
+	recent = frappe.get_list(
+		"Opportunity",
+		filters={**deal_filters, "stage_since": (">=", older_than)},
+		fields=[aggregate("count", "name", "n")],
+		order_by="",
 	)
-	return counted[0].n, listed
+	return open_now - recent[0].n, listed
 
 
 def run(filters=None):
@@ -342,7 +347,9 @@ def run(filters=None):
 		median = row.get("median_days")
 		cutoff = now - _days(FLAG_FACTOR * median) if median else None
 		open_now = open_counts.get(stage.name, 0)
-		flagged_count, flagged = _flagged(stage.name, filters, cutoff) if cutoff and open_now else (0, [])
+		flagged_count, flagged = (0, [])
+		if cutoff and open_now:
+			flagged_count, flagged = _flagged(stage.name, filters, cutoff, open_now)
 		data.append(
 			{
 				"stage": stage.name,
