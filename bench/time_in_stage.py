@@ -68,7 +68,7 @@ def match_history(prefix: str):
 	"""Each deal as its history left it: owned by and assigned to its assignee (Frappe's `_assign` too),
 	in its last stage since its last change (raw SQL: a join on the deal's number)."""
 	frappe.db.sql(
-		f"""UPDATE `tabOpportunity` o JOIN `tabOpportunity Stage History` h ON h.name = CONCAT(o.name, '-3')
+		"""UPDATE `tabOpportunity` o JOIN `tabOpportunity Stage History` h ON h.name = CONCAT(o.name, '-3')
 		SET o.owner = h.assigned_to, o.assigned_to = h.assigned_to,
 			o._assign = CONCAT('["', h.assigned_to, '"]'), o.sales_stage = h.to_stage,
 			o.status = IF(h.to_stage = 'Closed Lost', 'Lost', 'Open'), o.stage_since = h.changed_on
@@ -190,7 +190,9 @@ def measure():
 	for filters in ({}, quarter, {"stage": "Qualification"}, {"assigned_to": owner(3)}):
 		started = time.perf_counter()
 		check_equal({"from_date": add_days(today(), -365), "to_date": today(), **filters})
-		print(f"  fast == straightforward for {filters or 'the year'} ({time.perf_counter() - started:.0f} s)")
+		print(
+			f"  fast == straightforward for {filters or 'the year'} ({time.perf_counter() - started:.0f} s)"
+		)
 	time_report("report, all deals, 12 months", {})
 	time_report("report, all deals, a quarter", quarter)
 	time_report("report, all deals, one stage", {"stage": "Qualification"})

@@ -216,7 +216,9 @@ def test_months_and_ragged_ends_equal_the_straightforward_computation(sellers, s
 		for offset, length in periods:
 			start = add_days(WINDOW_START.date(), offset)
 			for assigned_to in (None, *sellers):
-				filters = frappe._dict(from_date=start, to_date=add_days(start, length), assigned_to=assigned_to)
+				filters = frappe._dict(
+					from_date=start, to_date=add_days(start, length), assigned_to=assigned_to
+				)
 				fast, straight = fast_statistics(filters), straightforward_statistics(filters)
 				assert sorted(fast) == sorted(straight), filters
 				for stage, row in straight.items():

@@ -74,7 +74,10 @@ def month_start(day: datetime.date) -> datetime.date:
 def _keys(from_stage, to_stage, day, whole_days, assigned_to) -> list[tuple]:
 	"""The summary rows one ended stay counts in."""
 	month = month_start(day)
-	keys = [(DAY, ALL, from_stage, to_stage, day, whole_days), (MONTH, ALL, from_stage, to_stage, month, whole_days)]
+	keys = [
+		(DAY, ALL, from_stage, to_stage, day, whole_days),
+		(MONTH, ALL, from_stage, to_stage, month, whole_days),
+	]
 	if assigned_to:
 		keys.append((MONTH, assigned_to, from_stage, to_stage, month, whole_days))
 	return keys
@@ -169,7 +172,9 @@ def split_period(from_date, to_date) -> tuple[tuple | None, list[tuple]]:
 	return (first, last), ragged
 
 
-def period_counts(from_date, to_date, assigned_to: str | None = None, stage: str | None = None) -> list[tuple]:
+def period_counts(
+	from_date, to_date, assigned_to: str | None = None, stage: str | None = None
+) -> list[tuple]:
 	"""(from_stage, to_stage, whole_days, stays) of the stays that ended from `from_date` to `to_date`
 	(both included), of all deals or of those assigned to `assigned_to` at the time, optionally of the
 	stays in one `stage`."""
@@ -194,7 +199,9 @@ def period_counts(from_date, to_date, assigned_to: str | None = None, stage: str
 			counts[(from_stage, to_stage, int(whole_days))] += int(n)
 	if assigned_to:
 		for low, high in ragged:
-			for from_stage, to_stage, whole_days, n in _assignee_history_counts(assigned_to, low, high, stage):
+			for from_stage, to_stage, whole_days, n in _assignee_history_counts(
+				assigned_to, low, high, stage
+			):
 				counts[(from_stage, to_stage, int(whole_days))] += int(n)
 	return [(*key, n) for key, n in counts.items() if n > 0]
 
