@@ -1,15 +1,22 @@
 """Benchmark: the Time in Stage report (its fast path and the straightforward PERCENTILE_CONT it replaces)
 and the stale radar's daily refresh over COUNT opportunities with three stage changes each (4 history rows
-per deal), spread over the last year, 20 assignees, stays of 0–60 days to the hundredth.
+per deal), spread over the last year, 20 assignees (Sales Users, the deals' owner and assignee), stays of
+0–60 days to the hundredth.
 
 	env/bin/python bench/time_in_stage.py [COUNT ...]     (default: 100000)
 
 Inserts the deals and their history straight into the tables (then counts them into the Stage Stay Count
-summary, as the migrate patch does), runs the report 20 times as Administrator over the last 12 months (all deals,
-then one assignee's), times the straightforward computation a few times, `refresh_all_stale` once, then
-removes the rows (BENCH_NO_STALE=1: no stale refresh; BENCH_KEEP=1: keeps them, to look at the queries; `--drop PREFIX` removes them). Prints each figure with the load average: the machine is shared."""
+summary, as the migrate patch does), checks that the fast path gives the straightforward computation's
+numbers, runs the report 20 times for each of its filters (the last 12 months, a quarter, one stage, one
+assignee, one assignee's quarter) as Administrator, and with the private visibility as a Sales Manager and
+as a Sales User (who reads only their own deals' history: the straightforward query over their rows),
+times the straightforward computation a few times, `refresh_all_stale` once, then removes the rows
+(BENCH_NO_STALE=1: no stale refresh; BENCH_KEEP=1: keeps them, to look at the queries; `--drop PREFIX`
+removes them; BENCH_ONLY=regex: only the report timings whose label matches; `--measure` times again what a kept run left). Prints each figure with the
+load average: the machine is shared."""
 
 import os
+import re
 import statistics
 import sys
 import time
@@ -23,15 +30,79 @@ from frappe.utils import add_days, today  # noqa: E402
 
 from opportunity_suite.services import stage_stays  # noqa: E402
 from opportunity_suite.services.stale import refresh_all_stale  # noqa: E402
-from opportunity_suite.services.time_in_stage import straightforward_statistics  # noqa: E402
+from opportunity_suite.services.time_in_stage import (  # noqa: E402
+	fast_statistics,
+	straightforward_statistics,
+)
 from tests.factories import bulk_make_opportunities, delete_bulk_opportunities  # noqa: E402
 
 STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Value Proposition")
 OWNERS = 20
+MANAGER = "bench-manager@example.com"
 
 
 def owner(n: int) -> str:
 	return f"bench-owner-{n}@example.com"
+
+
+def ensure_users():
+	"""The 20 assignees as Sales Users and a Sales Manager (kept between runs)."""
+	for email, role in [*((owner(n), "Sales User") for n in range(OWNERS)), (MANAGER, "Sales Manager")]:
+		if not frappe.db.exists("User", email):
+			user = frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": email.split("@")[0],
+					"send_welcome_email": 0,
+					"user_type": "System User",
+					"roles": [{"role": role}],
+				}
+			)
+			user.flags.no_welcome_mail = True
+			user.insert(ignore_permissions=True)
+	frappe.db.commit()
+
+
+def match_history(prefix: str):
+	"""Each deal as its history left it: owned by and assigned to its assignee (Frappe's `_assign` too),
+	in its last stage since its last change (raw SQL: a join on the deal's number)."""
+	frappe.db.sql(
+		"""UPDATE `tabOpportunity` o JOIN `tabOpportunity Stage History` h ON h.name = CONCAT(o.name, '-3')
+		SET o.owner = h.assigned_to, o.assigned_to = h.assigned_to,
+			o._assign = CONCAT('["', h.assigned_to, '"]'), o.sales_stage = h.to_stage,
+			o.status = IF(h.to_stage = 'Closed Lost', 'Lost', 'Open'), o.stage_since = h.changed_on
+		WHERE o.name LIKE %(like)s""",
+		{"like": prefix + "-%"},
+	)
+	frappe.db.commit()
+
+
+def set_visibility(value: str | None) -> str | None:
+	from opportunity_suite.services.visibility import SETTINGS
+
+	if not frappe.get_meta(SETTINGS).has_field("visibility"):
+		return None
+	old = frappe.db.get_single_value(SETTINGS, "visibility")
+	if value is not None:
+		frappe.db.set_single_value(SETTINGS, "visibility", value)
+		frappe.db.commit()
+		frappe.clear_cache()
+	frappe.local.opportunity_suite_visibility = None
+	return old
+
+
+def check_equal(filters: dict):
+	"""The fast path's numbers are the straightforward computation's (as the tests check on a small
+	pipeline), here at scale."""
+	filters = frappe._dict(filters)
+	fast, straight = fast_statistics(filters), straightforward_statistics(filters)
+	assert sorted(fast) == sorted(straight), (sorted(fast), sorted(straight))
+	for stage, row in straight.items():
+		got = fast[stage]
+		assert (got.stays, got.moved_on) == (row.stays, row.moved_on), (stage, got, row)
+		assert abs(got.median_days - row.median_days) < 0.005, (stage, got, row)
+		assert abs(got.p75_days - row.p75_days) < 0.005, (stage, got, row)
 
 
 def make_history(prefix: str, count: int):
@@ -87,23 +158,66 @@ def load() -> str:
 	return "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
-def time_report(label: str, filters: dict, runs: int = 20):
+def time_report(label: str, filters: dict, runs: int = 20, user: str = "Administrator"):
+	only = os.environ.get("BENCH_ONLY")
+	if only and not re.search(only, label):
+		return
+	frappe.set_user(user)
 	timings = []
-	for _ in range(runs):
-		started = time.perf_counter()
-		result = run_report("Time in Stage", filters=filters)
-		timings.append((time.perf_counter() - started) * 1000)
+	try:
+		for _ in range(runs):
+			frappe.local.opportunity_suite_visibility = None  # read per request, as in the desk
+			started = time.perf_counter()
+			result = run_report("Time in Stage", filters=filters)
+			timings.append((time.perf_counter() - started) * 1000)
+	finally:
+		frappe.set_user("Administrator")
 	assert "result" in result, "the report ran as a prepared report"
 	p95 = statistics.quantiles(timings, n=20)[-1]
 	print(f"  {label}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms ({load()})", flush=True)
 
 
+def measure():
+	"""The report's timings for each filter (and the check that the fast path's numbers are right)."""
+	if os.environ.get("BENCH_PROFILE"):
+		import cProfile
+		import pstats
+
+		profile = cProfile.Profile()
+		profile.runcall(run_report, "Time in Stage", filters={})
+		pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+	quarter = {"from_date": add_days(today(), -100), "to_date": add_days(today(), -10)}
+	for filters in ({}, quarter, {"stage": "Qualification"}, {"assigned_to": owner(3)}):
+		started = time.perf_counter()
+		check_equal({"from_date": add_days(today(), -365), "to_date": today(), **filters})
+		print(
+			f"  fast == straightforward for {filters or 'the year'} ({time.perf_counter() - started:.0f} s)"
+		)
+	time_report("report, all deals, 12 months", {})
+	time_report("report, all deals, a quarter", quarter)
+	time_report("report, all deals, one stage", {"stage": "Qualification"})
+	time_report("report, one assignee, 12 months", {"assigned_to": owner(3)})
+	time_report("report, one assignee, a quarter", {"assigned_to": owner(3), **quarter})
+	from opportunity_suite.services.visibility import PRIVATE
+
+	old = set_visibility(PRIVATE)
+	try:
+		time_report("private: Sales Manager, 12 months", {}, user=MANAGER)
+		time_report("private: Sales User, 12 months", {}, user=owner(3), runs=10)
+		time_report("private: Sales User, a quarter", quarter, user=owner(3), runs=10)
+		time_report("private: Sales User, one stage", {"stage": "Qualification"}, user=owner(3), runs=10)
+	finally:
+		set_visibility(old)
+
+
 def run(count: int):
 	prefix = "TIS" + frappe.generate_hash(length=4).upper()
+	ensure_users()
 	bulk_make_opportunities(count, prefix)
 	try:
 		started = time.perf_counter()
 		make_history(prefix, count)
+		match_history(prefix)
 		print(
 			f"{count:,} deals, {4 * count:,} history rows: {time.perf_counter() - started:.0f} s", flush=True
 		)
@@ -112,15 +226,7 @@ def run(count: int):
 		frappe.db.commit()
 		summary = frappe.db.count(stage_stays.DOCTYPE)
 		print(f"  summary counted: {summary:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
-		if os.environ.get("BENCH_PROFILE"):
-			import cProfile
-			import pstats
-
-			profile = cProfile.Profile()
-			profile.runcall(run_report, "Time in Stage", filters={})
-			pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
-		time_report("report, all deals", {})
-		time_report("report, one assignee", {"assigned_to": owner(3)})
+		measure()
 		close_some(prefix)
 		year = {"from_date": add_days(today(), -365), "to_date": today()}
 		for dimension in ("Loss Reason", "Competitor", "Size Band"):
@@ -156,6 +262,9 @@ def drop(prefix: str):
 
 
 if __name__ == "__main__":
+	if sys.argv[1:2] == ["--measure"]:  # the rows of a run kept with BENCH_KEEP=1
+		measure()
+		sys.exit()
 	if sys.argv[1:2] == ["--drop"]:
 		drop(sys.argv[2])
 		frappe.db.commit()

@@ -94,32 +94,36 @@ def _conditions(filters: frappe._dict) -> tuple[str, dict]:
 	if filters.assigned_to:
 		sql += " AND `tabOpportunity Stage History`.`assigned_to` = %(assigned_to)s"
 		values["assigned_to"] = filters.assigned_to
+	if filters.stage:
+		sql += " AND `tabOpportunity Stage History`.`from_stage` = %(stage)s"
+		values["stage"] = filters.stage
 	return sql + " " + get_match_cond(HISTORY), values
 
 
+class SummaryOutOfStep(Exception):
+	"""The Stage Stay Count summary doesn't count what the history holds (rows written past the two
+	functions that keep it: `stage_stays.rebuild()` recounts it)."""
+
+
 def stage_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
-	"""Per stage left: stays, moved_on, median_days, p75_days over the period (and assignee)."""
+	"""Per stage left: stays, moved_on, median_days, p75_days over the period (and assignee, and stage)."""
 	if get_match_cond(HISTORY):  # the user reads only some deals' history: count their rows
 		return straightforward_statistics(filters)
-	return fast_statistics(filters)
+	try:
+		return fast_statistics(filters)
+	except SummaryOutOfStep:
+		frappe.log_error(title=_("Time in Stage: the Stage Stay Count summary is out of step; recount it"))
+		return straightforward_statistics(filters)
 
 
 def fast_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
-	"""The same numbers from the Stage Stay Count summary (all deals) or the assignee's index range, the
-	two percentiles of each stage read exactly as the values at their ranks (PERCENTILE_CONT's linear
-	interpolation between the values at ranks floor and ceil of p × (n − 1))."""
-	start, end = stage_stays.day_bounds(filters.from_date, filters.to_date)
-	if filters.assigned_to:
-		counts = frappe.db.sql(
-			f"""SELECT h.from_stage, h.to_stage, NULL, COUNT(*)
-			FROM {TABLE} h FORCE INDEX (assignee_stage_stay_index)
-			WHERE h.assigned_to = %(user)s AND h.stage_changed = 1 AND IFNULL(h.from_stage, '') != ''
-				AND h.changed_on >= %(start)s AND h.changed_on < %(end)s
-			GROUP BY h.from_stage, h.to_stage""",
-			{"user": filters.assigned_to, "start": start, "end": end},
-		)
-	else:
-		counts = stage_stays.period_counts(filters.from_date, filters.to_date)
+	"""The same numbers from the Stage Stay Count summary (whole months from its month rows — all deals' or
+	the assignee's —, the ragged ends from its day rows or the assignee's history), the two percentiles of
+	each stage read exactly as the values at their ranks (PERCENTILE_CONT's linear interpolation between
+	the values at ranks floor and ceil of p × (n − 1)), all of them in one statement."""
+	counts = stage_stays.period_counts(
+		filters.from_date, filters.to_date, assigned_to=filters.assigned_to, stage=filters.stage
+	)
 	stages = {
 		s.name: s for s in frappe.get_all("Opportunity Stage", fields=["name", "stage_type", "sequence"])
 	}
@@ -136,61 +140,110 @@ def fast_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
 				or (entered.stage_type == "Open" and cint(entered.sequence) > cint(left.sequence))
 			):
 				row.moved_on += n
-		if whole_days is not None:
-			histogram = histograms.setdefault(from_stage, Counter())
-			histogram[int(whole_days)] += n
+		histograms.setdefault(from_stage, Counter())[int(whole_days)] += n
+	wanted = {
+		stage: {p: _ranks(p, row.total) for p in PERCENTILES} for stage, row in stats.items() if row.total
+	}
+	start, end = stage_stays.day_bounds(filters.from_date, filters.to_date)
+	values = _values_at_ranks(
+		{stage: sorted({r for ranks in by_p.values() for r in ranks}) for stage, by_p in wanted.items()},
+		histograms,
+		filters.assigned_to,
+		start,
+		end,
+	)
 	for stage, row in stats.items():
-		value_at = _rank_reader(stage, row.total, histograms.get(stage), filters.assigned_to, start, end)
-		row.update(median_days=flt(_percentile(0.5, row.total, value_at), 2))
-		row.update(p75_days=flt(_percentile(0.75, row.total, value_at), 2))
+		for p, fieldname in PERCENTILES.items():
+			row[fieldname] = flt(_interpolate(p, row.total, values[stage]), 2)
 		del row["total"]
 	return stats
 
 
-def _percentile(fraction: float, count: int, value_at) -> float:
+PERCENTILES = {0.5: "median_days", 0.75: "p75_days"}
+
+
+def _ranks(fraction: float, count: int) -> tuple[int, ...]:
+	"""The 0-based ranks whose values PERCENTILE_CONT(fraction) interpolates between."""
 	position = fraction * (count - 1)
 	lower = math.floor(position)
-	low = value_at(lower)
+	return (lower,) if position == lower else (lower, lower + 1)
+
+
+def _interpolate(fraction: float, count: int, value_at: dict[int, float]) -> float:
+	position = fraction * (count - 1)
+	lower = math.floor(position)
+	low = value_at[lower]
 	if position == lower:
 		return low
-	return low + (position - lower) * (value_at(lower + 1) - low)
+	return low + (position - lower) * (value_at[lower + 1] - low)
 
 
-def _rank_reader(stage: str, count: int, histogram, assignee, start, end):
-	"""value_at(rank): the duration at a 0-based rank among the stage's stays in the period, in order."""
-	where = "h.stage_changed = 1 AND h.from_stage = %(stage)s AND h.changed_on >= %(start)s AND h.changed_on < %(end)s"
-	values = {"stage": stage, "start": start, "end": end}
-
-	def read(extra: str, index: str, offset: int, **more) -> float:
-		# raw SQL: an ORDER BY … LIMIT offset on a named index, which frappe.qb does not write
-		row = frappe.db.sql(
-			f"""SELECT h.days_in_previous_stage FROM {TABLE} h FORCE INDEX ({index})
-			WHERE {where} {extra} ORDER BY h.days_in_previous_stage LIMIT %(offset)s, 1""",
-			{**values, **more, "offset": offset},
-		)
-		return float(row[0][0])
-
+def _values_at_ranks(ranks: dict[str, list[int]], histograms: dict, assignee, start, end) -> dict:
+	"""stage → {rank: duration}: the durations at those 0-based ranks among the stage's stays in the
+	period (in duration order). Each rank lies in one whole-day bucket of the stage's histogram; the ranks
+	of a bucket next to each other are read with one `ORDER BY … LIMIT offset, n` on the bucket's short
+	index range (all deals': the stage's stays of that many whole days; one assignee's: theirs), and all
+	the reads go in one UNION ALL (one round trip instead of up to four per stage)."""
+	parts, params, wanted = [], [], []
+	index, who = "stage_stay_duration_index", ""
 	if assignee:
-		return lambda rank: read(
-			"AND h.assigned_to = %(user)s", "assignee_stage_stay_index", rank, user=assignee
-		)
-	buckets = sorted(histogram.items())
-
-	def value_at(rank: int) -> float:
-		before = 0
-		for whole_days, n in buckets:  # the whole-day bucket that holds the rank, then the rank within it
-			if rank < before + n:
-				return read(
-					"AND h.days_in_previous_stage >= %(low)s AND h.days_in_previous_stage < %(high)s",
-					"stage_stay_duration_index",
-					rank - before,
-					low=whole_days,
-					high=whole_days + 1,
+		index, who = "assignee_stage_stay_index", " AND h.assigned_to = %s"
+	for stage, stage_ranks in ranks.items():
+		for whole_days, offsets in _by_bucket(stage_ranks, histograms[stage]):
+			for first, count in _runs(offsets):
+				tag = len(wanted)
+				wanted.append((stage, whole_days, first, count))
+				# raw SQL: ORDER BY … LIMIT offset on a named index in a UNION ALL, which frappe.qb does not write
+				parts.append(
+					f"""(SELECT {tag} AS tag, h.days_in_previous_stage FROM {TABLE} h FORCE INDEX ({index})
+					WHERE h.stage_changed = 1 AND h.from_stage = %s{who}
+						AND h.days_in_previous_stage >= %s AND h.days_in_previous_stage < %s
+						AND h.changed_on >= %s AND h.changed_on < %s
+					ORDER BY h.days_in_previous_stage LIMIT {int(first)}, {int(count)})"""
 				)
-			before += n
-		raise IndexError(rank)
+				params += [stage, *([assignee] if assignee else []), whole_days, whole_days + 1, start, end]
+	read: dict[int, list[float]] = {}
+	if parts:
+		for tag, value in frappe.db.sql(" UNION ALL ".join(parts), params):
+			read.setdefault(int(tag), []).append(float(value))
+	values: dict[str, dict[int, float]] = {stage: {} for stage in ranks}
+	for tag, (stage, whole_days, first, count) in enumerate(wanted):
+		got = sorted(read.get(tag, []))
+		if len(got) != count:  # the summary and the history disagree (history written past them)
+			raise SummaryOutOfStep(stage)
+		before = _bucket_start(histograms[stage], whole_days)
+		for i, value in enumerate(got):
+			values[stage][before + first + i] = value
+	return values
 
-	return value_at
+
+def _bucket_start(histogram: Counter, whole_days: int) -> int:
+	return sum(n for days, n in histogram.items() if days < whole_days)
+
+
+def _by_bucket(stage_ranks: list[int], histogram: Counter) -> list[tuple[int, list[int]]]:
+	"""The sorted ranks grouped by the whole-day bucket that holds them, as offsets within the bucket."""
+	buckets, before, found = sorted(histogram.items()), 0, {}
+	position = 0
+	for whole_days, n in buckets:
+		while position < len(stage_ranks) and stage_ranks[position] < before + n:
+			found.setdefault(whole_days, []).append(stage_ranks[position] - before)
+			position += 1
+		before += n
+	if position < len(stage_ranks):
+		raise IndexError(stage_ranks[position])
+	return sorted(found.items())
+
+
+def _runs(offsets: list[int]) -> list[tuple[int, int]]:
+	"""Sorted offsets as (first, count) runs of neighbours (a gap of a few rows is read through)."""
+	runs = []
+	for offset in offsets:
+		if runs and offset - (runs[-1][0] + runs[-1][1]) <= 2:
+			runs[-1] = (runs[-1][0], offset - runs[-1][0] + 1)
+		else:
+			runs.append((offset, 1))
+	return runs
 
 
 def straightforward_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
@@ -232,6 +285,8 @@ def _open_filters(filters: frappe._dict) -> dict:
 	base = {"status": "Open"}
 	if filters.assigned_to:
 		base["assigned_to"] = filters.assigned_to
+	if filters.stage:
+		base["sales_stage"] = filters.stage
 	return base
 
 
@@ -248,16 +303,29 @@ def _open_counts(filters: frappe._dict) -> dict[str, int]:
 	return {row.sales_stage: row.n for row in rows}
 
 
-def _flagged(stage: str, filters: frappe._dict, older_than) -> list:
-	"""The open deals in `stage` the user may read that entered it before `older_than`, longest first
-	(the index on status, sales_stage, stage_since reads them in order)."""
-	return frappe.get_list(
+def _flagged(stage: str, filters: frappe._dict, older_than, open_now: int) -> tuple[int, list]:
+	"""How many of the `open_now` open deals in `stage` the user may read entered it before `older_than`,
+	and the first LISTED_PER_STAGE of them, longest first (the index on status, sales_stage, stage_since
+	reads them in order). When more are flagged than listed, the count is the open deals less those that
+	entered since `older_than` (a range of that index; Frappe's `<` on a date wraps the column in IFNULL,
+	which no index serves, and counts a deal without `stage_since` as flagged: so does the difference)."""
+	deal_filters = {**_open_filters(filters), "sales_stage": stage}
+	listed = frappe.get_list(
 		"Opportunity",
-		filters={**_open_filters(filters), "sales_stage": stage, "stage_since": ("<", older_than)},
+		filters={**deal_filters, "stage_since": ("<", older_than)},
 		fields=["name", "stage_since", "assigned_to"],
 		order_by="stage_since asc",
 		limit_page_length=LISTED_PER_STAGE,
 	)
+	if len(listed) < LISTED_PER_STAGE:
+		return len(listed), listed
+	recent = frappe.get_list(
+		"Opportunity",
+		filters={**deal_filters, "stage_since": (">=", older_than)},
+		fields=[aggregate("count", "name", "n")],
+		order_by="",
+	)
+	return open_now - recent[0].n, listed
 
 
 def run(filters=None):
@@ -267,11 +335,11 @@ def run(filters=None):
 	stats = stage_statistics(filters)
 	now = now_datetime()
 	data, chart_labels, medians, p75s = [], [], [], []
+	stage_filters = {"stage_type": "Open"}
+	if filters.stage:
+		stage_filters["name"] = filters.stage
 	stages = frappe.get_all(
-		"Opportunity Stage",
-		filters={"stage_type": "Open"},
-		fields=["name"],
-		order_by="sequence asc, name asc",
+		"Opportunity Stage", filters=stage_filters, fields=["name"], order_by="sequence asc, name asc"
 	)
 	open_counts = _open_counts(filters)
 	for stage in stages:
@@ -279,7 +347,9 @@ def run(filters=None):
 		median = row.get("median_days")
 		cutoff = now - _days(FLAG_FACTOR * median) if median else None
 		open_now = open_counts.get(stage.name, 0)
-		flagged = _flagged(stage.name, filters, cutoff) if cutoff and open_now else []
+		flagged_count, flagged = (0, [])
+		if cutoff and open_now:
+			flagged_count, flagged = _flagged(stage.name, filters, cutoff, open_now)
 		data.append(
 			{
 				"stage": stage.name,
@@ -290,7 +360,7 @@ def run(filters=None):
 				"moved_on": row.moved_on,
 				"conversion": flt(100 * row.moved_on / row.stays, 1) if row.stays else None,
 				"open_now": open_now,
-				"flagged": len(flagged),
+				"flagged": flagged_count,
 			}
 		)
 		for deal in flagged:

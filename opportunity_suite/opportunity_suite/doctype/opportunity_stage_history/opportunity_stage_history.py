@@ -24,6 +24,12 @@ def on_doctype_update():
 		["assigned_to", "stage_changed", "from_stage", "days_in_previous_stage", "changed_on", "to_stage"],
 		"assignee_stage_stay_index",
 	)
+	# and the ragged ends of a period for one assignee (the summary has their months, not their days)
+	frappe.db.add_index(
+		"Opportunity Stage History",
+		["assigned_to", "changed_on", "stage_changed", "from_stage", "to_stage", "days_in_previous_stage"],
+		"assignee_period_index",
+	)
 	# and the report's flagged deals: a stage's open deals, longest in it first (kept here, beside the
 	# report's other indexes, so as not to touch the Opportunity DocType)
 	frappe.db.add_index("Opportunity", ["status", "sales_stage", "stage_since"], "open_stage_since_index")
