@@ -130,7 +130,6 @@ def test_the_controller_code_the_batch_runs_step_by_step_is_unchanged():
 	from frappe.contacts.doctype.address.address import Address
 	from frappe.contacts.doctype.contact.contact import Contact
 	from frappe.model import create_new
-	from frappe.model.base_document import BaseDocument
 	from frappe.model.document import Document
 
 	def digest(function) -> str:
@@ -144,7 +143,6 @@ def test_the_controller_code_the_batch_runs_step_by_step_is_unchanged():
 		"Document._set_defaults": digest(Document._set_defaults),
 		"set_dynamic_default_values": digest(create_new.set_dynamic_default_values),
 		"Document.run_method": digest(Document.run_method),
-		"BaseDocument.get_valid_dict": digest(BaseDocument.get_valid_dict),
 	} == {
 		"Contact.validate": "90b103d1511e",
 		"Contact.set_user": "5efb8a7aa1ff",
@@ -153,40 +151,4 @@ def test_the_controller_code_the_batch_runs_step_by_step_is_unchanged():
 		"Document._set_defaults": "49b9383e3763",
 		"set_dynamic_default_values": "d54d615f0304",
 		"Document.run_method": "062442812773",
-		"BaseDocument.get_valid_dict": "afe88f1fef55",
 	}
-
-
-def test_the_batch_documents_valid_dict_is_frappes():
-	"""`BatchMeta.valid_dict` (what `_validate_length`, `_sanitize_content` and the batch's INSERT read
-	of each document) gives what Frappe's `get_valid_dict` gives, for the document and its child rows,
-	values of every kind it converts; a list in a field that is no table is refused alike."""
-	from frappe.model.base_document import BaseDocument
-
-	new_documents = documents.NewDocuments("Administrator")
-	doc = new_documents.new(
-		{
-			"doctype": "Contact",
-			"first_name": "Ada",
-			"unsubscribed": "1",  # Check from text
-			"is_primary_contact": None,
-			"email_ids": [{"email_id": "ada@example.com", "is_primary": "1"}],
-			"phone_nos": [{"phone": "+41 44 000 00 00", "is_primary_phone": 0, "is_primary_mobile_no": None}],
-			"links": [{"link_doctype": "Organization", "link_name": "X"}],
-		}
-	)
-	doc.creation = doc.modified = frappe.utils.now_datetime()
-	doc.docstatus = None  # Int from None
-	for d in (doc, *doc.get_all_children()):
-		assert isinstance(d.meta, documents.BatchMeta)
-		for convert in (False, True):
-			expected = BaseDocument.get_valid_dict(d, convert_dates_to_str=convert, ignore_virtual=True)
-			assert d.get_valid_dict(convert_dates_to_str=convert, ignore_virtual=True) == expected
-			assert list(d.get_valid_dict(ignore_virtual=True)) == list(expected)  # same columns, same order
-		assert d.get_valid_dict() == BaseDocument.get_valid_dict(d)  # other arguments: Frappe's own
-	doc.first_name = ["not", "a", "name"]
-	with pytest.raises(frappe.ValidationError) as batch_error:
-		doc.get_valid_dict(ignore_virtual=True)
-	with pytest.raises(frappe.ValidationError) as frappe_error:
-		BaseDocument.get_valid_dict(doc, ignore_virtual=True)
-	assert str(batch_error.value) == str(frappe_error.value)

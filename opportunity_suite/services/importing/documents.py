@@ -37,15 +37,11 @@ saves each document with `insert()`):
 - Version rows (Contact, Address and Organization don't track changes) and follow-document (off unless
   the user follows what they create)."""
 
-import datetime
-import json
-
 import frappe
 from frappe import _
-from frappe.model.base_document import BaseDocument
 from frappe.model.document import Document
 from frappe.model.meta import Meta
-from frappe.utils import cint, cstr, flt
+from frappe.utils import cstr
 
 from opportunity_suite.services.importing.values import match_key
 
@@ -132,9 +128,6 @@ class NewDocuments:
 			if d.doctype not in self.metas:
 				self.metas[d.doctype] = BatchMeta.of(d.doctype)
 			d.__dict__["meta"] = self.metas[d.doctype]  # BaseDocument.meta is a cached_property
-			# what `_validate_length`, `_sanitize_content` and `rows_of` ask each document for, from the
-			# DocType's column plan worked out once (`BatchMeta.valid_dict`)
-			d.__dict__["get_valid_dict"] = _ValidDict(d)
 
 	def prepare(self, doc: Document, now, validate=None, name: str | None = None):
 		"""What `Document.insert` runs on `doc` before its INSERT; `validate`: the controller's validate as
@@ -239,64 +232,6 @@ class BatchMeta(Meta):
 		batch_meta.__dict__["_filtered"] = {}
 		return batch_meta
 
-	def valid_dict(self, doc, convert_dates_to_str: bool = False) -> frappe._dict:
-		"""`BaseDocument.get_valid_dict(sanitize=True, ignore_virtual=True)` of Frappe v15 for `doc` (a
-		document of this DocType), each column's conversion looked up once per run instead of once per
-		document and call (`tests/test_import_vcard_batch.py` compares the two on the batch's documents,
-		and fails when Frappe's code of it changes)."""
-		plan = self.__dict__.get("_valid_dict_plan")
-		if plan is None:
-			plan = self.__dict__["_valid_dict_plan"] = self._valid_dict_plan()
-		out = frappe._dict()
-		values = doc.__dict__
-		for fieldname, fieldtype, virtual, is_table, is_float, is_datetime, unique, label in plan:
-			value = values.get(fieldname)
-			if fieldtype is not None:  # the steps of Frappe's loop, in its order
-				if virtual:
-					continue
-				if isinstance(value, list) and not is_table:
-					frappe.throw(_("Value for {0} cannot be a list").format(label))
-				if fieldtype == "Check":
-					value = 1 if cint(value) else 0
-				elif fieldtype == "Int" and not isinstance(value, int):
-					value = cint(value)
-				elif fieldtype == "JSON" and isinstance(value, dict):
-					value = json.dumps(value, separators=(",", ":"))
-				elif is_float and not isinstance(value, float):
-					value = flt(value)
-				elif (is_datetime and value == "") or (unique and cstr(value).strip() == ""):
-					value = None
-			if convert_dates_to_str and isinstance(
-				value, datetime.datetime | datetime.date | datetime.time | datetime.timedelta
-			):
-				value = str(value)
-			out[fieldname] = value
-		return out
-
-	def _valid_dict_plan(self) -> list[tuple]:
-		"""Per column: what get_valid_dict reads from its field (None: a standard column without one)."""
-		from frappe.model import datetime_fields, float_like_fields, table_fields
-
-		plan = []
-		for fieldname in self.get_valid_columns():
-			df = self.get_field(fieldname)
-			if not df:
-				plan.append((fieldname, None, False, False, False, False, False, None))
-				continue
-			plan.append(
-				(
-					fieldname,
-					df.fieldtype,
-					bool(getattr(df, "is_virtual", False)),
-					df.fieldtype in table_fields,
-					df.fieldtype in float_like_fields,
-					df.fieldtype in datetime_fields,
-					bool(getattr(df, "unique", False)),
-					_(df.label, context=df.parent),
-				)
-			)
-		return plan
-
 	def get(self, key, filters=None, limit=None, default=None):
 		if isinstance(key, str) and isinstance(filters, dict) and not limit:
 			memo_key = (key, repr(filters))
@@ -305,22 +240,6 @@ class BatchMeta(Meta):
 				found = self._filtered[memo_key] = super().get(key, filters)
 			return list(found)  # a list of its own: a caller may append to it (get_global_search_fields)
 		return super().get(key, filters, limit, default)
-
-
-class _ValidDict:
-	"""A document's `get_valid_dict`: `BatchMeta.valid_dict` for what the batch asks (every field but the
-	virtual ones, sanitized), Frappe's own method for any other arguments."""
-
-	__slots__ = ("doc",)
-
-	def __init__(self, doc: Document):
-		self.doc = doc
-
-	def __call__(self, sanitize=True, convert_dates_to_str=False, ignore_nulls=False, ignore_virtual=False):
-		doc = self.doc
-		if sanitize and ignore_virtual and not ignore_nulls and isinstance(doc.meta, BatchMeta):
-			return doc.meta.valid_dict(doc, convert_dates_to_str)
-		return BaseDocument.get_valid_dict(doc, sanitize, convert_dates_to_str, ignore_nulls, ignore_virtual)
 
 
 def name_children(doc: Document):
