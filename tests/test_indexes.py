@@ -3,7 +3,7 @@ again changes nothing."""
 
 import frappe
 
-from opportunity_suite.services.indexes import INDEXES, ensure_indexes, index_name
+from opportunity_suite.services.indexes import INDEXES, OBSOLETE, ensure_indexes, index_name
 
 
 def _indexes(doctype: str) -> dict[str, list[str]]:
@@ -33,14 +33,28 @@ def test_ensure_indexes_again_adds_nothing():
 
 
 def test_frappes_schema_sync_keeps_every_index():
-	"""Frappe's sync drops an index starting with a field it doesn't mark indexed: none of ours does."""
+	"""Frappe's sync drops a one-column index on a field it doesn't mark indexed: none of ours is one."""
 	meta = frappe.get_meta("Opportunity")
 	for columns in INDEXES["Opportunity"]:
-		df = meta.get_field(columns[0])
-		assert df is None or df.search_index or df.unique, columns  # a standard column, or an indexed field
+		if len(columns) == 1:  # a one-column index on a field is its search_index, never ours
+			assert meta.get_field(columns[0]) is None, columns
 	frappe.db.updatedb("Opportunity")  # what a migrate or a Customize Form save runs
 	found = _indexes("Opportunity")
 	for columns in INDEXES["Opportunity"]:
 		assert found.get(index_name(columns)) == list(columns), columns
 	for fieldname in ("amount", "forecast_amount", "opportunity_name"):  # the list's sorts, Frappe's index
 		assert frappe.db.get_column_index("tabOpportunity", fieldname, unique=False), fieldname
+
+
+def test_no_index_doubles_another_or_holds_the_forecast_for_the_recompute():
+	"""A field leading one of our indexes has no one-column index of its own (a second copy to write on
+	every insert), and no index of ours holds the forecast columns the bulk recompute rewrites."""
+	meta = frappe.get_meta("Opportunity")
+	for columns in INDEXES["Opportunity"]:
+		if len(columns) > 1 and meta.get_field(columns[0]):
+			assert not meta.get_field(columns[0]).search_index, columns
+			assert not frappe.db.get_column_index("tabOpportunity", columns[0], unique=False), columns
+		assert not {"forecast_amount", "base_forecast_amount"} & set(columns), columns
+	found = _indexes("Opportunity")
+	for name in OBSOLETE["Opportunity"]:
+		assert name not in found, name
