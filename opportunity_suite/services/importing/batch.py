@@ -13,7 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import cstr, now_datetime
 
-from opportunity_suite.services import search
+from opportunity_suite.services import search, totals
 from opportunity_suite.services.assignment import follow_assigned_to, new_assignment_rows
 from opportunity_suite.services.history import history_row, insert_history
 from opportunity_suite.services.importing import competitors, organizations, values
@@ -137,6 +137,9 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		"""The batch's stage history rows in one multi-row INSERT, and its deals' stale flags."""
 		insert_history(self.history)
 		refresh_stale([doc.name for doc, _new, _image in self.result.written])
+		# the pre-aggregated totals, a statement or two per batch (services/totals.py)
+		totals.refresh([doc.name for doc, new, _image in self.result.written if new], new=True)
+		totals.refresh([doc.name for doc, new, _image in self.result.written if not new])
 
 	def name_skipped_duplicates(self):
 		"""A row skipped as a duplicate of an earlier row of the file names the record that row made."""
