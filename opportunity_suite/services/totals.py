@@ -47,6 +47,7 @@ TOTALS = "__opportunity_totals"
 DELTAS = "__opportunity_totals_delta"
 FOLD_JOB = "opportunity_suite:fold_totals"
 FOLD_AFTER = 20_000  # unfolded deltas beyond this: a read asks for a fold
+OFF_SWITCH = "opportunity_suite_totals_off"  # site config: every read runs its own query (kept in step still)
 
 DIMENSIONS = (
 	("sales_stage", "varchar(140)"),
@@ -190,11 +191,14 @@ def _sync(names: list[str], new: bool) -> None:
 
 def _sync_where(condition: str, values: dict, new: bool = False) -> None:
 	"""Deltas for the opportunities matching `condition` (a template on a table alias) that changed since
-	counted, new or gone, then their counted rows brought up to date."""
+	counted, new or gone, then their counted rows brought up to date. `new`: none of them is counted yet,
+	so the counted rows aren't read at all (an INSERT … SELECT reads with locks, and probing a key that
+	isn't there locks the gap where every concurrent create inserts its own: two creates would deadlock)."""
 	o, r = condition.format("o", "o"), condition.format("r", "r")
+	counted_new = "" if new else f"left join `{ROWS}` r on r.name = o.name"
+	changed = "" if new else f"and (r.name is null or {_differs()})"
 	parts = [
-		f"select {_contribution('o', '', True)} from `tabOpportunity` o "
-		f"left join `{ROWS}` r on r.name = o.name where {o} and (r.name is null or {_differs()})"
+		f"select {_contribution('o', '', True)} from `tabOpportunity` o {counted_new} where {o} {changed}"
 	]
 	if not new:
 		parts += [
@@ -211,8 +215,7 @@ def _sync_where(condition: str, values: dict, new: bool = False) -> None:
 	frappe.db.sql(
 		f"""insert into `{ROWS}` (name, {counted})
 		select o.name, {_opportunity_columns()}, o.base_amount, o.base_forecast_amount
-		from `tabOpportunity` o left join `{ROWS}` r on r.name = o.name
-		where {o} and (r.name is null or {_differs()})
+		from `tabOpportunity` o {counted_new} where {o} {changed}
 		on duplicate key update {update}""",
 		values,
 	)
@@ -372,7 +375,7 @@ def read_scope() -> Scope | None:
 	"""The session user's scope when the summary can answer for them, else None (the caller falls back).
 	The same Frappe read conditions a list would apply must be none, or exactly the app's visibility."""
 	user = frappe.session.user
-	if not _ready() or not frappe.has_permission(DOCTYPE, "read", user=user):
+	if frappe.conf.get(OFF_SWITCH) or not _ready() or not frappe.has_permission(DOCTYPE, "read", user=user):
 		return None
 	query = DatabaseQuery(DOCTYPE, user=user)
 	match = query.build_match_conditions(as_condition=True)
