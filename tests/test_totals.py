@@ -324,3 +324,25 @@ def test_import_and_its_undo_keep_it_in_step(cleanup):  # noqa: F811
 	undo_import(doc.name)
 	frappe.db.commit()
 	assert totals.check() == []
+
+
+def _create_and_move() -> str:
+	doc = make_opportunity(amount=10, assigned_to="Administrator")  # one group for every thread
+	doc.sales_stage = "Qualification"
+	doc.save()
+	return doc.name
+
+
+def test_concurrent_creates_in_one_group_neither_deadlock_nor_lose_a_count():
+	from tests.concurrency import at_once
+
+	results = at_once(_create_and_move, frappe.ValidationError, count=4)
+	names = [value for outcome, value in results if outcome == "converted"]
+	try:
+		assert [outcome for outcome, _value in results] == ["converted"] * 4, results
+		assert totals.check() == []
+	finally:
+		for name in names:
+			frappe.delete_doc("Opportunity", name, force=True, ignore_permissions=True)
+		frappe.db.commit()
+	assert totals.check() == []

@@ -258,12 +258,12 @@ def fold() -> int:
 
 
 def enqueue_fold() -> None:
+	"""Asked by a read (a GET: nothing commits after it, so the job is queued at once)."""
 	frappe.enqueue(
 		"opportunity_suite.services.totals.fold",
 		queue="short",
 		job_id=FOLD_JOB,
 		deduplicate=True,
-		enqueue_after_commit=True,
 	)
 
 
