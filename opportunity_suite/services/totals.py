@@ -421,9 +421,10 @@ def parse_filters(filters) -> list[tuple[str, str, tuple]] | None:
 	elif isinstance(filters, list | tuple):
 		rows = []
 		for row in filters:
-			if not isinstance(row, list | tuple) or len(row) not in (3, 4):
+			if not isinstance(row, list | tuple) or len(row) < 3:
 				return None
-			if len(row) == 4:
+			if len(row) >= 4:  # [doctype, field, op, value], a card's with a 5th flag Frappe ignores too
+				row = row[:4]
 				if row[0] != DOCTYPE:
 					return None
 				row = row[1:]
