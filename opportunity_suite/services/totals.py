@@ -183,6 +183,17 @@ def _ready() -> bool:
 
 
 def _sync(names: list[str], new: bool) -> None:
+	if new:  # any counted already in this transaction (another writer's refresh came first) are not new
+		counted = set(
+			frappe.db.sql(
+				f"select name from `{ROWS}` where name in %(names)s", {"names": tuple(names)}, pluck=True
+			)
+		)  # a plain read: no locks, and it sees this transaction's own rows
+		if counted:
+			_sync([n for n in names if n in counted], new=False)
+			names = [n for n in names if n not in counted]
+			if not names:
+				return
 	values = {"names": tuple(names)}
 	# lock in a fixed order (the deal, then its counted row) so that two refreshes of one deal queue
 	# instead of deadlocking; a new deal has no counted row to lock (and locking a missing key would take a

@@ -136,10 +136,10 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 	def write_history(self):
 		"""The batch's stage history rows in one multi-row INSERT, and its deals' stale flags."""
 		insert_history(self.history)
-		refresh_stale([doc.name for doc, _new, _image in self.result.written])
 		# the pre-aggregated totals, a statement or two per batch (services/totals.py)
 		totals.refresh([doc.name for doc, new, _image in self.result.written if new], new=True)
 		totals.refresh([doc.name for doc, new, _image in self.result.written if not new])
+		refresh_stale([doc.name for doc, _new, _image in self.result.written])
 
 	def name_skipped_duplicates(self):
 		"""A row skipped as a duplicate of an earlier row of the file names the record that row made."""
