@@ -9,11 +9,11 @@ list sidebar's group-by counts and the list's full count each aggregate every op
     month of the expected close
 
 the number of opportunities, how many have a base amount, and the sums of the base (default-currency)
-amount and forecast. About 30,000 rows for the benchmark's million deals. `owner`, `assigned_to` and
+amount and forecast. 16,027 rows for the benchmark's million deals. `owner`, `assigned_to` and
 `_assign` are what private visibility decides by (services/visibility.py), so the same condition, applied
 to the summary, selects the same deals' totals.
 
-Three tables, none a DocType (no Frappe schema sync touches them; `bench trim-tables` ignores `__` tables):
+Four tables, none a DocType (no Frappe schema sync touches them; `bench trim-tables` ignores `__` tables):
 
 - `__opportunity_totals_rows`: per opportunity, what the summary counts it for (its dimensions and
   amounts). Every write path calls `refresh(names)` after writing (or `refresh_range` for a key range):
@@ -24,6 +24,8 @@ Three tables, none a DocType (no Frappe schema sync touches them; `bench trim-ta
   is shared between concurrent saves, so creates neither deadlock nor queue on a hot totals row, which an
   `INSERT … ON DUPLICATE KEY UPDATE` of the summary itself would do: its next-key locks put concurrent
   savers of one group in a line, and two groups' gap locks in a deadlock).
+- `__opportunity_totals_coarse`: the same without owner, assignees and month (~20 rows), for the calls
+  that group and filter by none of them for a user who sees every deal (Kanban, cards, counts, sidebar).
 - `__opportunity_totals`: the summary, keyed by a hash of the dimensions; `fold` (a job, one at a time,
   every scheduler tick and after imports and recomputes) moves the deltas into it in one transaction.
 
