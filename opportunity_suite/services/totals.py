@@ -49,6 +49,7 @@ TOTALS = "__opportunity_totals"
 COARSE = "__opportunity_totals_coarse"  # the same without owner, assignees and month: ~50 rows
 DELTAS = "__opportunity_totals_delta"
 FOLD_JOB = "opportunity_suite:fold_totals"
+REPORT_INDEX = "report_order"
 FOLD_AFTER = 20_000  # unfolded deltas beyond this: a read asks for a fold
 OFF_SWITCH = "opportunity_suite_totals_off"  # site config: every read runs its own query (kept in step still)
 
@@ -86,7 +87,8 @@ def ensure_tables() -> bool:
 		ROWS: f"name varchar(140) not null primary key, {dims}, "
 		"base_amount decimal(21,9) null, base_forecast_amount decimal(21,9) null",
 		TOTALS: f"dims_key char(40) character set ascii not null primary key, {dims}, {measures}, "
-		"index status_month (status, close_month)",  # the report, the chart and the cards filter by both
+		# the report and the chart read a status's months in their GROUP BY's order: no temporary table
+		f"index {REPORT_INDEX} (status, close_month, sales_stage, assigned_to, forecast_category)",
 		COARSE: "dims_key char(40) character set ascii not null primary key, "
 		+ ", ".join(f"`{name}` {kind} null" for name, kind in DIMENSIONS if name in COARSE_DIMENSIONS)
 		+ f", {measures}",
@@ -97,8 +99,13 @@ def ensure_tables() -> bool:
 		if not frappe.db.sql("show tables like %s", (table,)):
 			frappe.db.sql_ddl(f"create table `{table}` ({columns}) {tail}")
 			made = True
-	if not frappe.db.sql(f"show index from `{TOTALS}` where Key_name = 'status_month'"):  # made before it
-		frappe.db.sql_ddl(f"alter table `{TOTALS}` add index status_month (status, close_month)")
+	if frappe.db.sql(f"show index from `{TOTALS}` where Key_name = 'status_month'"):  # an earlier version's
+		frappe.db.sql_ddl(f"alter table `{TOTALS}` drop index status_month")
+	if not frappe.db.sql(f"show index from `{TOTALS}` where Key_name = %s", REPORT_INDEX):  # made before it
+		frappe.db.sql_ddl(
+			f"alter table `{TOTALS}` add index {REPORT_INDEX} "
+			"(status, close_month, sales_stage, assigned_to, forecast_category)"
+		)
 	return made
 
 
@@ -478,6 +485,7 @@ def grouped_totals(
 	filters: list[tuple[str, str, tuple]],
 	where: list[tuple[str, dict]] | None = None,
 	average: bool = False,
+	fixed: dict[str, str] | None = None,
 ) -> list[frappe._dict]:
 	"""Counts and sums per `group_by` ({alias: SQL over the summary's columns `t`}) of the deals in `scope`
 	matching `filters` (and raw `where` conditions on `t`, with their values).
@@ -492,7 +500,8 @@ def grouped_totals(
 	for condition, more in where or []:
 		conditions.append(condition)
 		values.update(more)
-	keys = ", ".join(f"{sql} as `{alias}`" for alias, sql in group_by.items())
+	fixed = fixed or {}  # selected, not grouped: a column a filter holds to one value
+	keys = ", ".join(f"{sql} as `{alias}`" for alias, sql in {**group_by, **fixed}.items())
 	sums = (
 		"sum(t.opportunities) as opportunities, sum(t.amount_rows) as amount_rows, "
 		"sum(t.base_amount) as base_amount, sum(t.base_forecast_amount) as base_forecast_amount"
@@ -511,7 +520,7 @@ def grouped_totals(
 	used = {field for field, _op, _vals in filters} | {
 		name
 		for name in DIMENSION_NAMES
-		for sql in [*group_by.values(), *(c for c, _v in where or [])]
+		for sql in [*group_by.values(), *fixed.values(), *(c for c, _v in where or [])]
 		if f"t.{name}" in sql or f"t.`{name}`" in sql
 	}
 	coarse = not scope.private and used <= set(COARSE_DIMENSIONS)
@@ -534,8 +543,9 @@ def grouped_totals(
 		sql = parts[0].replace(sums, sums + average_sql, 1) + " having sum(t.opportunities) > 0"
 	else:
 		outer = ", ".join(f"t.`{alias}`" for alias in group_by)
+		shown = ", ".join(f"t.`{alias}`" for alias in {**group_by, **fixed})
 		sql = (
-			f"select {outer + ', ' if outer else ''}{sums}{average_sql} "
+			f"select {shown + ', ' if shown else ''}{sums}{average_sql} "
 			f"from ({' union all '.join(parts)}) t"
 			+ (f" group by {outer}" if outer else "")
 			+ " having sum(t.opportunities) > 0"
@@ -582,15 +592,22 @@ def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
 	scope = read_scope()
 	if scope is None:
 		return None
-	part = "quarter" if filters.period == "Quarter" else "month"
-	return grouped_totals(
+	# by month: grouped by the month's first day itself (the same groups and order as year, month),
+	# which the summary's index holds in order
+	months = filters.period != "Quarter"
+	# a status filter holds it to one value: grouped without it, in the index's order (no temporary table)
+	one_status = any(field == "status" for field, _op, _values in parsed)
+	rows = grouped_totals(
 		scope,
 		{
-			"year": "year(t.close_month)",
-			"part": f"{part}(t.close_month)",
+			**(
+				{"close_month": "t.close_month"}
+				if months
+				else {"year": "year(t.close_month)", "part": "quarter(t.close_month)"}
+			),
 			"sales_stage": "t.sales_stage",
 			"assigned_to": "t.assigned_to",
-			"status": "t.status",
+			**({} if one_status else {"status": "t.status"}),
 			"forecast_category": "t.forecast_category",
 		},
 		parsed,
@@ -600,7 +617,11 @@ def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
 				{"from_month": from_date, "to_month": get_first_day(to_date)},
 			)
 		],
+		fixed={"status": "t.status"} if one_status else None,
 	)
+	for row in rows if months else ():
+		row.year, row.part = row.close_month.year, row.close_month.month
+	return rows
 
 
 def column_totals(filters) -> list[frappe._dict] | None:
