@@ -116,8 +116,11 @@ def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 	return {"name": doc.name, "seconds": elapsed, "peak_rss_mb": peak / 2**20, **state}
 
 
-def opportunity_import_in_process(path: str, profile_to: str | None = None, **settings) -> dict:
-	"""The import's job run in this process, timed from its start to its end (wall and CPU)."""
+def opportunity_import_in_process(
+	path: str, profile_to: str | None = None, totals: bool = True, **settings
+) -> dict:
+	"""The import's job run in this process, timed from its start to its end (wall and CPU). `totals`
+	False: without keeping the pre-aggregated totals (services/totals.py), to measure what that costs."""
 	from opportunity_suite.services.importing import jobs
 
 	doc = frappe.get_doc(
@@ -130,9 +133,11 @@ def opportunity_import_in_process(path: str, profile_to: str | None = None, **se
 	started, cpu = time.perf_counter(), time.process_time()
 	if profile:
 		profile.enable()
+	frappe.local.flags.opportunity_totals_ready = None if totals else False
 	try:
 		jobs.run_import_job(doc.name, token)
 	finally:
+		frappe.local.flags.opportunity_totals_ready = None
 		if profile:
 			profile.disable()
 	elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -168,7 +173,7 @@ def data_import(path: str) -> dict:
 
 
 def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
-	from opportunity_suite.services import search
+	from opportunity_suite.services import search, totals
 
 	for name in import_names:
 		for batch in frappe.get_all("Opportunity Import Batch", {"import_run": name}, ["created_records"]):
@@ -176,6 +181,7 @@ def cleanup(import_names: list[str], data_import_names: list[str], tag: str):
 			names = records.get("Opportunity", [])
 			for start in range(0, len(names), 5000):
 				frappe.db.delete("Opportunity", {"name": ("in", names[start : start + 5000])})
+				totals.refresh(names[start : start + 5000])  # the totals without them (if they counted)
 				frappe.db.delete(
 					"__global_search", {"doctype": "Opportunity", "name": ("in", names[start : start + 5000])}
 				)
@@ -245,6 +251,11 @@ def main():
 	)
 	parser.add_argument("--profile", metavar="DIR", help="cProfile the in-process runs into DIR")
 	parser.add_argument("--keep", action="store_true", help="keep the imported records")
+	parser.add_argument(
+		"--totals-cost",
+		action="store_true",
+		help="in process: import the CSV without and with the pre-aggregated totals' upkeep, twice each",
+	)
 	args = parser.parse_args()
 
 	bench_dir = Path.cwd().parent
@@ -285,6 +296,16 @@ def main():
 					f"{args.rows / inline['seconds']:,.0f} rows/s; load {os.getloadavg()[0]:.2f}",
 					flush=True,
 				)
+			if args.totals_cost:
+				for keep in (False, True, False, True):
+					run = opportunity_import_in_process(csv_path, totals=keep)
+					imports.append(run["name"])
+					print(
+						f"Opportunity Import in process, totals {'kept' if keep else 'not kept'}: "
+						f"{args.rows:,} rows ({run['status']}) in {run['seconds']:.1f} s = "
+						f"{args.rows / run['seconds']:,.0f} rows/s; load {os.getloadavg()[0]:.2f}",
+						flush=True,
+					)
 			if args.data_import_rows:
 				slow = data_import(slice_path)
 				data_imports.append(slow["name"])

@@ -200,6 +200,9 @@ def insert_block(first: int, last: int, lookups: tuple[int, int, int], currency:
 		from {source}""",
 		{"currency": currency},
 	)
+	from opportunity_suite.services import totals  # what a save keeps in step, for the rows SQL wrote
+
+	totals.refresh_range(f"{PREFIX}-{first - 1:07d}", f"{PREFIX}-{last:07d}")
 	# the assignee's to-do, as Frappe's Assign To makes it (services/assignment.py keeps them in step)
 	frappe.db.sql(
 		f"""insert into `tabToDo` (name, creation, modified, owner, modified_by, docstatus, idx, status,
@@ -283,6 +286,9 @@ def remove():
 		frappe.db.commit()
 	frappe.db.sql("delete from `tabOrganization` where name like 'Pipeline Org %'")
 	frappe.db.commit()
+	from opportunity_suite.services import totals
+
+	totals.rebuild()  # the pre-aggregated totals without the rows deleted above
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ _ALERTS = {
 }
 _STALE = "opportunity_suite.services.stale.refresh_for_activity"
 _SEARCH = "opportunity_suite.services.search.on_change"
+_TOTALS = "opportunity_suite.services.totals."
 doc_events = {
 	# Frappe's Contact links to Organizations and Leads only (see services/contacts.py)
 	"Contact": {
@@ -41,10 +42,12 @@ doc_events = {
 	},
 	# Alert rules (services/alerts) watch the app's DocTypes
 	"Opportunity": {
-		**{event: [handler, _SEARCH] for event, handler in _ALERTS.items()},
+		# the pre-aggregated totals first (services/totals.py): an alert's failure must not leave them behind
+		"after_insert": [_TOTALS + "after_insert", _ALERTS["after_insert"], _SEARCH],
+		"on_update": [_TOTALS + "on_change", _ALERTS["on_update"], _SEARCH],
 		# the infix search's window index (services/search.py)
-		"after_rename": "opportunity_suite.services.search.on_rename",
-		"after_delete": "opportunity_suite.services.search.on_delete",
+		"after_rename": ["opportunity_suite.services.search.on_rename", _TOTALS + "on_rename"],
+		"after_delete": ["opportunity_suite.services.search.on_delete", _TOTALS + "on_change"],
 	},
 	"Lead": dict(_ALERTS),
 	"Organization": dict(_ALERTS),
@@ -55,8 +58,8 @@ doc_events = {
 	"ToDo": {
 		"validate": "opportunity_suite.events.todo.validate",
 		"on_trash": "opportunity_suite.events.todo.on_trash",
-		"on_update": ["opportunity_suite.events.todo.on_update", _STALE],
-		"after_delete": ["opportunity_suite.events.todo.after_delete", _STALE],
+		"on_update": ["opportunity_suite.events.todo.on_update", _STALE, _TOTALS + "on_todo_change"],
+		"after_delete": ["opportunity_suite.events.todo.after_delete", _STALE, _TOTALS + "on_todo_change"],
 	},
 	# the stale radar (services/stale.py): a deal's activities, a stage's threshold
 	"Event": {"on_update": _STALE, "after_delete": _STALE},
@@ -97,6 +100,7 @@ scheduler_events = {
 	# Opportunity Import's watchdog: resume runs left Running by a killed worker
 	# and the forecast recompute's: resume a run whose worker died, from its checkpoint
 	"all": [
+		"opportunity_suite.services.totals.fold",  # the totals' deltas into their summary
 		"opportunity_suite.services.importing.jobs.resume_stalled_imports",
 		"opportunity_suite.services.recompute.resume_stalled_recompute",
 	],
@@ -177,6 +181,8 @@ override_whitelisted_methods = {
 	# Frappe's get_count is a bare frappe.db.count: ours counts what the user may read
 	"frappe.client.get_count": "opportunity_suite.api.client.get_count",
 	"frappe.desk.listview.get_group_by_count": "opportunity_suite.api.client.get_group_by_count",
+	# the app's number cards from the pre-aggregated totals (services/totals.py)
+	"frappe.desk.doctype.number_card.number_card.get_result": "opportunity_suite.api.client.get_number_card_result",
 	# Frappe's unassign clears a field named assigned_to whoever is removed; ours puts back who is still assigned
 	"frappe.desk.form.assign_to.remove": "opportunity_suite.api.assignment.remove",
 	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",

@@ -121,11 +121,17 @@ def ensure_defaults():
 def after_install():
 	ensure_defaults()
 	ensure_indexes()
+	from opportunity_suite.services.totals import ensure_totals
+
+	ensure_totals()
 
 
 def after_migrate():
 	ensure_defaults()
 	ensure_indexes()
+	from opportunity_suite.services.totals import ensure_totals
+
+	ensure_totals()
 	from opportunity_suite.services.direct_reports import reset_all
 
 	reset_all()

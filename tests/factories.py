@@ -70,11 +70,20 @@ def bulk_make_opportunities(count: int, prefix: str) -> None:
 			"close": add_days(today(), 30),
 		},
 	)
+	_refresh_totals_of(prefix)
 	frappe.db.commit()
+
+
+def _refresh_totals_of(prefix: str) -> None:
+	"""What code writing `tabOpportunity` by raw SQL does: the pre-aggregated totals of those rows."""
+	from opportunity_suite.services import totals
+
+	totals.refresh_like(f"{prefix}-%")
 
 
 def delete_bulk_opportunities(prefix: str) -> None:
 	frappe.db.delete("Opportunity", {"name": ("like", f"{prefix}-%")})
+	_refresh_totals_of(prefix)
 	frappe.db.commit()
 
 

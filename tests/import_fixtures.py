@@ -149,6 +149,9 @@ def cleanup():
 		frappe.db.delete("Version", {"ref_doctype": "Opportunity", "docname": ("in", chunk)})
 		frappe.db.delete("ToDo", {"reference_type": "Opportunity", "reference_name": ("in", chunk)})
 		frappe.db.delete("Opportunity Stage History", {"opportunity": ("in", chunk)})
+		from opportunity_suite.services import totals  # the pre-aggregated totals without them
+
+		totals.refresh(chunk)
 	for user in made["User"]:  # Frappe made a Contact for each user
 		made["Contact"].extend(frappe.get_all("Contact", {"user": user}, pluck="name"))
 	# with the traces a deletion leaves (an undo deletes contacts and organizations too)

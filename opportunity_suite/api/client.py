@@ -7,12 +7,17 @@
   Frappe's get_list wants it.
 - `frappe.desk.listview.get_group_by_count` counts the list sidebar's "Assigned To" over
   `frappe.qb.get_query`, which applies no permission: ours counts the assignments of the records
-  `frappe.get_list` returns (the other sidebar groups already go through get_list)."""
+  `frappe.get_list` returns (the other sidebar groups already go through get_list).
+- Counts of opportunities (these two, the sidebar's other groups and the number cards,
+  `frappe.desk.doctype.number_card.number_card.get_result`) come from the pre-aggregated totals where they
+  hold the answer (services/totals.py: the same read rules), else from the query Frappe runs."""
 
 import frappe
 from frappe.desk import listview
+from frappe.desk.doctype.number_card import number_card
 from frappe.utils import get_safe_filters
 
+from opportunity_suite.services import totals
 from opportunity_suite.services.list_fields import count_distinct_names
 
 
@@ -20,6 +25,10 @@ from opportunity_suite.services.list_fields import count_distinct_names
 def get_count(
 	doctype: str, filters=None, debug: bool = False, cache: bool = False, parent: str | None = None
 ) -> int:
+	if doctype == totals.DOCTYPE and not parent and not debug:
+		counted = totals.count(get_safe_filters(filters))
+		if counted is not None:
+			return counted
 	rows = frappe.get_list(
 		doctype,
 		filters=get_safe_filters(filters),
@@ -33,6 +42,10 @@ def get_count(
 @frappe.whitelist()
 def get_group_by_count(doctype: str, current_filters: str, field: str) -> list[dict]:
 	if field != "assigned_to":
+		if doctype == totals.DOCTYPE:
+			counted = totals.group_by_count(field, frappe.parse_json(current_filters))
+			if counted is not None:
+				return counted
 		return listview.get_group_by_count(doctype, current_filters, field)
 	readable = frappe.get_list(  # the SQL of the readable records' names, run inside the count below
 		doctype,
@@ -53,3 +66,15 @@ def get_group_by_count(doctype: str, current_filters: str, field: str) -> list[d
 		{"doctype": doctype},
 		as_dict=True,
 	)
+
+
+@frappe.whitelist()
+def get_number_card_result(doc: str | dict, filters: str | list | dict | None = None, to_date=None) -> float:
+	"""Frappe's number card value (`number_card.get_result`), from the totals for the app's Opportunity
+	cards where they hold it. Read permission is Frappe's own on both paths (get_list; totals.read_scope)."""
+	card = frappe.parse_json(doc)
+	if isinstance(card, dict):
+		value = totals.number_card(frappe._dict(card), frappe.parse_json(filters) if filters else [], to_date)
+		if value is not None:
+			return value
+	return number_card.get_result(doc, filters, to_date)

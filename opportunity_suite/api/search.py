@@ -11,8 +11,9 @@ The link search, list and count wrappers below add the window index's candidates
 import frappe
 from frappe.desk import reportview
 from frappe.desk import search as frappe_search
+from frappe.utils import cint
 
-from opportunity_suite.services import search
+from opportunity_suite.services import search, totals
 
 
 @frappe.whitelist()
@@ -86,6 +87,12 @@ def reportview_get():
 @frappe.whitelist()
 @frappe.read_only()
 def reportview_get_count() -> int:
-	"""The list's count (frappe.desk.reportview.get_count), name filters narrowed."""
+	"""The list's count (frappe.desk.reportview.get_count), name filters narrowed; a full count from the
+	pre-aggregated totals where they hold it (services/totals.py)."""
+	form = frappe.form_dict
+	if form.get("doctype") == totals.DOCTYPE and not cint(form.get("limit")):
+		counted = totals.count(frappe.parse_json(form.get("filters")) if form.get("filters") else [])
+		if counted is not None:
+			return counted
 	_narrow_form_filters()
 	return reportview.get_count()

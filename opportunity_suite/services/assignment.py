@@ -211,6 +211,9 @@ def restore_after_unassign(names: list[str], before: dict[str, str | None]):
 		wanted = previous if previous in remaining else (remaining[-1] if remaining else None)
 		if frappe.db.get_value(DOCTYPE, name, "assigned_to") != wanted:
 			frappe.db.set_value(DOCTYPE, name, "assigned_to", wanted, update_modified=False)
+	from opportunity_suite.services import totals  # a dimension of the pre-aggregated totals
+
+	totals.refresh(names)
 
 
 def assigned_to_of(names: list[str]) -> dict[str, str | None]:

@@ -17,7 +17,7 @@ from frappe import _
 from frappe.query_builder.functions import Count, Max
 from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
 
-from opportunity_suite.services import background, formula_sql
+from opportunity_suite.services import background, formula_sql, totals
 from opportunity_suite.services.forecast import (
 	DOCTYPE,
 	SETTINGS,
@@ -210,6 +210,8 @@ def recompute_all_forecasts(
 					written = count and _write_range_sql(sql, statement, formula, checkpoint, end, count)
 				else:
 					written, count, end = _write_range_python(formula, checkpoint, size)
+				if written:  # the pre-aggregated totals' weighted sums, for the batch's key range
+					totals.refresh_range(checkpoint, end)
 			except frappe.QueryDeadlockError:
 				frappe.db.rollback()
 				deadlocks += 1
@@ -243,6 +245,7 @@ def recompute_all_forecasts(
 					description=_("{0} of {1} opportunities").format(done, total),
 				)
 			if last:
+				totals.fold()
 				return updated
 	except Superseded:
 		frappe.db.rollback()

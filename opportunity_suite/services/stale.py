@@ -15,6 +15,8 @@ import frappe
 from frappe import _
 from frappe.utils import cstr, get_datetime, getdate, now_datetime, today
 
+from opportunity_suite.services import totals
+
 DOCTYPE = "Opportunity"
 CHUNK = 5000
 SAVING_FLAG = "opportunity_suite_stale_saving"
@@ -168,6 +170,8 @@ def _store(rows, activity: set[str], now) -> dict[str, tuple[int, str | None]]:
 				{"is_stale": flag, "stale_reason": reason},
 				update_modified=False,
 			)
+	# the stale flag is one of the pre-aggregated totals' dimensions (the Stale Deals card)
+	totals.refresh([name for names in changes.values() for name in names])
 	return outcome
 
 

@@ -109,6 +109,14 @@ def opportunity_condition(user: str, table: str = "`tabOpportunity`") -> str:
 	"""SQL condition on `table` (Opportunity) selecting the rows `user` may see; "" for all of them."""
 	if sees_everything(user):
 		return ""
+	return (
+		"(" + team_condition(user, table)[1:-1] + " or " + _shared_condition(OPPORTUNITY, user, table) + ")"
+	)
+
+
+def team_condition(user: str, table: str = "`tabOpportunity`") -> str:
+	"""The part of `opportunity_condition` that reads only the row's own owner, Assigned To and `_assign`
+	(not its shares): the pre-aggregated totals (services/totals.py) apply it to their rows."""
 	team = team_of(user)
 	members = ", ".join(_escape(member) for member in team)
 	parts = [f"{table}.`owner` in ({members})", f"{table}.`assigned_to` in ({members})"]
@@ -119,8 +127,11 @@ def opportunity_condition(user: str, table: str = "`tabOpportunity`") -> str:
 		for member in team
 		for needle in dict.fromkeys((f'"{member}"', json.dumps(member)))
 	]
-	parts.append(_shared_condition(OPPORTUNITY, user, table))
 	return "(" + " or ".join(parts) + ")"
+
+
+def shared_condition(doctype: str, user: str, table: str) -> str:
+	return _shared_condition(doctype, user, table)
 
 
 def _shared_condition(doctype: str, user: str, table: str) -> str:

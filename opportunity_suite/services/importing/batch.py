@@ -13,7 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import cstr, now_datetime
 
-from opportunity_suite.services import search
+from opportunity_suite.services import search, totals
 from opportunity_suite.services.assignment import follow_assigned_to, new_assignment_rows
 from opportunity_suite.services.history import history_row, insert_history
 from opportunity_suite.services.importing import competitors, organizations, values
@@ -137,6 +137,9 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		"""The batch's stage history rows in one multi-row INSERT, and the stale flags of the deals it
 		updated (a new deal's were set before its INSERT: `insert_new`)."""
 		insert_history(self.history)
+		# the pre-aggregated totals, a statement or two per batch (services/totals.py), before the stale flags
+		totals.refresh([doc.name for doc, new, _image in self.result.written if new], new=True)
+		totals.refresh([doc.name for doc, new, _image in self.result.written if not new])
 		refresh_stale([doc.name for doc, is_new, _image in self.result.written if not is_new])
 
 	def stale_after_days(self, stage_name: str | None):

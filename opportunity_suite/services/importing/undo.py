@@ -9,7 +9,7 @@ from frappe import _
 from frappe.utils import cstr, now_datetime
 from frappe.utils.global_search import update_global_search
 
-from opportunity_suite.services import search
+from opportunity_suite.services import search, totals
 from opportunity_suite.services.assignment import follow_assigned_to
 from opportunity_suite.services.history import delete_history, history_row, insert_history
 from opportunity_suite.services.importing import competitors
@@ -105,6 +105,7 @@ def _restore(import_name: str, images: list[dict], report: dict):
 		report["restored"] += 1
 	# the infix search's windows, for the records whose name the undo put back (one statement)
 	search.refresh([old.name for old, new in restored if new.get("opportunity_name") != old.opportunity_name])
+	totals.refresh([old.name for old, _new in restored])
 	record_undo_versions(DOCTYPE, import_name, restored)
 	when, user = now_datetime(), frappe.session.user  # the stage history, as for a save
 	insert_history([history_row(old, new, when, user, "Undo of Import") for old, new in restored])
@@ -128,6 +129,7 @@ def _delete_created(created: dict, report: dict):
 			delete_history(chunk)
 			competitors.delete_for(chunk)
 			search.forget(chunk)
+			totals.refresh(chunk)
 		report["deleted"] += len(unchanged)
 	# addresses, then contacts, then organizations (each links to the next); only those the run created
 	# and nobody changed since (an inserted record's `modified` is its `creation`); still linked → kept
