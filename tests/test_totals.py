@@ -46,9 +46,12 @@ def _other_currency() -> str:
 
 
 def _lost_reason() -> str:
-	return frappe.db.get_value("Lost Reason", {}, "name") or frappe.get_doc(
-		{"doctype": "Lost Reason", "reason_name": "Totals test"}
-	).insert(ignore_permissions=True).name
+	return (
+		frappe.db.get_value("Lost Reason", {}, "name")
+		or frappe.get_doc({"doctype": "Lost Reason", "reason_name": "Totals test"})
+		.insert(ignore_permissions=True)
+		.name
+	)
 
 
 def _answers(user: str) -> dict:
