@@ -23,3 +23,21 @@ def connect():
 	frappe.connect()
 	frappe.set_user("Administrator")
 	return frappe
+
+
+def set_visibility(value: str | None) -> str | None:
+	"""Set Opportunity Settings' visibility (None: leave it) and return the old value, for a benchmark's
+	private-visibility pass (None when the site has no such setting)."""
+	import frappe
+
+	from opportunity_suite.services.visibility import SETTINGS
+
+	if not frappe.get_meta(SETTINGS).has_field("visibility"):
+		return None
+	old = frappe.db.get_single_value(SETTINGS, "visibility")
+	if value is not None:
+		frappe.db.set_single_value(SETTINGS, "visibility", value)
+		frappe.db.commit()
+		frappe.clear_cache()
+	frappe.local.opportunity_suite_visibility = None  # the request-local cache of it
+	return old

@@ -261,19 +261,6 @@ def p95(values: list[float]) -> float:
 	return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
 
 
-def set_visibility(value: str | None) -> str | None:
-	from opportunity_suite.services.visibility import SETTINGS
-
-	if not frappe.get_meta(SETTINGS).has_field("visibility"):
-		return None
-	old = frappe.db.get_single_value(SETTINGS, "visibility")
-	if value is not None:
-		frappe.db.set_single_value(SETTINGS, "visibility", value)
-		frappe.db.commit()
-		frappe.clear_cache()
-	return old
-
-
 def run_phase(base_url: str, phase: str, user: str, args, results: list[dict]):
 	session = Session(base_url, user)
 	for name, (method, call_args) in calls(user).items():
@@ -373,7 +360,7 @@ def main():
 	was = " before p50 | before p95 |" if BEFORE else ""
 	print(f"| phase | call |{was} p50 ms | p95 ms | SQL ms | n | slowest | ratio |")
 	print("|---|---|" + "---:|" * (8 if BEFORE else 6))
-	old = set_visibility(None)
+	old = _site.set_visibility(None)
 	results = []
 	try:
 		for phase in args.phases.split(","):
@@ -381,11 +368,11 @@ def main():
 			if phase == "private":
 				from opportunity_suite.services.visibility import PRIVATE
 
-				set_visibility(PRIVATE)
+				_site.set_visibility(PRIVATE)
 			run_phase(base_url, phase, user, args, results)
 	finally:
 		if old is not None:
-			set_visibility(old)
+			_site.set_visibility(old)
 		if server:
 			server.stop()
 	print(f"load average at the end:{load_average()}")

@@ -21,7 +21,7 @@ import statistics
 import sys
 import time
 
-from _site import connect
+from _site import connect, set_visibility
 
 frappe = connect()
 
@@ -76,20 +76,6 @@ def match_history(prefix: str):
 		{"like": prefix + "-%"},
 	)
 	frappe.db.commit()
-
-
-def set_visibility(value: str | None) -> str | None:
-	from opportunity_suite.services.visibility import SETTINGS
-
-	if not frappe.get_meta(SETTINGS).has_field("visibility"):
-		return None
-	old = frappe.db.get_single_value(SETTINGS, "visibility")
-	if value is not None:
-		frappe.db.set_single_value(SETTINGS, "visibility", value)
-		frappe.db.commit()
-		frappe.clear_cache()
-	frappe.local.opportunity_suite_visibility = None
-	return old
 
 
 def check_equal(filters: dict):
