@@ -79,6 +79,15 @@ OBSOLETE = {
 }
 
 
+def leads_an_index(doctype: str, fieldname: str) -> bool:
+	"""Whether an index starts with this field: its `search_index`, or one of ours (its distinct values can be
+	read from the index)."""
+	df = frappe.get_meta(doctype).get_field(fieldname)
+	if df and (df.search_index or df.unique):
+		return True
+	return any(columns[0] == fieldname for columns in INDEXES.get(doctype, ()))
+
+
 def ensure_indexes():
 	"""Create every index of INDEXES that is missing (after_migrate). An index whose column a site doesn't
 	have yet (a field from another branch) waits for the migrate that adds it."""

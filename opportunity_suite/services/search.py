@@ -31,6 +31,8 @@ import re
 
 import frappe
 
+from opportunity_suite.services import indexes
+
 TABLE = "__opportunity_search"
 WINDOW = 6  # characters per window
 MIN_TOKEN = 3  # InnoDB's innodb_ft_min_token_size (default): shorter windows aren't indexed
@@ -268,8 +270,7 @@ def link_search_filters(txt: str, filters):
 def _any_value_like(meta, fieldname: str, pattern: str) -> bool | None:
 	"""Whether any stored value of an indexed field is `LIKE pattern` (its distinct values, read from its
 	index); None for a field this can't tell cheaply (not indexed, not a column)."""
-	df = meta.get_field(fieldname)
-	if not df or not df.search_index:
+	if not meta.get_field(fieldname) or not indexes.leads_an_index("Opportunity", fieldname):
 		return None
 	like = pattern.replace("\\", "\\\\")  # as Frappe's filter escapes it
 	return bool(

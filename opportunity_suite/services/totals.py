@@ -551,7 +551,10 @@ def grouped_totals(
 			+ " having sum(t.opportunities) > 0"
 		)
 	_maybe_fold()
-	return frappe.db.sql(sql, values, as_dict=True)
+	rows = frappe.db.sql(sql, values, as_dict=True)
+	for row in rows:  # SUM of counts is a DECIMAL to MariaDB: counts are whole numbers, as COUNT gives them
+		row.opportunities, row.amount_rows = int(row.opportunities), int(row.amount_rows)
+	return rows
 
 
 def _waiting_deltas() -> bool:
