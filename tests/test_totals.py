@@ -353,3 +353,19 @@ def test_concurrent_creates_in_one_group_neither_deadlock_nor_lose_a_count():
 			frappe.delete_doc("Opportunity", name, force=True, ignore_permissions=True)
 		frappe.db.commit()
 	assert totals.check() == []
+
+
+def test_a_user_without_read_permission_gets_no_totals_and_frappes_refusal():
+	"""The summary answers nobody Frappe would refuse: a user with only a role of another app falls back,
+	and the count itself is refused; a Sales Manager alone is answered from it."""
+	outsider, manager = make_user("Blogger"), make_user("Sales Manager")
+	try:
+		frappe.set_user(outsider)
+		assert totals.read_scope() is None
+		with pytest.raises(frappe.PermissionError):
+			client.get_count("Opportunity")
+		frappe.set_user(manager)
+		assert totals.read_scope() is not None
+		assert client.get_count("Opportunity") == frappe.db.count("Opportunity")
+	finally:
+		frappe.set_user("Administrator")
