@@ -74,6 +74,7 @@ def _answers(user: str) -> dict:
 	for field in ("owner", "sales_stage", "status", "forecast_category"):
 		rows = as_user(user, client.get_group_by_count, "Opportunity", "[]", field)
 		out[f"sidebar {field}"] = sorted((r["count"], r["name"] or "") for r in rows)
+	out["sidebar assigned_to"] = _top(as_user(user, client.get_group_by_count, "Opportunity", "[]", "assigned_to"))
 	out["count"] = as_user(user, client.get_count, "Opportunity")
 	out["count open"] = as_user(
 		user, client.get_count, "Opportunity", [["Opportunity", "status", "=", "Open"]]
@@ -83,6 +84,16 @@ def _answers(user: str) -> dict:
 		doc = frappe.get_doc("Number Card", card)
 		out[f"card {card}"] = as_user(user, client.get_number_card_result, doc.as_json(), doc.filters_json)
 	return out
+
+
+def _top(rows: list[dict]) -> list:
+	"""A sidebar's counts, as (count, name) sorted; when cut at 50, the rows tied at the cut (in any order
+	in SQL) as their count and number only."""
+	rows = sorted((r["count"], r["name"] or "") for r in rows)
+	if len(rows) < 50:
+		return rows
+	cut = rows[0][0]
+	return [("tied", cut, sum(1 for count, _n in rows if count == cut))] + [r for r in rows if r[0] > cut]
 
 
 def _list_count() -> int:
@@ -369,3 +380,71 @@ def test_a_user_without_read_permission_gets_no_totals_and_frappes_refusal():
 		assert client.get_count("Opportunity") == frappe.db.count("Opportunity")
 	finally:
 		frappe.set_user("Administrator")
+
+
+# ---------------------------------------------------------------- the sidebar's Assigned To
+
+
+def _assigned_to(owner: str, user: str | None = None) -> list[tuple[int, str]]:
+	"""The sidebar's Assigned To over `owner`'s deals, as `user` (Administrator), from the summary and from
+	the query it replaces: both, and they must agree."""
+	filters = frappe.as_json([["Opportunity", "owner", "=", owner]])
+	user = user or frappe.session.user
+	fast = as_user(user, client.get_group_by_count, "Opportunity", filters, "assigned_to")
+	with without_totals():
+		slow = as_user(user, client.get_group_by_count, "Opportunity", filters, "assigned_to")
+	assert sorted((r["count"], r["name"]) for r in fast) == sorted((r["count"], r["name"]) for r in slow)
+	return sorted((r["count"], r["name"]) for r in fast)
+
+
+def test_assigned_to_counts_each_to_do_not_cancelled_as_frappe_does():
+	"""Frappe's Assigned To counts to-dos (status not Cancelled: a Closed one still counts, while `_assign`
+	drops it), once per to-do (a user assigned again after closing counts twice), allocated to System
+	Users only; a to-do moved to another record leaves the first."""
+	from frappe.desk.form import assign_to
+
+	from opportunity_suite.api.assignment import close, remove
+
+	maker, a, b, c = (make_user("Sales User") for _ in range(4))
+	first, second = (as_user(maker, _deal) for _ in range(2))
+	assert _assigned_to(maker) == []
+	assign_to.add({"doctype": "Opportunity", "name": first.name, "assign_to": [a, b]})
+	assert _assigned_to(maker) == sorted([(1, a), (1, b)])
+	close("Opportunity", first.name, a)  # Closed: out of `_assign`, still counted
+	assert a not in (frappe.db.get_value("Opportunity", first.name, "_assign") or "")
+	assert _assigned_to(maker) == sorted([(1, a), (1, b)])
+	remove("Opportunity", first.name, b)  # Cancelled: not counted
+	assert _assigned_to(maker) == [(1, a)]
+	assign_to.add({"doctype": "Opportunity", "name": first.name, "assign_to": [a]})  # again: a 2nd to-do
+	assign_to.add({"doctype": "Opportunity", "name": second.name, "assign_to": [c]})
+	assert _assigned_to(maker) == sorted([(2, a), (1, c)])
+	frappe.db.set_value("User", c, "user_type", "Website User")  # no longer a System User
+	assert _assigned_to(maker) == [(2, a)]
+	frappe.db.set_value("User", c, "user_type", "System User")
+	todo = frappe.get_doc("ToDo", {"reference_name": second.name, "allocated_to": c})
+	third = as_user(maker, _deal)
+	todo.reference_name = third.name  # moved: counted on the new deal, gone from the old
+	todo.save(ignore_permissions=True)
+	assert frappe.db.get_value("ToDo", todo.name, "reference_name") == third.name
+	assert _assigned_to(maker) == sorted([(2, a), (1, c)])
+	assert totals.check() == []
+	filtered = frappe.as_json([["Opportunity", "owner", "=", maker], ["Opportunity", "sales_stage", "=", "x"]])
+	assert client.get_group_by_count("Opportunity", filtered, "assigned_to") == []
+
+
+def test_assigned_to_reads_what_the_user_may_read(private, team):  # noqa: F811
+	"""Private visibility: a Sales User counts the to-dos of their team's deals only, a Sales Manager every
+	one; a user without read permission is refused, as Frappe's list is."""
+	outsider_deal = as_user(team.other, _deal, assigned_to=team.other)
+	own_deal = as_user(team.owner, _deal, assigned_to=team.owner)
+	for user in (team.owner, team.lead, team.other):
+		fast = as_user(user, client.get_group_by_count, "Opportunity", "[]", "assigned_to")
+		with without_totals():
+			slow = as_user(user, client.get_group_by_count, "Opportunity", "[]", "assigned_to")
+		assert _top(fast) == _top(slow)
+	assert team.other not in {r["name"] for r in as_user(team.owner, client.get_group_by_count, "Opportunity", "[]", "assigned_to")}
+	assert as_user(team.owner, totals.read_scope).private
+	nobody = make_user("Blogger")
+	with pytest.raises(frappe.PermissionError):
+		as_user(nobody, client.get_group_by_count, "Opportunity", "[]", "assigned_to")
+	assert outsider_deal.name and own_deal.name

@@ -63,11 +63,12 @@ DIMENSIONS = (
 	("currency", "varchar(140)"),
 	("is_stale", "int"),
 	("close_month", "date"),
+	("todo_assignees", "text"),  # the sidebar's Assigned To: who its to-dos are allocated to (_todo_assignees)
 )
 DIMENSION_NAMES = tuple(name for name, _type in DIMENSIONS)
 AMOUNTS = ("base_amount", "base_forecast_amount")
 MEASURES = ("opportunities", "amount_rows", *AMOUNTS)
-FILTERABLE = frozenset(DIMENSION_NAMES) - {"_assign", "close_month"}
+FILTERABLE = frozenset(DIMENSION_NAMES) - {"_assign", "close_month", "todo_assignees"}
 COARSE_DIMENSIONS = ("sales_stage", "status", "forecast_category", "currency", "is_stale")
 LEVELS = {TOTALS: DIMENSION_NAMES, COARSE: COARSE_DIMENSIONS}  # each summary and what it is grouped by
 
@@ -101,6 +102,9 @@ def ensure_tables() -> bool:
 			made = True
 	if frappe.db.sql(f"show index from `{TOTALS}` where Key_name = 'status_month'"):  # an earlier version's
 		frappe.db.sql_ddl(f"alter table `{TOTALS}` drop index status_month")
+	for table in (ROWS, TOTALS, DELTAS):  # made before the to-dos' assignees were a dimension
+		if not frappe.db.sql(f"show columns from `{table}` like 'todo_assignees'"):
+			frappe.db.sql_ddl(f"alter table `{table}` add column `todo_assignees` text null")
 	if not frappe.db.sql(f"show index from `{TOTALS}` where Key_name = %s", REPORT_INDEX):  # made before it
 		frappe.db.sql_ddl(
 			f"alter table `{TOTALS}` add index {REPORT_INDEX} "
@@ -113,7 +117,20 @@ def _dimension_of(name: str, alias: str) -> str:
 	"""The dimension `name` of an Opportunity row `alias`."""
 	if name == "close_month":  # the first day of the expected close's month
 		return f"{alias}.expected_close_date - interval (dayofmonth({alias}.expected_close_date) - 1) day"
+	if name == "todo_assignees":
+		return _todo_assignees(alias)
 	return f"{alias}.`{name}`"
+
+
+def _todo_assignees(alias: str) -> str:
+	"""The users the to-dos of opportunity `alias` are allocated to, one entry per to-do that isn't
+	Cancelled (Open and Closed: what the sidebar's Assigned To counts; `_assign` holds the Open ones only),
+	as a sorted JSON array; NULL when it has none."""
+	return (
+		"(select json_arrayagg(td.allocated_to order by td.allocated_to) from `tabToDo` td "
+		f"where td.reference_type = '{DOCTYPE}' and td.reference_name = {alias}.name "
+		"and td.status <> 'Cancelled' and td.allocated_to <> '')"
+	)
 
 
 def _key(alias: str, names: tuple[str, ...] = DIMENSION_NAMES) -> str:
@@ -386,9 +403,13 @@ def on_rename(doc, method=None, old=None, new=None, merge=False):
 
 
 def on_todo_change(doc, method=None):
-	"""A to-do of an opportunity changed: Frappe rewrote its `_assign` (and the app its `assigned_to`)."""
-	if doc.reference_type == DOCTYPE and doc.reference_name:
-		refresh([doc.reference_name])
+	"""A to-do of an opportunity changed: Frappe rewrote its `_assign` (and the app its `assigned_to`), and
+	who its to-dos are allocated to changed; a to-do moved to another record leaves the one it was on."""
+	names = [doc.reference_name] if doc.reference_type == DOCTYPE else []
+	before = doc.get_doc_before_save() if method == "on_update" else None
+	if before and before.reference_type == DOCTYPE:
+		names.append(before.reference_name)
+	refresh(names)
 
 
 # ---------------------------------------------------------------- reading
@@ -651,6 +672,32 @@ def group_by_count(field: str, filters) -> list[frappe._dict] | None:
 		owner_idx = next((i for i, r in enumerate(data) if r.name == frappe.session.user), None)
 		if owner_idx:
 			return [data.pop(owner_idx), *data[0:49]]
+	return data[0:50]
+
+
+def assigned_to_count(filters) -> list[frappe._dict] | None:
+	"""The sidebar's Assigned To (api/client.py get_group_by_count): per System User, the to-dos that aren't
+	Cancelled on the opportunities the session user reads under `filters`; count desc, 50 at most. None
+	when the summary can't say."""
+	import json
+	from collections import Counter
+
+	scope, parsed = read_scope(), parse_filters(filters)
+	if scope is None or parsed is None:
+		return None
+	counts = Counter()
+	for row in grouped_totals(scope, {"name": "t.todo_assignees"}, parsed):
+		for user in json.loads(row.name) if row.name else ():
+			counts[user] += row.opportunities
+	system_users = set(
+		frappe.get_all(
+			"User", filters={"name": ("in", list(counts)), "user_type": "System User"}, pluck="name"
+		)
+		if counts
+		else ()
+	)
+	data = [frappe._dict(name=user, count=n) for user, n in counts.items() if user in system_users and n > 0]
+	data.sort(key=lambda r: (-r.count, r.name))
 	return data[0:50]
 
 
