@@ -38,6 +38,8 @@ permission whose Frappe read conditions are none or exactly the app's visibility
 user who reads only what was shared with them) runs the original query. Deals shared with a private user
 are read from the opportunities themselves (a few, by name) and added to what the summary gives."""
 
+import json
+
 import frappe
 from frappe.model.db_query import DatabaseQuery
 
@@ -113,12 +115,13 @@ def ensure_tables() -> bool:
 	return made
 
 
-def _dimension_of(name: str, alias: str) -> str:
-	"""The dimension `name` of an Opportunity row `alias`."""
+def _dimension_of(name: str, alias: str, todos: str | None = None) -> str:
+	"""The dimension `name` of an Opportunity row `alias` (`todos`: the SQL of its to-dos' assignees, when
+	read beforehand)."""
 	if name == "close_month":  # the first day of the expected close's month
 		return f"{alias}.expected_close_date - interval (dayofmonth({alias}.expected_close_date) - 1) day"
 	if name == "todo_assignees":
-		return _todo_assignees(alias)
+		return todos or _todo_assignees(alias)
 	return f"{alias}.`{name}`"
 
 
@@ -139,14 +142,14 @@ def _key(alias: str, names: tuple[str, ...] = DIMENSION_NAMES) -> str:
 	return f"sha1(concat_ws(char(0), {parts}))"
 
 
-def _opportunity_columns(alias: str = "o") -> str:
-	return ", ".join(f"{_dimension_of(name, alias)} as `{name}`" for name in DIMENSION_NAMES)
+def _opportunity_columns(alias: str = "o", todos: str | None = None) -> str:
+	return ", ".join(f"{_dimension_of(name, alias, todos)} as `{name}`" for name in DIMENSION_NAMES)
 
 
-def _contribution(alias: str, sign: str, from_opportunity: bool) -> str:
+def _contribution(alias: str, sign: str, from_opportunity: bool, todos: str | None = None) -> str:
 	"""The dimensions and signed measures one row adds (`sign` '' or '-')."""
 	dims = (
-		_opportunity_columns(alias)
+		_opportunity_columns(alias, todos)
 		if from_opportunity
 		else ", ".join(f"{alias}.`{n}`" for n in DIMENSION_NAMES)
 	)
@@ -157,9 +160,9 @@ def _contribution(alias: str, sign: str, from_opportunity: bool) -> str:
 	)
 
 
-def _differs(o: str = "o", r: str = "r") -> str:
+def _differs(o: str = "o", r: str = "r", todos: str | None = None) -> str:
 	"""The stored deal `o` is not what its counted row `r` says."""
-	same = [f"{_dimension_of(n, o)} <=> {r}.`{n}`" for n in DIMENSION_NAMES]
+	same = [f"{_dimension_of(n, o, todos)} <=> {r}.`{n}`" for n in DIMENSION_NAMES]
 	same += [f"{o}.{a} <=> {r}.{a}" for a in AMOUNTS]
 	return "not (" + " and ".join(same) + ")"
 
@@ -178,15 +181,16 @@ def _grouped(select: str) -> str:
 # ---------------------------------------------------------------- keeping it in step
 
 
-def refresh(names: list[str], new: bool = False) -> None:
+def refresh(names: list[str], new: bool = False, read_todos: bool = True) -> None:
 	"""Bring the summary in step with these opportunities as stored now (inserted, saved, deleted, renamed
 	away), in the caller's transaction. `new`: all of them were inserted in this transaction (no counted
-	row to read or lock)."""
+	row to read or lock). `read_todos` False: their to-dos didn't change (a to-do's own events refresh its
+	deal), so their assignees are taken as counted instead of read (with locks) again."""
 	names = list(dict.fromkeys(n for n in names or [] if n))
 	if not names or not _ready():
 		return
 	for start in range(0, len(names), 1000):
-		_sync(names[start : start + 1000], new)
+		_sync(names[start : start + 1000], new, read_todos)
 
 
 def refresh_range(after: str, last: str) -> None:
@@ -208,7 +212,7 @@ def _ready() -> bool:
 	return flags.opportunity_totals_ready
 
 
-def _sync(names: list[str], new: bool) -> None:
+def _sync(names: list[str], new: bool, read_todos: bool = True) -> None:
 	if new:  # any counted already in this transaction (another writer's refresh came first) are not new
 		counted = set(
 			frappe.db.sql(
@@ -216,11 +220,18 @@ def _sync(names: list[str], new: bool) -> None:
 			)
 		)  # a plain read: no locks, and it sees this transaction's own rows
 		if counted:
-			_sync([n for n in names if n in counted], new=False)
+			_sync([n for n in names if n in counted], new=False, read_todos=read_todos)
 			names = [n for n in names if n not in counted]
 			if not names:
 				return
 	values = {"names": tuple(names)}
+	if new or read_todos:  # their to-dos' assignees by a plain read, see _sync_where
+		values["todo_assignees"] = json.dumps(
+			frappe.db.sql(
+				f"select o.name, {_todo_assignees('o')} from `tabOpportunity` o where o.name in %(names)s",
+				values,
+			)
+		)
 	# lock in a fixed order (the deal, then its counted row) so that two refreshes of one deal queue
 	# instead of deadlocking; a new deal has no counted row to lock (and locking a missing key would take a
 	# gap lock that concurrent creates' inserts wait for)
@@ -229,27 +240,39 @@ def _sync(names: list[str], new: bool) -> None:
 	)
 	if not new:
 		frappe.db.sql(f"select name from `{ROWS}` where name in %(names)s for update", values)
-	_sync_where("{}.name in %(names)s", values, new=new)
+	_sync_where("{}.name in %(names)s", values, new=new, read_todos=read_todos)
 	gone = [n for n in names if n not in set(present)]
 	if gone and not new:
 		frappe.db.sql(f"delete from `{ROWS}` where name in %(gone)s", {"gone": tuple(gone)})
 
 
-def _sync_where(condition: str, values: dict, new: bool = False) -> None:
+def _sync_where(condition: str, values: dict, new: bool = False, read_todos: bool = True) -> None:
 	"""Deltas for the opportunities matching `condition` (a template on a table alias) that changed since
 	counted, new or gone, then their counted rows brought up to date. `new`: none of them is counted yet,
 	so the counted rows aren't read at all (an INSERT … SELECT reads with locks, and probing a key that
-	isn't there locks the gap where every concurrent create inserts its own: two creates would deadlock)."""
+	isn't there locks the gap where every concurrent create inserts its own: two creates would deadlock).
+	So, too, their to-dos' assignees, read by `_sync` beforehand (a new deal's to-dos are its creator's:
+	reading their index with locks before they are inserted would take that gap)."""
 	o, r = condition.format("o", "o"), condition.format("r", "r")
 	counted_new = "" if new else f"left join `{ROWS}` r on r.name = o.name"
-	changed = "" if new else f"and (r.name is null or {_differs()})"
+	todos, read = None, ""
+	if "todo_assignees" in values:  # read by _sync
+		read = (
+			" left join json_table(%(todo_assignees)s, '$[*]' columns (name varchar(140) path '$[0]', "
+			"todos text path '$[1]')) ta on ta.name = o.name"
+		)
+		counted_new, todos = counted_new + read, "ta.todos"
+	elif not read_todos:  # as counted (a deal not counted yet: read)
+		todos = f"if(r.name is null, {_todo_assignees('o')}, r.todo_assignees)"
+	changed = "" if new else f"and (r.name is null or {_differs(todos=todos)})"
 	parts = [
-		f"select {_contribution('o', '', True)} from `tabOpportunity` o {counted_new} where {o} {changed}"
+		f"select {_contribution('o', '', True, todos)} from `tabOpportunity` o {counted_new} where {o} {changed}"
 	]
 	if not new:
 		parts += [
 			f"select {_contribution('r', '-', False)} from `{ROWS}` r "
-			f"left join `tabOpportunity` o on o.name = r.name where {r} and (o.name is null or {_differs()})"
+			f"left join `tabOpportunity` o on o.name = r.name{read} "
+			f"where {r} and (o.name is null or {_differs(todos=todos)})"
 		]
 	columns = ", ".join(f"`{n}`" for n in (*DIMENSION_NAMES, *MEASURES))
 	frappe.db.sql(
@@ -260,7 +283,7 @@ def _sync_where(condition: str, values: dict, new: bool = False) -> None:
 	update = ", ".join(f"`{n}` = values(`{n}`)" for n in (*DIMENSION_NAMES, *AMOUNTS))
 	frappe.db.sql(
 		f"""insert into `{ROWS}` (name, {counted})
-		select o.name, {_opportunity_columns()}, o.base_amount, o.base_forecast_amount
+		select o.name, {_opportunity_columns("o", todos)}, o.base_amount, o.base_forecast_amount
 		from `tabOpportunity` o {counted_new} where {o} {changed}
 		on duplicate key update {update}""",
 		values,
@@ -395,7 +418,7 @@ def after_insert(doc, method=None):
 
 def on_change(doc, method=None):
 	"""An opportunity saved, deleted or renamed (after_rename passes the new name; the old one goes too)."""
-	refresh([doc.name])
+	refresh([doc.name], read_todos=False)
 
 
 def on_rename(doc, method=None, old=None, new=None, merge=False):
@@ -679,7 +702,6 @@ def assigned_to_count(filters) -> list[frappe._dict] | None:
 	"""The sidebar's Assigned To (api/client.py get_group_by_count): per System User, the to-dos that aren't
 	Cancelled on the opportunities the session user reads under `filters`; count desc, 50 at most. None
 	when the summary can't say."""
-	import json
 	from collections import Counter
 
 	scope, parsed = read_scope(), parse_filters(filters)
