@@ -74,7 +74,9 @@ def _answers(user: str) -> dict:
 	for field in ("owner", "sales_stage", "status", "forecast_category"):
 		rows = as_user(user, client.get_group_by_count, "Opportunity", "[]", field)
 		out[f"sidebar {field}"] = sorted((r["count"], r["name"] or "") for r in rows)
-	out["sidebar assigned_to"] = _top(as_user(user, client.get_group_by_count, "Opportunity", "[]", "assigned_to"))
+	out["sidebar assigned_to"] = _top(
+		as_user(user, client.get_group_by_count, "Opportunity", "[]", "assigned_to")
+	)
 	out["count"] = as_user(user, client.get_count, "Opportunity")
 	out["count open"] = as_user(
 		user, client.get_count, "Opportunity", [["Opportunity", "status", "=", "Open"]]
@@ -437,7 +439,9 @@ def test_assigned_to_counts_each_to_do_not_cancelled_as_frappe_does():
 	assert frappe.db.get_value("ToDo", todo.name, "reference_name") == third.name
 	assert totals.check() == []
 	assert _assigned_to(maker) == expect()
-	filtered = frappe.as_json([["Opportunity", "owner", "=", maker], ["Opportunity", "sales_stage", "=", "x"]])
+	filtered = frappe.as_json(
+		[["Opportunity", "owner", "=", maker], ["Opportunity", "sales_stage", "=", "x"]]
+	)
 	assert client.get_group_by_count("Opportunity", filtered, "assigned_to") == []
 
 
@@ -451,7 +455,9 @@ def test_assigned_to_reads_what_the_user_may_read(private, team):  # noqa: F811
 		with without_totals():
 			slow = as_user(user, client.get_group_by_count, "Opportunity", "[]", "assigned_to")
 		assert _top(fast) == _top(slow)
-	assert team.other not in {r["name"] for r in as_user(team.owner, client.get_group_by_count, "Opportunity", "[]", "assigned_to")}
+	assert team.other not in {
+		r["name"] for r in as_user(team.owner, client.get_group_by_count, "Opportunity", "[]", "assigned_to")
+	}
 	assert as_user(team.owner, totals.read_scope).private
 	nobody = make_user("Blogger")
 	with pytest.raises(frappe.PermissionError):

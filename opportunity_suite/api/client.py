@@ -8,7 +8,7 @@
 - `frappe.desk.listview.get_group_by_count` counts the list sidebar's "Assigned To" over
   `frappe.qb.get_query`, which applies no permission: ours counts the assignments of the records
   `frappe.get_list` returns (the other sidebar groups already go through get_list).
-- Counts of opportunities (these two, the sidebar's groups, Assigned To's to-dos included, and the number cards,
+- Counts of opportunities (these two, the sidebar's groups, Assigned To's to-dos too, and the number cards,
   `frappe.desk.doctype.number_card.number_card.get_result`) come from the pre-aggregated totals where they
   hold the answer (services/totals.py: the same read rules), else from the query Frappe runs."""
 

@@ -65,7 +65,10 @@ DIMENSIONS = (
 	("currency", "varchar(140)"),
 	("is_stale", "int"),
 	("close_month", "date"),
-	("todo_assignees", "text"),  # the sidebar's Assigned To: who its to-dos are allocated to (_todo_assignees)
+	(
+		"todo_assignees",
+		"text",
+	),  # the sidebar's Assigned To: who its to-dos are allocated to (_todo_assignees)
 )
 DIMENSION_NAMES = tuple(name for name, _type in DIMENSIONS)
 AMOUNTS = ("base_amount", "base_forecast_amount")
