@@ -6,7 +6,7 @@ list sidebar's group-by counts and the list's full count each aggregate every op
 5 s). They group and filter by few columns, so one summary answers them all: per combination of
 
     sales stage, status, forecast category, owner, assigned to, `_assign`, currency, stale flag and the
-    month of the expected close
+    month of the expected close, and who its to-dos are allocated to (the sidebar's Assigned To)
 
 the number of opportunities, how many have a base amount, and the sums of the base (default-currency)
 amount and forecast. 16,027 rows for the benchmark's million deals. `owner`, `assigned_to` and
