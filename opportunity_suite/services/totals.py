@@ -486,9 +486,11 @@ def grouped_totals(
 	where: list[tuple[str, dict]] | None = None,
 	average: bool = False,
 	fixed: dict[str, str] | None = None,
+	sums: dict[str, str] | None = None,
 ) -> list[frappe._dict]:
 	"""Counts and sums per `group_by` ({alias: SQL over the summary's columns `t`}) of the deals in `scope`
-	matching `filters` (and raw `where` conditions on `t`, with their values).
+	matching `filters` (and raw `where` conditions on `t`, with their values). `sums`: more sums, {alias:
+	SQL over `t`}, e.g. an amount of one category only.
 
 	Each source (the summary, the unfolded deltas, a private user's shared deals) is filtered and grouped
 	on its own, and only those groups are added up: a union of the raw rows would be materialised first
@@ -502,10 +504,12 @@ def grouped_totals(
 		values.update(more)
 	fixed = fixed or {}  # selected, not grouped: a column a filter holds to one value
 	keys = ", ".join(f"{sql} as `{alias}`" for alias, sql in {**group_by, **fixed}.items())
-	sums = (
+	more = sums or {}
+	measures = (
 		"sum(t.opportunities) as opportunities, sum(t.amount_rows) as amount_rows, "
 		"sum(t.base_amount) as base_amount, sum(t.base_forecast_amount) as base_forecast_amount"
 	)
+	sums = measures + "".join(f", sum({sql}) as `{alias}`" for alias, sql in more.items())
 	grouping = f" group by {', '.join(group_by.values())}" if group_by else ""
 
 	def part(table: str, extra: str = "") -> str:
@@ -520,7 +524,7 @@ def grouped_totals(
 	used = {field for field, _op, _vals in filters} | {
 		name
 		for name in DIMENSION_NAMES
-		for sql in [*group_by.values(), *fixed.values(), *(c for c, _v in where or [])]
+		for sql in [*group_by.values(), *fixed.values(), *more.values(), *(c for c, _v in where or [])]
 		if f"t.{name}" in sql or f"t.`{name}`" in sql
 	}
 	coarse = not scope.private and used <= set(COARSE_DIMENSIONS)
@@ -544,8 +548,9 @@ def grouped_totals(
 	else:
 		outer = ", ".join(f"t.`{alias}`" for alias in group_by)
 		shown = ", ".join(f"t.`{alias}`" for alias in {**group_by, **fixed})
+		added = measures + "".join(f", sum(t.`{alias}`) as `{alias}`" for alias in more)
 		sql = (
-			f"select {shown + ', ' if shown else ''}{sums}{average_sql} "
+			f"select {shown + ', ' if shown else ''}{added}{average_sql} "
 			f"from ({' union all '.join(parts)}) t"
 			+ (f" group by {outer}" if outer else "")
 			+ " having sum(t.opportunities) > 0"
@@ -576,9 +581,13 @@ def count(filters) -> int | None:
 	return int(rows[0].opportunities) if rows else 0
 
 
-def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
-	"""The Opportunity Forecast report's sums (forecast_report.query_totals' rows), or None when the
-	summary can't answer: dates not whole months, an Organization filter, or a scope it doesn't hold."""
+def forecast_rows(filters: frappe._dict, categories: dict[str, str] | None = None) -> list | None:
+	"""The Opportunity Forecast report's sums, or None when the summary can't answer: dates not whole
+	months, an Organization filter, or a scope it doesn't hold.
+
+	Without `categories`: forecast_report.query_totals' rows (per period, stage, assignee, status and
+	forecast category). With them ({column: category}): the stage view's rows, per period (`close_month`,
+	or `year` and `part` by quarter), stage and assignee, each category's base amount in its column."""
 	from frappe.utils import add_days, get_first_day
 
 	from_date, to_date = filters.from_date, filters.to_date
@@ -600,6 +609,7 @@ def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
 	months = filters.period != "Quarter"
 	# a status filter holds it to one value: grouped without it, in the index's order (no temporary table)
 	one_status = any(field == "status" for field, _op, _values in parsed)
+	by_status = categories is None
 	rows = grouped_totals(
 		scope,
 		{
@@ -610,8 +620,8 @@ def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
 			),
 			"sales_stage": "t.sales_stage",
 			"assigned_to": "t.assigned_to",
-			**({} if one_status else {"status": "t.status"}),
-			"forecast_category": "t.forecast_category",
+			**({"status": "t.status"} if by_status and not one_status else {}),
+			**({"forecast_category": "t.forecast_category"} if by_status else {}),
 		},
 		parsed,
 		[
@@ -620,9 +630,13 @@ def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
 				{"from_month": from_date, "to_month": get_first_day(to_date)},
 			)
 		],
-		fixed={"status": "t.status"} if one_status else None,
+		fixed={"status": "t.status"} if by_status and one_status else None,
+		sums={
+			column: f"case when t.forecast_category = {frappe.db.escape(category)} then t.base_amount else 0 end"
+			for column, category in (categories or {}).items()
+		},
 	)
-	for row in rows if months else ():
+	for row in rows if months and by_status else ():
 		row.year, row.part = row.close_month.year, row.close_month.month
 	return rows
 
