@@ -9,9 +9,10 @@ from collections import OrderedDict
 import frappe
 from frappe import _
 from frappe.model.db_query import DatabaseQuery
-from frappe.query_builder.functions import Count, Extract, Sum
+from frappe.query_builder import Case
+from frappe.query_builder.functions import Count, Extract, IfNull, Sum
 from frappe.query_builder.utils import PseudoColumn
-from frappe.utils import add_days, add_months, flt, get_first_day, getdate, today
+from frappe.utils import add_days, add_months, get_first_day, getdate, today
 from pypika.enums import DatePart
 
 from opportunity_suite.services.forecast import get_settings
@@ -89,40 +90,81 @@ def periods_between(from_date, to_date, period: str) -> list[str]:
 
 
 def query_totals(filters: frappe._dict) -> list[dict]:
-	"""Sums per (year, month or quarter, stage, assignee) over the opportunities the user may read: from
-	the pre-aggregated totals where they hold the answer (services/totals.py), else aggregated here."""
+	"""Sums per (year, month or quarter, stage, assignee, status, forecast category) over the opportunities
+	the user may read (the view by owner): from the pre-aggregated totals where they hold the answer
+	(services/totals.py), else aggregated here."""
 	from opportunity_suite.services import totals
 
 	summed = totals.forecast_rows(filters)
 	if summed is not None:
 		return summed
 	opp = frappe.qb.DocType(DOCTYPE)
+	keys = [*_period_keys(filters, opp), opp.sales_stage, opp.assigned_to, opp.status, opp.forecast_category]
+	query = _filtered(filters, opp).select(
+		*keys,
+		Count(opp.name).as_("opportunities"),
+		Sum(opp.base_amount).as_("base_amount"),
+		Sum(opp.base_forecast_amount).as_("base_forecast_amount"),
+	)
+	return query.groupby(*keys).run(as_dict=True)
+
+
+def stage_rows(filters: frappe._dict, currency: str) -> list[dict]:
+	"""The stage view's rows: per period × stage × assignee the count, the base amount and forecast, and
+	each forecast category's base amount, summed in the database (decimal sums, a float each), sorted by
+	period, the stage's sequence, stage and assignee. From the pre-aggregated totals where they hold the
+	answer, else aggregated here."""
+	from opportunity_suite.services import totals
+
+	columns = {category_field(c): c for c in CATEGORIES}
+	rows = totals.forecast_rows(filters, categories=columns)
+	if rows is None:
+		opp = frappe.qb.DocType(DOCTYPE)
+		keys = [*_period_keys(filters, opp), opp.sales_stage, opp.assigned_to]
+		query = _filtered(filters, opp).select(
+			*keys,
+			Count(opp.name).as_("opportunities"),
+			IfNull(Sum(opp.base_amount), 0).as_("base_amount"),
+			IfNull(Sum(opp.base_forecast_amount), 0).as_("base_forecast_amount"),
+			*(
+				Sum(Case().when(opp.forecast_category == c, IfNull(opp.base_amount, 0)).else_(0)).as_(column)
+				for column, c in columns.items()
+			),
+		)
+		rows = query.groupby(*keys).run(as_dict=True)
+	by_month = filters.period != "Quarter"
+	for row in rows:  # thousands at a million deals: only what each row needs
+		month = row.pop("close_month", None)
+		row.pop("amount_rows", None)
+		if by_month and month is not None:  # the totals' first day of the month
+			row["period"] = period_key(month.year, month.month, filters.period)
+		else:
+			row["period"] = period_key(int(row.pop("year")), int(row.pop("part")), filters.period)
+		for field in ("base_amount", "base_forecast_amount", *columns):
+			row[field] = float(row[field] or 0)
+		row["currency"] = currency
+	sequence = dict(frappe.get_all("Opportunity Stage", fields=["name", "sequence"], as_list=True))
+	rows.sort(
+		key=lambda r: (
+			r["period"],
+			sequence.get(r["sales_stage"]) or 0,
+			r["sales_stage"] or "",
+			r["assigned_to"] or "",
+		)
+	)
+	return rows
+
+
+def _period_keys(filters: frappe._dict, opp) -> list:
 	part = Extract(
 		DatePart.quarter if filters.period == "Quarter" else DatePart.month, opp.expected_close_date
 	)
-	query = (
-		frappe.qb.from_(opp)
-		.select(
-			Extract(DatePart.year, opp.expected_close_date).as_("year"),
-			part.as_("part"),
-			opp.sales_stage,
-			opp.assigned_to,
-			opp.status,
-			opp.forecast_category,
-			Count(opp.name).as_("opportunities"),
-			Sum(opp.base_amount).as_("base_amount"),
-			Sum(opp.base_forecast_amount).as_("base_forecast_amount"),
-		)
-		.where(opp.expected_close_date[filters.from_date : filters.to_date])
-		.groupby(
-			Extract(DatePart.year, opp.expected_close_date),
-			part,
-			opp.sales_stage,
-			opp.assigned_to,
-			opp.status,
-			opp.forecast_category,
-		)
-	)
+	return [Extract(DatePart.year, opp.expected_close_date).as_("year"), part.as_("part")]
+
+
+def _filtered(filters: frappe._dict, opp):
+	"""The opportunities the report sums: its filters and the user's read conditions."""
+	query = frappe.qb.from_(opp).where(opp.expected_close_date[filters.from_date : filters.to_date])
 	if filters.get("status") and filters.get("group_by") != "Owner":  # attainment needs the won deals
 		query = query.where(opp.status == filters.status)
 	for field in ("assigned_to", "sales_stage", "organization", "forecast_category"):
@@ -132,7 +174,7 @@ def query_totals(filters: frappe._dict) -> list[dict]:
 		query = query.where(opp.assigned_to.isin(team_of(filters.team)))
 	for condition in permission_conditions():
 		query = query.where(PseudoColumn(f"({condition})"))
-	return query.run(as_dict=True)
+	return query
 
 
 def permission_conditions() -> list[str]:
@@ -174,36 +216,7 @@ def run(filters: dict | None = None):
 
 		return run_by_owner(filters)
 	currency = get_settings().default_currency
-	sequence = dict(frappe.get_all("Opportunity Stage", fields=["name", "sequence"], as_list=True))
-	grouped: dict[tuple, dict] = {}
-	for row in query_totals(filters):
-		period = period_key(int(row.year), int(row.part), filters.period)
-		out = grouped.get((period, row.sales_stage, row.assigned_to))
-		if out is None:
-			out = grouped[(period, row.sales_stage, row.assigned_to)] = {
-				"period": period,
-				"sales_stage": row.sales_stage,
-				"assigned_to": row.assigned_to,
-				"opportunities": 0,
-				"base_amount": 0.0,
-				"base_forecast_amount": 0.0,
-				**{category_field(c): 0.0 for c in CATEGORIES},
-				"currency": currency,
-			}
-		out["opportunities"] += row.opportunities
-		out["base_amount"] += flt(row.base_amount)
-		out["base_forecast_amount"] += flt(row.base_forecast_amount)
-		if row.forecast_category in CATEGORIES:
-			out[category_field(row.forecast_category)] += flt(row.base_amount)
-	rows = list(grouped.values())
-	rows.sort(
-		key=lambda r: (
-			r["period"],
-			sequence.get(r["sales_stage"]) or 0,
-			r["sales_stage"] or "",
-			r["assigned_to"] or "",
-		)
-	)
+	rows = stage_rows(filters, currency)
 	return columns(filters), rows, None, chart(rows, filters), summary(rows, currency)
 
 

@@ -211,7 +211,7 @@ def recompute_all_forecasts(
 				else:
 					written, count, end = _write_range_python(formula, checkpoint, size)
 				if written:  # the pre-aggregated totals' weighted sums, for the batch's key range
-					totals.refresh_range(checkpoint, end)
+					totals.refresh_forecast_range(checkpoint, end)
 			except frappe.QueryDeadlockError:
 				frappe.db.rollback()
 				deadlocks += 1

@@ -202,6 +202,38 @@ def refresh_range(after: str, last: str) -> None:
 		_sync_where("{}.name > %(after)s and {}.name <= %(last)s", {"after": after, "last": last})
 
 
+def refresh_forecast_range(after: str, last: str) -> None:
+	"""For a writer that changed only forecasts in a key range (the recompute's range UPDATE): each counted
+	deal whose forecast moved adds one delta of that change to the group it is counted in, and only its
+	counted forecast is rewritten. The summary stays the sum of the counted rows, as after any refresh.
+
+	Against `refresh_range`: no dimension is worked out again (the to-dos' assignees, the close month),
+	one row per deal is grouped instead of two (the deal as stored, less the deal as counted) and one
+	column written instead of every one. What it doesn't look at, it leaves as it was: a deal that isn't
+	counted yet, or counted with other dimensions than it has, is its own writer's refresh to make."""
+	if not _ready():
+		return
+	values = {"after": after, "last": last}
+	moved = (
+		"r.name > %(after)s and r.name <= %(last)s "
+		"and not (o.base_forecast_amount <=> r.base_forecast_amount)"
+	)
+	columns = ", ".join(f"`{n}`" for n in (*DIMENSION_NAMES, *MEASURES))
+	change = "sum(ifnull(o.base_forecast_amount, 0) - ifnull(r.base_forecast_amount, 0))"
+	frappe.db.sql(
+		f"""insert into `{DELTAS}` ({columns})
+		select {", ".join(f"min(r.`{n}`)" for n in DIMENSION_NAMES)}, 0, 0, 0, {change}
+		from `{ROWS}` r join `tabOpportunity` o on o.name = r.name where {moved}
+		group by {_key("r")} having {change} <> 0""",
+		values,
+	)
+	frappe.db.sql(
+		f"""update `{ROWS}` r join `tabOpportunity` o on o.name = r.name
+		set r.base_forecast_amount = o.base_forecast_amount where {moved}""",
+		values,
+	)
+
+
 def refresh_like(pattern: str) -> None:
 	"""The same for every opportunity whose name is `like` the pattern (a test's or benchmark's rows)."""
 	if _ready():
@@ -533,9 +565,11 @@ def grouped_totals(
 	where: list[tuple[str, dict]] | None = None,
 	average: bool = False,
 	fixed: dict[str, str] | None = None,
+	sums: dict[str, str] | None = None,
 ) -> list[frappe._dict]:
 	"""Counts and sums per `group_by` ({alias: SQL over the summary's columns `t`}) of the deals in `scope`
-	matching `filters` (and raw `where` conditions on `t`, with their values).
+	matching `filters` (and raw `where` conditions on `t`, with their values). `sums`: more sums, {alias:
+	SQL over `t`}, e.g. an amount of one category only.
 
 	Each source (the summary, the unfolded deltas, a private user's shared deals) is filtered and grouped
 	on its own, and only those groups are added up: a union of the raw rows would be materialised first
@@ -549,10 +583,12 @@ def grouped_totals(
 		values.update(more)
 	fixed = fixed or {}  # selected, not grouped: a column a filter holds to one value
 	keys = ", ".join(f"{sql} as `{alias}`" for alias, sql in {**group_by, **fixed}.items())
-	sums = (
+	more = sums or {}
+	measures = (
 		"sum(t.opportunities) as opportunities, sum(t.amount_rows) as amount_rows, "
 		"sum(t.base_amount) as base_amount, sum(t.base_forecast_amount) as base_forecast_amount"
 	)
+	sums = measures + "".join(f", sum({sql}) as `{alias}`" for alias, sql in more.items())
 	grouping = f" group by {', '.join(group_by.values())}" if group_by else ""
 
 	def part(table: str, extra: str = "") -> str:
@@ -567,7 +603,7 @@ def grouped_totals(
 	used = {field for field, _op, _vals in filters} | {
 		name
 		for name in DIMENSION_NAMES
-		for sql in [*group_by.values(), *fixed.values(), *(c for c, _v in where or [])]
+		for sql in [*group_by.values(), *fixed.values(), *more.values(), *(c for c, _v in where or [])]
 		if f"t.{name}" in sql or f"t.`{name}`" in sql
 	}
 	coarse = not scope.private and used <= set(COARSE_DIMENSIONS)
@@ -591,8 +627,9 @@ def grouped_totals(
 	else:
 		outer = ", ".join(f"t.`{alias}`" for alias in group_by)
 		shown = ", ".join(f"t.`{alias}`" for alias in {**group_by, **fixed})
+		added = measures + "".join(f", sum(t.`{alias}`) as `{alias}`" for alias in more)
 		sql = (
-			f"select {shown + ', ' if shown else ''}{sums}{average_sql} "
+			f"select {shown + ', ' if shown else ''}{added}{average_sql} "
 			f"from ({' union all '.join(parts)}) t"
 			+ (f" group by {outer}" if outer else "")
 			+ " having sum(t.opportunities) > 0"
@@ -623,9 +660,13 @@ def count(filters) -> int | None:
 	return int(rows[0].opportunities) if rows else 0
 
 
-def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
-	"""The Opportunity Forecast report's sums (forecast_report.query_totals' rows), or None when the
-	summary can't answer: dates not whole months, an Organization filter, or a scope it doesn't hold."""
+def forecast_rows(filters: frappe._dict, categories: dict[str, str] | None = None) -> list | None:
+	"""The Opportunity Forecast report's sums, or None when the summary can't answer: dates not whole
+	months, an Organization filter, or a scope it doesn't hold.
+
+	Without `categories`: forecast_report.query_totals' rows (per period, stage, assignee, status and
+	forecast category). With them ({column: category}): the stage view's rows, per period (`close_month`,
+	or `year` and `part` by quarter), stage and assignee, each category's base amount in its column."""
 	from frappe.utils import add_days, get_first_day
 
 	from_date, to_date = filters.from_date, filters.to_date
@@ -647,6 +688,7 @@ def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
 	months = filters.period != "Quarter"
 	# a status filter holds it to one value: grouped without it, in the index's order (no temporary table)
 	one_status = any(field == "status" for field, _op, _values in parsed)
+	by_status = categories is None
 	rows = grouped_totals(
 		scope,
 		{
@@ -657,8 +699,8 @@ def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
 			),
 			"sales_stage": "t.sales_stage",
 			"assigned_to": "t.assigned_to",
-			**({} if one_status else {"status": "t.status"}),
-			"forecast_category": "t.forecast_category",
+			**({"status": "t.status"} if by_status and not one_status else {}),
+			**({"forecast_category": "t.forecast_category"} if by_status else {}),
 		},
 		parsed,
 		[
@@ -667,9 +709,13 @@ def forecast_rows(filters: frappe._dict) -> list[frappe._dict] | None:
 				{"from_month": from_date, "to_month": get_first_day(to_date)},
 			)
 		],
-		fixed={"status": "t.status"} if one_status else None,
+		fixed={"status": "t.status"} if by_status and one_status else None,
+		sums={
+			column: f"case when t.forecast_category = {frappe.db.escape(category)} then t.base_amount else 0 end"
+			for column, category in (categories or {}).items()
+		},
 	)
-	for row in rows if months else ():
+	for row in rows if months and by_status else ():
 		row.year, row.part = row.close_month.year, row.close_month.month
 	return rows
 
