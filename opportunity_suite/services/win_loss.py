@@ -7,8 +7,9 @@ from frappe import _
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Sum
 from frappe.query_builder.utils import PseudoColumn
-from frappe.utils import flt, get_first_day, getdate, today
+from frappe.utils import add_days, flt, get_first_day, get_last_day, getdate, today
 
+from opportunity_suite.services import visibility
 from opportunity_suite.services.forecast import get_settings
 from opportunity_suite.services.forecast_report import ReportFilterError, permission_conditions
 
@@ -54,7 +55,32 @@ def _size_band(amount):
 
 
 def query_groups(filters) -> list[dict]:
-	"""(group, status) → count and amount of the deals closed in the dates the user may read."""
+	"""(group, status) → count and amount of the deals closed in the dates the user may read (rows of one
+	(group, status) may come more than once: the caller adds them up). The whole months from the summary of
+	closed deals (services/outcome_totals.py), the days of a partial month at either end, and any date range
+	for a user the summary can't answer for, from the opportunities."""
+	from opportunity_suite.services import outcome_totals
+
+	fast = outcome_totals.win_loss_groups(filters)
+	if fast is None:
+		return _query(filters, [(filters.from_date, filters.to_date)], permission_conditions())
+	rows, (first, last), scope = fast
+	end = get_last_day(last)
+	edges = [(filters.from_date, add_days(first, -1))] if filters.from_date < first else []
+	if filters.to_date > end:
+		edges.append((add_days(end, 1), filters.to_date))
+	if edges:
+		rows += _query(filters, edges, permission_conditions())
+	if scope.private:  # shared with the user, and not already theirs by owner or assignee (the summary's)
+		table = f"`{frappe.qb.DocType(DOCTYPE).get_table_name()}`"
+		shared = visibility.shared_condition(DOCTYPE, scope.user, table).replace("%", "%%")
+		rows += _query(filters, [(first, end)], [f"{shared} and not ifnull({scope.team(table[1:-1])}, 0)"])
+	return rows
+
+
+def _query(filters, ranges: list[tuple], conditions: list[str]) -> list[dict]:
+	"""The report's own query over the deals closed in any of `ranges` ((first, last) days) that match
+	`conditions` (SQL on `tabOpportunity`)."""
 	opp = frappe.qb.DocType(DOCTYPE)
 	query = frappe.qb.from_(opp)
 	if filters.dimension == "Competitor":
@@ -69,17 +95,20 @@ def query_groups(filters) -> list[dict]:
 		group = opp[
 			{"Loss Reason": "loss_reason", "Assigned To": "assigned_to"}.get(filters.dimension, "lead_source")
 		]
+	closed = None
+	for first, last in ranges:
+		closed = opp.closed_on[first:last] if closed is None else closed | opp.closed_on[first:last]
 	query = (
 		query.select(
 			group.as_("grouped"), opp.status, Count(opp.name).as_("deals"), Sum(opp.base_amount).as_("amount")
 		)
-		.where(opp.status.isin(["Won", "Lost"]) & opp.closed_on[filters.from_date : filters.to_date])
+		.where(opp.status.isin(["Won", "Lost"]) & closed)
 		.groupby(group, opp.status)
 	)
 	for field in ("assigned_to", "lead_source"):
 		if filters.get(field):
 			query = query.where(opp[field] == filters.get(field))
-	for condition in permission_conditions():
+	for condition in conditions:
 		query = query.where(PseudoColumn(f"({condition})"))
 	return query.run(as_dict=True)
 
