@@ -136,9 +136,16 @@ def won_by_period(periods: list[tuple[str, object, object]], owners) -> dict[str
 	filters = [("status", "=", ("Won",))]
 	if owners is not None:
 		filters.append(("assigned_to", "in", tuple(owners or [""])))
+	# each period one SUM (as won_totals'; floats added up in Python would differ in the last digit)
+	quarters = periods[0][1].month != periods[0][2].month
+	period = (
+		{"year": "year(t.close_month)", "quarter": "quarter(t.close_month)"}
+		if quarters
+		else {"close_month": "t.close_month"}
+	)
 	rows = totals.grouped_totals(
 		scope,
-		{"close_month": "t.close_month", "assigned_to": "t.assigned_to"},
+		{**period, "assigned_to": "t.assigned_to"},
 		filters,
 		[
 			(
@@ -147,11 +154,15 @@ def won_by_period(periods: list[tuple[str, object, object]], owners) -> dict[str
 			)
 		],
 	)
+	labels = {
+		(start.year, (start.month - 1) // 3 + 1) if quarters else start: label
+		for label, start, _end in periods
+	}
 	won = {label: {} for label, _start, _end in periods}
 	for row in rows:
-		for label, start, end in periods:
-			if start <= row.close_month <= end:
-				won[label][row.assigned_to] = won[label].get(row.assigned_to, 0.0) + flt(row.base_amount)
+		label = labels.get((row.year, row.quarter) if quarters else row.close_month)
+		if label is not None:
+			won[label][row.assigned_to] = flt(row.base_amount)
 	return won
 
 

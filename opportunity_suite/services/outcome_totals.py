@@ -92,7 +92,9 @@ def size_band_sql(amount: str) -> str:
 	"""The Win/Loss report's size band of a base amount, as its query computes it (NULL: the lowest)."""
 	from opportunity_suite.services.win_loss import SIZE_BANDS
 
-	whens = " ".join(f"when {amount} >= {low} then {frappe.db.escape(label)}" for low, label in SIZE_BANDS[:-1])
+	whens = " ".join(
+		f"when {amount} >= {low} then {frappe.db.escape(label)}" for low, label in SIZE_BANDS[:-1]
+	)
 	return f"case {whens} else {frappe.db.escape(SIZE_BANDS[-1][1])} end"
 
 
@@ -204,7 +206,8 @@ def _sync_changed(condition: str, values: dict) -> None:
 	"""Refresh, in a key range, only the deals whose counted row differs from them (a set-based writer
 	rewrote every deal in it, mostly columns this summary doesn't read)."""
 	same = " and ".join(
-		[f"r.`{n}` <=> m.`{n}`" for n in DEAL_NAMES] + ["r.loss_reason <=> m.loss_reason", "r.base_amount <=> m.base_amount"]
+		[f"r.`{n}` <=> m.`{n}`" for n in DEAL_NAMES]
+		+ ["r.loss_reason <=> m.loss_reason", "r.base_amount <=> m.base_amount"]
 	)
 	mine = (
 		f"select o.name, {_deal_columns('o')} from `tabOpportunity` o "
@@ -234,7 +237,10 @@ def _sync(condition: str, values: dict, with_counted: bool) -> None:
 	cols = ", ".join(f"`{n}`" for n in (*DIMENSION_NAMES, *MEASURES))
 	frappe.db.sql(f"insert into `{DELTAS}` ({cols}) {_grouped(' union all '.join(parts))}", values)
 	if with_counted:
-		frappe.db.sql(f"delete from `{COMPETITORS}` where name in (select o.name from `{ROWS}` o where {condition})", values)
+		frappe.db.sql(
+			f"delete from `{COMPETITORS}` where name in (select o.name from `{ROWS}` o where {condition})",
+			values,
+		)
 		frappe.db.sql(f"delete o from `{ROWS}` o where {condition}", values)
 	deal_cols = ", ".join(f"`{n}`" for n in DEAL_NAMES)
 	frappe.db.sql(
@@ -335,7 +341,9 @@ def whole_months(from_date, to_date) -> tuple | None:
 	from frappe.utils import add_months, get_first_day, get_last_day
 
 	first = from_date if from_date.day == 1 else add_months(get_first_day(from_date), 1)
-	last = get_first_day(to_date) if get_last_day(to_date) == to_date else add_months(get_first_day(to_date), -1)
+	last = (
+		get_first_day(to_date) if get_last_day(to_date) == to_date else add_months(get_first_day(to_date), -1)
+	)
 	return (first, last) if first <= last else None
 
 
@@ -369,11 +377,16 @@ def win_loss_groups(filters) -> tuple[list[dict], tuple] | None:
 		conditions.append(scope.team("t"))
 	where = " and ".join(conditions)
 	select = (
-		f"select {group} as grouped, t.status, sum(t.deals) as deals, sum(t.base_amount) as amount, "
+		f"select {group} as grouped, t.status, sum(t.deals) as deals, "
+		"cast(sum(t.base_amount) as char) as amount, "
 		"sum(t.amount_rows) as amount_rows"
 	)
-	rows = frappe.db.sql(f"{select} from `{TOTALS}` t where {where} group by {group}, t.status", values, as_dict=True)
-	rows += frappe.db.sql(f"{select} from `{DELTAS}` t where {where} group by {group}, t.status", values, as_dict=True)
+	rows = frappe.db.sql(
+		f"{select} from `{TOTALS}` t where {where} group by {group}, t.status", values, as_dict=True
+	)
+	rows += frappe.db.sql(
+		f"{select} from `{DELTAS}` t where {where} group by {group}, t.status", values, as_dict=True
+	)
 	for row in rows:
 		row.deals = int(row.deals)
 		if not row.amount_rows:
