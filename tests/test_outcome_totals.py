@@ -315,3 +315,7 @@ def test_import_and_its_undo_keep_it_in_step(cleanup):  # noqa: F811
 	undo_import(doc.name)
 	frappe.db.commit()
 	assert outcome_totals.check() == []
+
+
+def test_the_scheduler_folds_the_deltas():
+	assert "opportunity_suite.services.outcome_totals.fold" in frappe.get_hooks("scheduler_events")["all"]
