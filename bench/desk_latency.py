@@ -171,6 +171,15 @@ def calls(user: str) -> dict[str, tuple[str, dict]]:
 	for name in ("Time in Stage", "Win Loss", "Forecast Accuracy"):
 		if frappe.db.exists("Report", name):
 			out[f"report {name}"] = report(name, {})
+	if frappe.db.exists("Report", "Win Loss"):  # the summary's other kinds, and partial months at both ends
+		for dimension in ("Competitor", "Size Band", "Lead Source"):
+			out[f"report Win Loss by {dimension}"] = report("Win Loss", {"dimension": dimension})
+		year = {"from_date": str(add_days(add_months(get_first_day(today()), -12), 14)), "to_date": today()}
+		out["report Win Loss, mid-month to mid-month"] = report(
+			"Win Loss", {"dimension": "Loss Reason", **year}
+		)
+	if frappe.db.exists("Report", "Forecast Accuracy"):
+		out["report Forecast Accuracy by Quarter"] = report("Forecast Accuracy", {"period": "Quarter"})
 	out["name search (list like)"] = list_call([[DT, "opportunity_name", "like", "%Renewal 4242%"]])
 	out["link search"] = ("frappe.desk.search.search_link", {"doctype": DT, "txt": "Renewal 42"})
 	out["global search"] = ("frappe.utils.global_search.search", {"text": "Renewal 4242", "limit": 20})

@@ -117,10 +117,11 @@ def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 
 
 def opportunity_import_in_process(
-	path: str, profile_to: str | None = None, totals: bool = True, **settings
+	path: str, profile_to: str | None = None, totals: bool = True, outcomes: bool = True, **settings
 ) -> dict:
 	"""The import's job run in this process, timed from its start to its end (wall and CPU). `totals`
-	False: without keeping the pre-aggregated totals (services/totals.py), to measure what that costs."""
+	False: without keeping the pre-aggregated totals (services/totals.py), to measure what that costs;
+	`outcomes` False: the same for the closed deals' summary (services/outcome_totals.py) alone."""
 	from opportunity_suite.services.importing import jobs
 
 	doc = frappe.get_doc(
@@ -134,10 +135,11 @@ def opportunity_import_in_process(
 	if profile:
 		profile.enable()
 	frappe.local.flags.opportunity_totals_ready = None if totals else False
+	frappe.local.flags.outcome_totals_ready = None if outcomes else False
 	try:
 		jobs.run_import_job(doc.name, token)
 	finally:
-		frappe.local.flags.opportunity_totals_ready = None
+		frappe.local.flags.opportunity_totals_ready = frappe.local.flags.outcome_totals_ready = None
 		if profile:
 			profile.disable()
 	elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -256,6 +258,11 @@ def main():
 		action="store_true",
 		help="in process: import the CSV without and with the pre-aggregated totals' upkeep, twice each",
 	)
+	parser.add_argument(
+		"--outcomes-cost",
+		action="store_true",
+		help="in process: the same for the closed deals' summary (services/outcome_totals.py) alone",
+	)
 	args = parser.parse_args()
 
 	bench_dir = Path.cwd().parent
@@ -302,6 +309,16 @@ def main():
 					imports.append(run["name"])
 					print(
 						f"Opportunity Import in process, totals {'kept' if keep else 'not kept'}: "
+						f"{args.rows:,} rows ({run['status']}) in {run['seconds']:.1f} s = "
+						f"{args.rows / run['seconds']:,.0f} rows/s; load {os.getloadavg()[0]:.2f}",
+						flush=True,
+					)
+			if args.outcomes_cost:
+				for keep in (False, True, False, True):
+					run = opportunity_import_in_process(csv_path, outcomes=keep)
+					imports.append(run["name"])
+					print(
+						f"Opportunity Import in process, outcomes {'kept' if keep else 'not kept'}: "
 						f"{args.rows:,} rows ({run['status']}) in {run['seconds']:.1f} s = "
 						f"{args.rows / run['seconds']:,.0f} rows/s; load {os.getloadavg()[0]:.2f}",
 						flush=True,

@@ -101,6 +101,7 @@ scheduler_events = {
 	# and the forecast recompute's: resume a run whose worker died, from its checkpoint
 	"all": [
 		"opportunity_suite.services.totals.fold",  # the totals' deltas into their summary
+		"opportunity_suite.services.outcome_totals.fold",  # the closed deals' deltas into theirs
 		"opportunity_suite.services.importing.jobs.resume_stalled_imports",
 		"opportunity_suite.services.recompute.resume_stalled_recompute",
 	],

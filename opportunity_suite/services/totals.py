@@ -43,7 +43,7 @@ import json
 import frappe
 from frappe.model.db_query import DatabaseQuery
 
-from opportunity_suite.services import visibility
+from opportunity_suite.services import outcome_totals, visibility
 
 DOCTYPE = "Opportunity"
 ROWS = "__opportunity_totals_rows"
@@ -199,6 +199,7 @@ def refresh(names: list[str], new: bool = False, read_todos: bool = True) -> Non
 	row to read or lock). `read_todos` False: their to-dos didn't change (a to-do's own events refresh its
 	deal), so their assignees are taken as counted instead of read (with locks) again."""
 	names = list(dict.fromkeys(n for n in names or [] if n))
+	outcome_totals.refresh(names, new)  # the closed deals' summary (services/outcome_totals.py)
 	if not names or not _ready():
 		return
 	for start in range(0, len(names), 1000):
@@ -207,6 +208,7 @@ def refresh(names: list[str], new: bool = False, read_todos: bool = True) -> Non
 
 def refresh_range(after: str, last: str) -> None:
 	"""The same for every opportunity with `after` < name <= `last` (a set-based writer's key range)."""
+	outcome_totals.refresh_range(after, last)
 	if _ready():
 		_sync_where("{}.name > %(after)s and {}.name <= %(last)s", {"after": after, "last": last})
 
@@ -245,6 +247,7 @@ def refresh_forecast_range(after: str, last: str) -> None:
 
 def refresh_like(pattern: str) -> None:
 	"""The same for every opportunity whose name is `like` the pattern (a test's or benchmark's rows)."""
+	outcome_totals.refresh_like(pattern)
 	if _ready():
 		_sync_where("{}.name like %(pattern)s", {"pattern": pattern})
 
@@ -409,6 +412,7 @@ def rebuild() -> int:
 	for table in tables:
 		frappe.db.sql_ddl(f"drop table `{table}_old`")
 	frappe.local.flags.opportunity_totals_ready = None
+	outcome_totals.rebuild()
 	return frappe.db.sql(f"select count(*) from `{TOTALS}`")[0][0]
 
 

@@ -2,13 +2,17 @@
 source or size band: won and lost counts and default-currency amounts, win rates, a chart), and the
 migration of the free-text lost reasons of the past to Lost Reason records."""
 
+from decimal import Decimal
+
 import frappe
 from frappe import _
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Sum
 from frappe.query_builder.utils import PseudoColumn
-from frappe.utils import flt, get_first_day, getdate, today
+from frappe.utils import add_days, flt, get_first_day, get_last_day, getdate, today
+from pypika.functions import Cast
 
+from opportunity_suite.services import totals, visibility
 from opportunity_suite.services.forecast import get_settings
 from opportunity_suite.services.forecast_report import ReportFilterError, permission_conditions
 
@@ -54,7 +58,45 @@ def _size_band(amount):
 
 
 def query_groups(filters) -> list[dict]:
-	"""(group, status) → count and amount of the deals closed in the dates the user may read."""
+	"""(group, status) → count and amount of the deals closed in the dates the user may read (rows of one
+	(group, status) may come more than once: the caller adds them up). The whole months from the summary of
+	closed deals (services/outcome_totals.py), the days of a partial month at either end, and any date range
+	for a user the summary can't answer for, from the opportunities."""
+	from opportunity_suite.services import outcome_totals
+
+	fast = outcome_totals.win_loss_groups(filters)
+	if fast is None:
+		return _query(filters, [(filters.from_date, filters.to_date)], permission_conditions())
+	rows, (first, last), scope = fast
+	end = get_last_day(last)
+	edges = [(filters.from_date, add_days(first, -1))] if filters.from_date < first else []
+	if filters.to_date > end:
+		edges.append((add_days(end, 1), filters.to_date))
+	if edges:
+		rows += _query(filters, edges, permission_conditions(), exact=True)
+	if scope.private:  # shared with the user, and not already theirs by owner or assignee (the summary's)
+		table = f"`{frappe.qb.DocType(DOCTYPE).get_table_name()}`"
+		shared = visibility.shared_condition(DOCTYPE, scope.user, table).replace("%", "%%")
+		rows += _query(
+			filters, [(first, end)], [f"{shared} and not ifnull({scope.team(table[1:-1])}, 0)"], exact=True
+		)
+	# one row per group, its amount added up exactly (the parts' sums as text, added as decimals: as one SUM
+	# would; Frappe reads a DECIMAL as a float, and floats added in another order differ in the last digit)
+	merged: dict[tuple, frappe._dict] = {}
+	for row in rows:
+		key = (row.grouped or "", row.status)
+		if key not in merged:
+			merged[key] = frappe._dict(grouped=row.grouped, status=row.status, deals=0, amount=None)
+		out = merged[key]
+		out.deals += row.deals
+		if row.amount is not None:
+			out.amount = Decimal(row.amount) + (out.amount or 0)
+	return list(merged.values())
+
+
+def _query(filters, ranges: list[tuple], conditions: list[str], exact: bool = False) -> list[dict]:
+	"""The report's own query over the deals closed in any of `ranges` ((first, last) days) that match
+	`conditions` (SQL on `tabOpportunity`); `exact`: the amounts as text (the decimal sum's digits)."""
 	opp = frappe.qb.DocType(DOCTYPE)
 	query = frappe.qb.from_(opp)
 	if filters.dimension == "Competitor":
@@ -69,17 +111,23 @@ def query_groups(filters) -> list[dict]:
 		group = opp[
 			{"Loss Reason": "loss_reason", "Assigned To": "assigned_to"}.get(filters.dimension, "lead_source")
 		]
+	closed = None
+	for first, last in ranges:
+		closed = opp.closed_on[first:last] if closed is None else closed | opp.closed_on[first:last]
 	query = (
 		query.select(
-			group.as_("grouped"), opp.status, Count(opp.name).as_("deals"), Sum(opp.base_amount).as_("amount")
+			group.as_("grouped"),
+			opp.status,
+			Count(opp.name).as_("deals"),
+			(Cast(Sum(opp.base_amount), "char") if exact else Sum(opp.base_amount)).as_("amount"),
 		)
-		.where(opp.status.isin(["Won", "Lost"]) & opp.closed_on[filters.from_date : filters.to_date])
+		.where(opp.status.isin(["Won", "Lost"]) & closed)
 		.groupby(group, opp.status)
 	)
 	for field in ("assigned_to", "lead_source"):
 		if filters.get(field):
 			query = query.where(opp[field] == filters.get(field))
-	for condition in permission_conditions():
+	for condition in conditions:
 		query = query.where(PseudoColumn(f"({condition})"))
 	return query.run(as_dict=True)
 
@@ -198,6 +246,16 @@ def classify_stored_lost_reasons():
 		add_value("Lost Reason", "Other")
 	for text in texts:
 		reason = frappe.db.get_value("Lost Reason", {"name": text.strip()[:140]}, "name") or "Other"
+		changed = (
+			frappe.qb.from_(opp)
+			.select(opp.name)
+			.where(
+				(opp.status == "Lost")
+				& (opp.lost_reason == text)
+				& (opp.loss_reason.isnull() | (opp.loss_reason == ""))
+			)
+			.run(pluck=True)
+		)
 		(
 			frappe.qb.update(opp)
 			.set(opp.loss_reason, reason)
@@ -208,3 +266,4 @@ def classify_stored_lost_reasons():
 			)
 			.run()
 		)
+		totals.refresh(changed)  # a raw SQL writer: the summaries (services/totals.py)

@@ -1,0 +1,394 @@
+"""Pre-aggregated outcomes: the closed deals' counts and default-currency sums the Win/Loss report asks for,
+at a million rows (services/win_loss.py; the Forecast Accuracy report's "won" side reads the open
+pipeline's totals, services/totals.py, which already hold status, assignee and month of expected close).
+
+The Win/Loss report groups the deals won or lost between two days by one of loss reason, competitor,
+assignee, lead source or size band, filtered by assignee and lead source, as the user may read them
+(private visibility decides by owner, Assigned To and `_assign`). One summary answers it, per
+
+    kind (what `grouped` holds: `loss_reason`, `size_band` or `competitor`), grouped, status, month of
+    `closed_on`, owner, assigned to, `_assign`, lead source
+
+the number of rows and the sum of `base_amount`. Every Won or Lost deal counts once in kind `loss_reason`
+and once in kind `size_band` (which also answers "by assignee" and "by lead source": grouped by those
+columns), and in kind `competitor` once per competitor row (once with none when it has none), as the
+report's left join counts it. ~130,000 rows for the benchmark's 566,000 closed deals; a year is ~11,000
+rows of one kind.
+
+Built like the open pipeline's totals: four `__` tables, none a DocType. `__outcome_rows` (per closed deal,
+what it is counted for; `__outcome_competitors` its competitors as counted), `__outcome_delta` (append-only
+changes: no hot row, concurrent closings never queue on one group) and `__outcome_totals` (the summary;
+`fold` moves the deltas into it). `refresh(names)`, `refresh_range`, `refresh_like` and `rebuild` are called
+from the open pipeline's totals' own (services/totals.py), so every write path that keeps those keeps these.
+An open deal has no counted row: its save costs one locking read.
+
+What it answers: whole months of `closed_on` (the days of a partial month at either end are read from the
+opportunities, as before); every filter the report has. A user the open pipeline's totals can't answer for
+(`totals.read_scope`: User Permissions, another app's condition, the off switch) gets the report's own
+query. Deals shared with a private user are read from the opportunities by name and added."""
+
+import frappe
+
+DOCTYPE = "Opportunity"
+COMPETITOR_ROW = "Opportunity Competitor"
+ROWS = "__outcome_rows"
+COMPETITORS = "__outcome_competitors"
+TOTALS = "__outcome_totals"
+DELTAS = "__outcome_delta"
+FOLD_JOB = "opportunity_suite:fold_outcomes"
+CLOSED = ("Won", "Lost")
+KINDS = ("loss_reason", "size_band", "competitor")
+
+# dimensions every counted deal has (its row in ROWS), then those of the summary
+DEAL_DIMENSIONS = (
+	("status", "varchar(140)"),
+	("closed_month", "date"),
+	("owner", "varchar(140)"),
+	("assigned_to", "varchar(140)"),
+	("_assign", "text"),
+	("lead_source", "varchar(140)"),
+)
+DEAL_NAMES = tuple(name for name, _kind in DEAL_DIMENSIONS)
+DIMENSIONS = (("kind", "varchar(20)"), ("grouped", "varchar(140)"), *DEAL_DIMENSIONS)
+DIMENSION_NAMES = tuple(name for name, _kind in DIMENSIONS)
+MEASURES = ("deals", "amount_rows", "base_amount")
+
+
+# ---------------------------------------------------------------- schema
+
+
+def ensure_tables() -> None:
+	dims = ", ".join(f"`{name}` {kind} null" for name, kind in DIMENSIONS)
+	deal = ", ".join(f"`{name}` {kind} null" for name, kind in DEAL_DIMENSIONS)
+	measures = (
+		"deals bigint not null default 0, amount_rows bigint not null default 0, "
+		"base_amount decimal(36,9) not null default 0"
+	)
+	tables = {
+		ROWS: f"name varchar(140) not null primary key, {deal}, loss_reason varchar(140) null, "
+		"base_amount decimal(21,9) null",
+		COMPETITORS: "name varchar(140) not null, idx int not null, competitor varchar(140) null, "
+		"primary key (name, idx)",
+		TOTALS: f"dims_key char(40) character set ascii not null primary key, {dims}, {measures}, "
+		"index kind_month (kind, closed_month)",
+		DELTAS: f"id bigint not null auto_increment primary key, {dims}, {measures}",
+	}
+	for table, columns in tables.items():
+		if not frappe.db.sql("show tables like %s", (table,)):
+			frappe.db.sql_ddl(
+				f"create table `{table}` ({columns}) "
+				"engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci"
+			)
+
+
+def _ready() -> bool:
+	flags = frappe.local.flags
+	if flags.get("outcome_totals_ready") is None:
+		flags.outcome_totals_ready = bool(frappe.db.sql("show tables like %s", (DELTAS,)))
+	return flags.outcome_totals_ready
+
+
+def size_band_sql(amount: str) -> str:
+	"""The Win/Loss report's size band of a base amount, as its query computes it (NULL: the lowest)."""
+	from opportunity_suite.services.win_loss import SIZE_BANDS
+
+	whens = " ".join(
+		f"when {amount} >= {low} then {frappe.db.escape(label)}" for low, label in SIZE_BANDS[:-1]
+	)
+	return f"case {whens} else {frappe.db.escape(SIZE_BANDS[-1][1])} end"
+
+
+def _key(alias: str) -> str:
+	parts = ", ".join(f"ifnull(concat('=', {alias}.`{name}`), '-')" for name in DIMENSION_NAMES)
+	return f"sha1(concat_ws(char(0), {parts}))"
+
+
+def _deal_columns(alias: str) -> str:
+	"""A stored opportunity's counted columns (ROWS' own, but name)."""
+	month = f"{alias}.closed_on - interval (dayofmonth({alias}.closed_on) - 1) day"
+	return (
+		f"{alias}.status as status, {month} as closed_month, {alias}.owner as owner, "
+		f"{alias}.assigned_to as assigned_to, {alias}._assign as _assign, {alias}.lead_source as lead_source, "
+		f"{alias}.loss_reason as loss_reason, {alias}.base_amount as base_amount"
+	)
+
+
+def _contributions(deals: str, competitors: str, sign: str) -> str:
+	"""What the counted deals `deals` (a SELECT with ROWS' columns) add to the summary, signed, with their
+	competitor rows `competitors` (a SELECT of name, competitor)."""
+	deal = ", ".join(f"d.`{n}` as `{n}`" for n in DEAL_NAMES)
+	measures = (
+		f"{sign}1 as deals, {sign}(d.base_amount is not null) as amount_rows, "
+		f"{sign}ifnull(d.base_amount, 0) as base_amount"
+	)
+	return (
+		f"select 'loss_reason' as kind, d.loss_reason as grouped, {deal}, {measures} from ({deals}) d union all "
+		f"select 'size_band', {size_band_sql('d.base_amount')}, {deal}, {measures} from ({deals}) d union all "
+		f"select 'competitor', c.competitor, {deal}, {measures} from ({deals}) d "
+		f"left join ({competitors}) c on c.name = d.name"
+	)
+
+
+def _grouped(select: str) -> str:
+	dims = ", ".join(f"min(c.`{n}`) as `{n}`" for n in DIMENSION_NAMES)
+	sums = ", ".join(f"sum(c.{m}) as {m}" for m in MEASURES)
+	return (
+		f"select {dims}, {sums} from ({select}) c group by {_key('c')} "
+		"having sum(c.deals) <> 0 or sum(c.amount_rows) <> 0 or sum(c.base_amount) <> 0"
+	)
+
+
+# ---------------------------------------------------------------- keeping it in step
+
+
+def _stored(condition: str) -> tuple[str, str]:
+	"""The closed opportunities matching `condition` (on `o`) as counted rows, and their competitor rows."""
+	deals = (
+		f"select o.name, {_deal_columns('o')} from `tabOpportunity` o "
+		f"where o.status in ('Won', 'Lost') and {condition}"
+	)
+	competitors = (
+		f"select r.parent as name, r.idx, r.competitor from `tab{COMPETITOR_ROW}` r "
+		f"where r.parenttype = 'Opportunity' and r.parentfield = 'competitors' "
+		f"and r.parent in (select o.name from `tabOpportunity` o where o.status in ('Won', 'Lost') and {condition})"
+	)
+	return deals, competitors
+
+
+def _counted(condition: str) -> tuple[str, str]:
+	"""The counted rows matching `condition` (on `o`, read as the counted row), and their competitors."""
+	cols = ", ".join(f"o.`{n}`" for n in DEAL_NAMES)
+	deals = f"select o.name, {cols}, o.loss_reason, o.base_amount from `{ROWS}` o where {condition}"
+	competitors = (
+		f"select c.name, c.idx, c.competitor from `{COMPETITORS}` c "
+		f"where c.name in (select o.name from `{ROWS}` o where {condition})"
+	)
+	return deals, competitors
+
+
+def refresh(names: list[str], new: bool = False) -> None:
+	"""Bring the summary in step with these opportunities as stored now, in the caller's transaction (called
+	by totals.refresh). `new`: all were inserted in this transaction (nothing counted to read or lock)."""
+	names = list(dict.fromkeys(n for n in names or [] if n))
+	if not names or not _ready():
+		return
+	for start in range(0, len(names), 1000):
+		chunk = tuple(names[start : start + 1000])
+		values = {"names": chunk}
+		# the deals locked (totals.refresh has too: this reads their current version), then their counted rows
+		closed = frappe.db.sql(
+			"select name from `tabOpportunity` where name in %(names)s and status in ('Won', 'Lost') "
+			"for update",
+			values,
+		)
+		# a new deal has no counted row to lock (unless another refresh in this transaction counted it: a
+		# plain read sees those); locking a missing key would take a gap lock concurrent creates wait for
+		counted = frappe.db.sql(
+			f"select name from `{ROWS}` where name in %(names)s" + ("" if new else " for update"), values
+		)
+		if closed or counted:
+			_sync("o.name in %(names)s", values, with_counted=bool(counted))
+
+
+def refresh_range(after: str, last: str) -> None:
+	"""The same for every opportunity with `after` < name <= `last` (called by totals.refresh_range)."""
+	if _ready():
+		_sync_changed("{}.name > %(after)s and {}.name <= %(last)s", {"after": after, "last": last})
+
+
+def refresh_like(pattern: str) -> None:
+	"""The same for every opportunity whose name is `like` the pattern (called by totals.refresh_like)."""
+	if _ready():
+		_sync_changed("{}.name like %(pattern)s", {"pattern": pattern})
+
+
+def _sync_changed(condition: str, values: dict) -> None:
+	"""Refresh, in a key range, only the deals whose counted row differs from them (a set-based writer
+	rewrote every deal in it, mostly columns this summary doesn't read)."""
+	same = " and ".join(
+		[f"r.`{n}` <=> m.`{n}`" for n in DEAL_NAMES]
+		+ ["r.loss_reason <=> m.loss_reason", "r.base_amount <=> m.base_amount"]
+	)
+	mine = (
+		f"select o.name, {_deal_columns('o')} from `tabOpportunity` o "
+		f"where o.status in ('Won', 'Lost') and {condition.format('o', 'o')}"
+	)
+	changed = frappe.db.sql(
+		f"""select m.name from ({mine}) m left join `{ROWS}` r on r.name = m.name
+			where r.name is null or not ({same})
+		union select r.name from `{ROWS}` r left join `tabOpportunity` o on o.name = r.name
+			where {condition.format("r", "r")} and (o.name is null or o.status not in ('Won', 'Lost'))
+		union select c.name from `{COMPETITORS}` c where {condition.format("c", "c")}
+		union select p.parent from `tab{COMPETITOR_ROW}` p where p.parenttype = 'Opportunity'
+			and {condition.format("p", "p").replace("p.name", "p.parent")}""",
+		values,
+		pluck=True,
+	)
+	# deals with competitors are few: refreshed whatever changed (comparing their lists costs more)
+	refresh(changed)
+
+
+def _sync(condition: str, values: dict, with_counted: bool) -> None:
+	stored_deals, stored_competitors = _stored(condition)
+	parts = [_contributions(stored_deals, stored_competitors, "")]
+	if with_counted:
+		counted_deals, counted_competitors = _counted(condition)
+		parts.append(_contributions(counted_deals, counted_competitors, "-"))
+	cols = ", ".join(f"`{n}`" for n in (*DIMENSION_NAMES, *MEASURES))
+	frappe.db.sql(f"insert into `{DELTAS}` ({cols}) {_grouped(' union all '.join(parts))}", values)
+	if with_counted:
+		frappe.db.sql(
+			f"delete from `{COMPETITORS}` where name in (select o.name from `{ROWS}` o where {condition})",
+			values,
+		)
+		frappe.db.sql(f"delete o from `{ROWS}` o where {condition}", values)
+	deal_cols = ", ".join(f"`{n}`" for n in DEAL_NAMES)
+	frappe.db.sql(
+		f"insert into `{ROWS}` (name, {deal_cols}, loss_reason, base_amount) {stored_deals}", values
+	)
+	frappe.db.sql(f"insert into `{COMPETITORS}` (name, idx, competitor) {stored_competitors}", values)
+
+
+def fold() -> int:
+	"""Move the waiting deltas into the summary (the scheduler; one at a time). Returns the last id moved."""
+	if not _ready() or not frappe.db.sql("select get_lock(%s, 0)", (FOLD_JOB,))[0][0]:
+		return 0
+	try:
+		top = frappe.db.sql(f"select max(id) from `{DELTAS}`")[0][0]
+		if not top:
+			return 0
+		cols = ", ".join(f"`{n}`" for n in DIMENSION_NAMES)
+		frappe.db.sql(
+			f"""insert into `{TOTALS}` (dims_key, {cols}, {", ".join(MEASURES)})
+			select {_key("d")}, {", ".join(f"min(d.`{n}`)" for n in DIMENSION_NAMES)},
+				{", ".join(f"sum(d.{m})" for m in MEASURES)}
+			from `{DELTAS}` d where d.id <= %(top)s group by {_key("d")}
+			on duplicate key update {", ".join(f"{m} = {m} + values({m})" for m in MEASURES)}""",
+			{"top": top},
+		)
+		frappe.db.sql(f"delete from `{TOTALS}` where deals = 0 and amount_rows = 0 and base_amount = 0")
+		frappe.db.sql(f"delete from `{DELTAS}` where id <= %(top)s", {"top": top})
+		frappe.db.commit()
+		return top
+	finally:
+		frappe.db.sql("select release_lock(%s)", (FOLD_JOB,))
+
+
+def rebuild() -> int:
+	"""The summary made again from the opportunities, set-based (called by totals.rebuild: a migrate, a
+	repair; while no opportunity is written). Returns the number of summary rows."""
+	ensure_tables()
+	tables = (ROWS, COMPETITORS, TOTALS)
+	for table in tables:
+		frappe.db.sql_ddl(f"drop table if exists `{table}_new`")
+		frappe.db.sql_ddl(f"create table `{table}_new` like `{table}`")
+	deals, competitors = _stored("1 = 1")
+	deal_cols = ", ".join(f"`{n}`" for n in DEAL_NAMES)
+	frappe.db.sql(f"insert into `{ROWS}_new` (name, {deal_cols}, loss_reason, base_amount) {deals}")
+	frappe.db.sql(f"insert into `{COMPETITORS}_new` (name, idx, competitor) {competitors}")
+	counted = _contributions(
+		f"select * from `{ROWS}_new`", f"select name, idx, competitor from `{COMPETITORS}_new`", ""
+	)
+	cols = ", ".join(f"`{n}`" for n in DIMENSION_NAMES)
+	frappe.db.sql(
+		f"""insert into `{TOTALS}_new` (dims_key, {cols}, {", ".join(MEASURES)})
+		select {_key("g")}, g.* from ({_grouped(counted)}) g"""
+	)
+	frappe.db.sql(f"delete from `{DELTAS}`")
+	frappe.db.commit()
+	frappe.db.sql_ddl("rename table " + ", ".join(f"`{t}` to `{t}_old`, `{t}_new` to `{t}`" for t in tables))
+	for table in tables:
+		frappe.db.sql_ddl(f"drop table `{table}_old`")
+	frappe.local.flags.outcome_totals_ready = None
+	return frappe.db.sql(f"select count(*) from `{TOTALS}`")[0][0]
+
+
+def check() -> list[dict]:
+	"""Where the summary (with its deltas) differs from the opportunities aggregated now: [] when in step."""
+	deals, competitors = _stored("1 = 1")
+	dims = ", ".join(f"`{n}`" for n in DIMENSION_NAMES)
+	negated = ", ".join(f"-{m}" for m in MEASURES)
+	stored = (
+		f"{_contributions(deals, competitors, '')} union all "
+		f"select {dims}, {negated} from `{TOTALS}` union all select {dims}, {negated} from `{DELTAS}`"
+	)
+	differences = frappe.db.sql(_grouped(stored), as_dict=True)
+	counted_deals, counted_competitors = _counted("1 = 1")
+	cols = ", ".join(f"`{n}`" for n in ("name", *DEAL_NAMES, "loss_reason", "base_amount"))
+	rows = len(
+		frappe.db.sql(
+			f"""select 1 from (select {cols} from ({deals}) s union all select {cols} from ({counted_deals}) c) x
+			group by {cols} having count(*) <> 2"""
+		)
+	)
+	rows += len(
+		frappe.db.sql(
+			f"""select 1 from (select name, idx, competitor from ({competitors}) s union all
+				select name, idx, competitor from ({counted_competitors}) c) x
+			group by name, idx, competitor having count(*) <> 2"""
+		)
+	)
+	if rows:
+		differences.append({"counted_rows_out_of_step": rows})
+	return differences
+
+
+# ---------------------------------------------------------------- reading
+
+
+def whole_months(from_date, to_date) -> tuple | None:
+	"""(first month, last month) of the whole months from `from_date` to `to_date`, or None when none is."""
+	from frappe.utils import add_months, get_first_day, get_last_day
+
+	first = from_date if from_date.day == 1 else add_months(get_first_day(from_date), 1)
+	last = (
+		get_first_day(to_date) if get_last_day(to_date) == to_date else add_months(get_first_day(to_date), -1)
+	)
+	return (first, last) if first <= last else None
+
+
+def win_loss_groups(filters) -> tuple[list[dict], tuple] | None:
+	"""The Win/Loss report's (grouped, status) → deals, amount over the whole months of its dates, as the
+	session user reads them, and those months (first day of the first, first day of the last); None when the
+	summary can't answer (no whole month, a user `totals.read_scope` can't answer for)."""
+	from opportunity_suite.services import totals
+
+	months = whole_months(filters.from_date, filters.to_date)
+	if months is None or not _ready():
+		return None
+	scope = totals.read_scope()
+	if scope is None:
+		return None
+	first, last = months
+	kind, group = {
+		"Loss Reason": ("loss_reason", "t.grouped"),
+		"Competitor": ("competitor", "t.grouped"),
+		"Size Band": ("size_band", "t.grouped"),
+		"Assigned To": ("size_band", "t.assigned_to"),
+		"Lead Source": ("size_band", "t.lead_source"),
+	}[filters.dimension]
+	values = {"kind": kind, "first": first, "last": last}
+	conditions = ["t.kind = %(kind)s", "t.closed_month between %(first)s and %(last)s"]
+	for field in ("assigned_to", "lead_source"):
+		if filters.get(field):
+			values[field] = filters.get(field)
+			conditions.append(f"t.{field} = %({field})s")
+	if scope.private:
+		conditions.append(scope.team("t"))
+	where = " and ".join(conditions)
+	select = (
+		f"select {group} as grouped, t.status, sum(t.deals) as deals, "
+		"cast(sum(t.base_amount) as char) as amount, "
+		"sum(t.amount_rows) as amount_rows"
+	)
+	rows = frappe.db.sql(
+		f"{select} from `{TOTALS}` t where {where} group by {group}, t.status", values, as_dict=True
+	)
+	rows += frappe.db.sql(
+		f"{select} from `{DELTAS}` t where {where} group by {group}, t.status", values, as_dict=True
+	)
+	for row in rows:
+		row.deals = int(row.deals)
+		if not row.amount_rows:
+			row.amount = None  # SUM over no base amount, as the query's
+	return rows, (first, last), scope

@@ -1,0 +1,321 @@
+"""The pre-aggregated outcomes (services/outcome_totals.py): the Win/Loss report answers exactly as its own
+query on random pipelines (mixed currencies, competitors, reasons, sources, private visibility, a share, a
+manager), the Forecast Accuracy report's won side as its own, and the summary equals a rebuild after each
+path that writes closed deals."""
+
+from contextlib import contextmanager
+
+import frappe
+import pytest
+from frappe.utils import add_days, add_months, get_first_day, get_last_day, getdate, today
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from opportunity_suite.services import forecast_accuracy, outcome_totals, totals, visibility, win_loss
+from tests.conversion_fixtures import as_user
+from tests.factories import make_opportunity, make_picklist_value, make_user
+from tests.import_fixtures import cleanup  # noqa: F401
+from tests.test_visibility import private, team  # noqa: F401
+
+DIMENSIONS = tuple(win_loss.DIMENSIONS)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def in_step():
+	"""Start from summaries rebuilt from the site's opportunities (earlier tests' raw SQL may have committed
+	rows no refresh saw)."""
+	frappe.db.rollback()
+	totals.rebuild()  # rebuilds the outcomes too
+	yield
+
+
+@contextmanager
+def without_summaries():
+	"""Reads as before the summaries existed (each report runs its own query)."""
+	flags = frappe.local.flags
+	flags.outcome_totals_ready = flags.opportunity_totals_ready = False
+	try:
+		yield
+	finally:
+		flags.outcome_totals_ready = flags.opportunity_totals_ready = None
+
+
+def _other_currency() -> str:
+	default = frappe.db.get_single_value("Opportunity Settings", "default_currency")
+	return "EUR" if default != "EUR" else "GBP"
+
+
+@pytest.fixture
+def picks():
+	return frappe._dict(
+		competitors=[make_picklist_value("Competitor", "Rival").name for _ in range(2)],
+		reasons=["Price", "Timing"],
+		sources=[None, "Web Site", "Partner"],
+	)
+
+
+def _ranges():
+	"""Closed-on ranges: the default (this year to today), whole months, and partial months at both ends."""
+	this_month = get_first_day(today())
+	return [
+		{},
+		{"from_date": str(add_months(this_month, -3)), "to_date": str(add_days(this_month, -1))},
+		{"from_date": str(add_days(add_months(this_month, -3), 9)), "to_date": str(add_days(this_month, 4))},
+		{"from_date": str(add_days(add_months(this_month, -1), 3)), "to_date": str(add_days(this_month, -5))},
+	]
+
+
+def _win_loss(user: str, only: dict | None = None) -> dict:
+	out = {}
+	for dimension in DIMENSIONS:
+		for i, dates in enumerate(_ranges()):
+			filters = {"dimension": dimension, **dates, **(only or {})}
+			result = as_user(user, win_loss.run, filters)
+			out[f"{dimension} {i}"] = (result[1], result[3], result[4])
+	return out
+
+
+def _accuracy(user: str, only: dict | None = None) -> dict:
+	out = {}
+	for period in ("Month", "Quarter"):
+		result = as_user(user, forecast_accuracy.run, {"period": period, **(only or {})})
+		out[period] = (result[1], result[3], result[4])
+	return out
+
+
+def _assert_same(user: str, only: dict | None = None):
+	filters = win_loss.normalise_filters({"dimension": "Loss Reason", **_ranges()[1]})
+	assert as_user(user, outcome_totals.win_loss_groups, filters) is not None  # the summary answers
+	fast = {**_win_loss(user, only), **_accuracy(user, only)}
+	with without_summaries():
+		slow = {**_win_loss(user, only), **_accuracy(user, only)}
+	for key, answer in fast.items():
+		differing = [(a, b) for a, b in zip(answer[0], slow[key][0], strict=False) if a != b]  # the rows
+		assert answer == slow[key], (key, differing)
+
+
+DEALS = st.lists(
+	st.tuples(
+		st.sampled_from(("Closed Won", "Closed Lost", "Prospecting")),
+		st.one_of(st.none(), st.decimals(min_value=0, max_value=2 * 10**5, places=2, allow_nan=False)),
+		st.booleans(),  # in the other currency
+		st.integers(min_value=-120, max_value=0),  # closed (and expected) this many days from today
+		st.integers(min_value=0, max_value=3),  # who makes it
+		st.integers(min_value=0, max_value=4),  # assigned to (4: nobody)
+		st.lists(st.integers(min_value=0, max_value=1), max_size=2),  # competitors
+		st.integers(min_value=0, max_value=2),  # reason (when lost) and lead source
+	),
+	min_size=1,
+	max_size=6,
+)
+
+
+@settings(
+	max_examples=5,
+	deadline=None,
+	derandomize=True,
+	database=None,
+	phases=[Phase.explicit, Phase.generate],  # no shrinking: each example writes to the site (slow)
+	suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(deals=DEALS, share=st.booleans())
+def test_both_reports_answer_as_their_queries_on_random_pipelines(private, team, picks, deals, share):  # noqa: F811
+	manager = make_user("Sales Manager")
+	users = [team.owner, team.lead, team.other, manager]
+	made = []
+	for stage, amount, foreign, days, maker, assignee, competitors, pick in deals:
+		values = {
+			"sales_stage": stage,
+			"expected_close_date": add_days(today(), days),
+			"lead_source": picks.sources[pick],
+			"competitors": [{"competitor": picks.competitors[c]} for c in competitors],
+		}
+		if amount is not None:
+			values["amount"] = float(amount)
+		if stage == "Closed Lost":
+			values["loss_reason"] = picks.reasons[pick % 2]
+		if foreign:
+			values.update(currency=_other_currency(), exchange_rate=1.37)
+		if assignee < 4:
+			values["assigned_to"] = users[assignee]
+		doc = as_user(users[maker], make_opportunity, **values)
+		if stage != "Prospecting":  # closed on a day of the last four months (as a raw SQL writer would)
+			frappe.db.set_value("Opportunity", doc.name, "closed_on", add_days(today(), days))
+			totals.refresh([doc.name])
+		made.append(doc)
+	if share:
+		frappe.share.add_docshare(
+			"Opportunity", made[0].name, team.lead, read=1, flags={"ignore_share_permission": 1}
+		)
+	assert outcome_totals.check() == []
+	for user in (team.lead, team.owner, manager):  # private visibility (a team lead, its member)
+		_assert_same(user)
+	_assert_same(team.lead, {"assigned_to": team.owner, "lead_source": "Web Site"})
+	frappe.db.set_single_value("Opportunity Settings", "visibility", visibility.EVERYONE)
+	visibility.clear_cache()
+	try:
+		for user in (team.other, manager):
+			_assert_same(user)
+	finally:
+		frappe.db.set_single_value("Opportunity Settings", "visibility", visibility.PRIVATE)
+		visibility.clear_cache()
+
+
+def test_whole_months_and_the_days_around_them():
+	d = getdate
+	assert outcome_totals.whole_months(d("2026-01-01"), d("2026-03-31")) == (d("2026-01-01"), d("2026-03-01"))
+	assert outcome_totals.whole_months(d("2026-01-02"), d("2026-03-30")) == (d("2026-02-01"), d("2026-02-01"))
+	assert outcome_totals.whole_months(d("2026-01-02"), d("2026-02-27")) is None
+	assert outcome_totals.whole_months(d("2026-02-01"), d("2026-02-28")) == (d("2026-02-01"), d("2026-02-01"))
+
+
+def test_the_summary_is_read_not_the_opportunities():
+	"""A closed deal the summary doesn't know of (a raw write no refresh saw) is missing from the whole
+	months' answer, and there once refreshed: the report reads the summary."""
+	doc = make_opportunity(amount=100, sales_stage="Closed Won")
+	month = get_first_day(add_months(today(), -2))
+	frappe.db.sql("update `tabOpportunity` set closed_on = %s where name = %s", (month, doc.name))
+	filters = {"dimension": "Assigned To", "from_date": str(month), "to_date": str(get_last_day(month))}
+	mine = {"assigned_to": doc.assigned_to} if doc.assigned_to else {}
+
+	def won():
+		return sum(r["won"] for r in win_loss.run({**filters, **mine})[1])
+
+	before = won()
+	with without_summaries():
+		assert won() == before + 1
+	totals.refresh([doc.name])
+	assert won() == before + 1 and outcome_totals.check() == []
+
+
+def test_a_user_without_read_permission_gets_what_frappe_gives():
+	outsider = make_user("Blogger")
+	filters = win_loss.normalise_filters({"dimension": "Loss Reason"})
+	assert as_user(outsider, outcome_totals.win_loss_groups, filters) is None
+	with pytest.raises(frappe.PermissionError):
+		as_user(outsider, win_loss.run, {"dimension": "Loss Reason"})
+
+
+def test_a_sales_user_and_a_sales_manager_alone_are_answered_from_it():
+	seller, manager = make_user("Sales User"), make_user("Sales Manager")
+	filters = win_loss.normalise_filters({"dimension": "Competitor", **_ranges()[1]})
+	for user in (seller, manager):
+		assert as_user(user, outcome_totals.win_loss_groups, filters) is not None
+		_assert_same(user)
+
+
+# ---------------------------------------------------------------- kept in step by every write path
+
+
+def _closed(**values):
+	return make_opportunity(amount=1000, sales_stage="Closed Lost", loss_reason="Price", **values)
+
+
+def test_desk_save_competitor_edit_delete_and_rename_keep_it_in_step(picks):
+	doc = _closed(competitors=[{"competitor": picks.competitors[0]}])
+	assert outcome_totals.check() == []
+	doc.append("competitors", {"competitor": picks.competitors[1]})
+	doc.save()
+	assert outcome_totals.check() == []
+	doc.competitors = doc.competitors[1:]
+	doc.loss_reason = "Timing"
+	doc.amount = 70000
+	doc.save()
+	assert outcome_totals.check() == []
+	doc.sales_stage = "Prospecting"  # reopened: no longer counted
+	doc.save()
+	assert outcome_totals.check() == []
+	doc.sales_stage = "Closed Won"
+	doc.save()
+	new_name = frappe.rename_doc("Opportunity", doc.name, doc.name + "-R", force=True)
+	assert outcome_totals.check() == []
+	frappe.delete_doc("Opportunity", new_name, force=True)
+	assert outcome_totals.check() == []
+
+
+def test_rest_insert_and_set_value_keep_it_in_step(picks):
+	from frappe import client as frappe_client
+
+	doc = frappe_client.insert(
+		{
+			"doctype": "Opportunity",
+			"opportunity_name": "REST closed deal",
+			"sales_stage": "Closed Won",
+			"expected_close_date": today(),
+			"amount": 300,
+			"currency": _other_currency(),
+			"exchange_rate": 2,
+			"competitors": [{"competitor": picks.competitors[0]}],
+		}
+	)
+	assert outcome_totals.check() == []
+	frappe_client.set_value(
+		"Opportunity", doc["name"], {"sales_stage": "Closed Lost", "loss_reason": "Price"}
+	)
+	assert outcome_totals.check() == []
+
+
+def test_raw_sql_writers_and_range_refreshes_keep_it_in_step():
+	doc = _closed()
+	frappe.db.sql("update `tabOpportunity` set loss_reason = 'Timing' where name = %s", doc.name)
+	assert outcome_totals.check() != []  # the summary doesn't see raw SQL by itself
+	totals.refresh_range(chr(0), doc.name)  # as the recompute's batches (set-based, by key range)
+	assert outcome_totals.check() == []
+	frappe.db.sql("update `tabOpportunity` set base_amount = 55555 where name = %s", doc.name)
+	totals.refresh_like(doc.name)
+	assert outcome_totals.check() == []
+
+
+def test_the_stored_lost_reasons_classification_keeps_it_in_step():
+	doc = _closed(lost_reason="price ")
+	frappe.db.set_value("Opportunity", doc.name, "loss_reason", None)
+	totals.refresh([doc.name])
+	win_loss.classify_stored_lost_reasons()
+	assert frappe.db.get_value("Opportunity", doc.name, "loss_reason") == "Price"
+	assert outcome_totals.check() == []
+
+
+def test_fold_moves_the_deltas_and_keeps_the_answer():
+	deal = _closed()
+	month = {"dimension": "Loss Reason", **_ranges()[2]}
+	before = win_loss.run(month)[1]
+	assert frappe.db.sql(f"select count(*) from `{outcome_totals.DELTAS}`")[0][0] > 0
+	try:
+		outcome_totals.fold()  # commits: the deal made here, deleted below
+		assert frappe.db.sql(f"select count(*) from `{outcome_totals.DELTAS}`")[0][0] == 0
+		assert win_loss.run(month)[1] == before and outcome_totals.check() == []
+	finally:
+		frappe.db.rollback()
+		frappe.delete_doc("Opportunity", deal.name, force=True, ignore_permissions=True)
+		frappe.db.commit()
+	assert outcome_totals.check() == []
+
+
+def test_import_and_its_undo_keep_it_in_step(cleanup):  # noqa: F811
+	from opportunity_suite.api.importing import undo_import
+	from tests.factories import unique
+	from tests.import_fixtures import created, csv_bytes, new_import, prepare, run
+
+	tag = unique("Outcomes")
+	existing = make_opportunity(opportunity_name=f"{tag} Existing", amount=100)
+	frappe.db.commit()
+	cleanup["Opportunity"].append(existing.name)
+	rows = [
+		["Opportunity Name", "Amount", "Sales Stage", "Expected Close Date", "Loss Reason"],
+		[f"{tag} Existing", "900", "Closed Lost", "2026-12-31", "Price"],
+		[f"{tag} a", "1", "Prospecting", "2027-01-31", ""],
+		[f"{tag} b", "2", "Closed Won", "2026-11-30", ""],
+	]
+	doc = new_import(cleanup, csv_bytes(rows), duplicate_policy="Overwrite", match_fields="opportunity_name")
+	prepare(doc)
+	run(doc)
+	assert len(created(doc)) == 2
+	assert frappe.db.get_value("Opportunity", existing.name, "status") == "Lost"
+	assert outcome_totals.check() == []
+	undo_import(doc.name)
+	frappe.db.commit()
+	assert outcome_totals.check() == []
+
+
+def test_the_scheduler_folds_the_deltas():
+	assert "opportunity_suite.services.outcome_totals.fold" in frappe.get_hooks("scheduler_events")["all"]
