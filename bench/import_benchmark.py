@@ -6,7 +6,8 @@ peak memory), imports a 10,000-row slice of the same rows with Frappe's Data Imp
 for each and the ratio. Everything it creates is deleted afterwards (unless --keep).
 
 `--how in-process` (or `both`) runs each import's job in this process (no worker start, no queue: the
-job's own time and CPU), `--profile DIR` profiles those runs with cProfile (`DIR/<file>.prof`, the top functions
+job's own time and CPU), `--phases` prints each phase's CPU in ms per row (bench/phases.py, no profiler
+overhead), `--profile DIR` profiles those runs with cProfile (`DIR/<file>.prof`, the top functions
 printed). `--vcf-cards` takes several sizes (`--vcf-cards 5000 20000`).
 
 Run from the bench's `sites/` folder with the bench's Python:
@@ -30,6 +31,7 @@ sys.path.insert(0, str(APP_ROOT))
 
 import frappe  # noqa: E402
 
+from bench import phases  # noqa: E402
 from bench.data import write_csv, write_vcf  # noqa: E402
 from tests.processes import BenchProcess  # noqa: E402
 
@@ -131,6 +133,7 @@ def opportunity_import_in_process(
 	token = jobs.start(doc, enqueue=False)
 	frappe.db.commit()
 	profile = cProfile.Profile() if profile_to else None
+	phases.reset()
 	started, cpu = time.perf_counter(), time.process_time()
 	if profile:
 		profile.enable()
@@ -154,6 +157,8 @@ def opportunity_import_in_process(
 		["status", "rows_read", "created_count", "failed_count", "error"],
 		as_dict=True,
 	)
+	if phases.TIMES:
+		print(phases.report(state.rows_read or 1), flush=True)
 	return {"name": doc.name, "seconds": elapsed, "cpu_seconds": cpu, **state}
 
 
@@ -252,6 +257,9 @@ def main():
 		help="run the imports through a worker, in this process, or both (one after the other)",
 	)
 	parser.add_argument("--profile", metavar="DIR", help="cProfile the in-process runs into DIR")
+	parser.add_argument(
+		"--phases", action="store_true", help="in process: CPU ms per row of each phase (bench/phases.py)"
+	)
 	parser.add_argument("--keep", action="store_true", help="keep the imported records")
 	parser.add_argument(
 		"--totals-cost",
@@ -267,6 +275,8 @@ def main():
 
 	bench_dir = Path.cwd().parent
 	connect(args.site)
+	if args.phases:
+		phases.install()
 	tag = frappe.generate_hash(length=8)
 	tmp = Path(tempfile.mkdtemp(prefix="os-import-bench-"))
 	csv_path = str(tmp / f"opportunities-{tag}.csv")

@@ -124,8 +124,8 @@ def test_the_controller_code_the_batch_runs_step_by_step_is_unchanged():
 	Address.validate with their lookups read per batch; `NewDocuments.set_defaults` is
 	`Document._set_defaults` with `new_doc`'s defaults read once (`set_dynamic_default_values` says which
 	are worked out per document), and its events are `run_method`'s without the Notification, Webhook and
-	Server Script steps. When Frappe changes them, this fails: bring the steps in documents.py up to date,
-	then the hashes here."""
+	Server Script steps, composed as `Document.hook` composes them (`NewDocuments.run_event`). When Frappe
+	changes them, this fails: bring the steps in documents.py up to date, then the hashes here."""
 	from frappe.contacts import address_and_contact
 	from frappe.contacts.doctype.address.address import Address
 	from frappe.contacts.doctype.contact.contact import Contact
@@ -143,6 +143,7 @@ def test_the_controller_code_the_batch_runs_step_by_step_is_unchanged():
 		"Document._set_defaults": digest(Document._set_defaults),
 		"set_dynamic_default_values": digest(create_new.set_dynamic_default_values),
 		"Document.run_method": digest(Document.run_method),
+		"Document.hook": digest(Document.hook),
 	} == {
 		"Contact.validate": "90b103d1511e",
 		"Contact.set_user": "5efb8a7aa1ff",
@@ -151,4 +152,65 @@ def test_the_controller_code_the_batch_runs_step_by_step_is_unchanged():
 		"Document._set_defaults": "49b9383e3763",
 		"set_dynamic_default_values": "d54d615f0304",
 		"Document.run_method": "062442812773",
+		"Document.hook": "c8789f454ce9",
 	}
+
+
+def test_run_event_runs_what_run_method_runs_in_its_order():
+	"""`NewDocuments.run_event` (handlers looked up once per run) calls the controller's method, then every
+	app's handlers of the DocType and of `*`, in the order `Document.run_method` calls them."""
+	calls = []
+	module = types.ModuleType(HANDLERS)
+	module.first = lambda doc, method=None: calls.append(("first", doc.doctype, method))
+	module.second = lambda doc, method=None: calls.append(("second", doc.doctype, method))
+	module.everywhere = lambda doc, method=None: calls.append(("*", doc.doctype, method))
+	sys.modules[HANDLERS] = module
+	saved = frappe.get_doc_hooks()
+	changed = {k: {e: list(h) for e, h in v.items()} for k, v in saved.items()}
+	changed.setdefault("Contact", {}).setdefault("before_save", []).extend(
+		[f"{HANDLERS}.first", f"{HANDLERS}.second"]
+	)
+	changed.setdefault("*", {}).setdefault("before_save", []).append(f"{HANDLERS}.everywhere")
+	frappe.local.doc_events_hooks = changed
+	try:
+		doc = frappe.get_doc({"doctype": "Contact", "first_name": "Order"})
+		doc.before_save = lambda: calls.append(("controller", doc.doctype, None))
+		doc.run_method("before_save")
+		by_run_method = list(calls)
+		calls.clear()
+		documents.NewDocuments("Administrator").run_event(doc, "before_save")
+	finally:
+		frappe.local.doc_events_hooks = saved
+		sys.modules.pop(HANDLERS, None)
+	assert by_run_method == [
+		("controller", "Contact", None),
+		("first", "Contact", "before_save"),
+		("second", "Contact", "before_save"),
+		("*", "Contact", "before_save"),
+	]
+	assert calls == by_run_method
+
+
+@pytest.mark.parametrize("doctype", ["Contact", "Contact Email", "Address"])
+def test_the_batch_meta_answers_each_filter_as_the_meta(doctype):
+	"""`BatchMeta.get`'s memo gives what `Meta.get` gives, for filters like those `_validate` asks, each
+	asked twice; filters that hash alike but that Meta tells apart (`True` and `1`) stay apart."""
+	meta = frappe.get_meta(doctype)
+	batch_meta = documents.BatchMeta.of(doctype)
+	asks = [
+		{"reqd": 1},
+		{"reqd": True},
+		{"fieldtype": "Data"},
+		{"fieldtype": ("in", ["Data", "Link", "Select"])},
+		{"non_negative": ("=", 1), "fieldtype": ("in", ["Int", "Float", "Currency"])},
+		{"fieldtype": ("in", ("Text Editor", "HTML Editor"))},
+		{"options": "Email"},
+		{"fieldtype": "Select", "reqd": 0},
+	]
+	for _round in (1, 2):
+		for filters in asks:
+			expected = [df.fieldname for df in meta.get("fields", filters)]
+			assert [df.fieldname for df in batch_meta.get("fields", filters)] == expected, filters
+	got = batch_meta.get("fields", {"reqd": 1})
+	got.append("not the memo's")  # a list of its own each time
+	assert "not the memo's" not in batch_meta.get("fields", {"reqd": 1})
