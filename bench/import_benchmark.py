@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from itertools import pairwise
 from pathlib import Path
 
 APP_ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ sys.path.insert(0, str(APP_ROOT))
 
 import frappe  # noqa: E402
 
-from bench import phases  # noqa: E402
+from bench import import_trace, phases  # noqa: E402
 from bench.data import write_csv, write_vcf  # noqa: E402
 from tests.processes import BenchProcess  # noqa: E402
 
@@ -118,8 +119,33 @@ def opportunity_import(path: str, bench_dir: Path, **settings) -> dict:
 	return {"name": doc.name, "seconds": elapsed, "peak_rss_mb": peak / 2**20, **state}
 
 
+def batch_seconds(import_name: str) -> str:
+	"""Seconds per batch early in the run and late (from the batches' checkpoint stamps)."""
+	from frappe.utils import get_datetime
+
+	stamps = [
+		get_datetime(c)
+		for c in frappe.get_all(
+			"Opportunity Import Batch", {"import_run": import_name}, pluck="creation", order_by="batch_no"
+		)
+	]
+	gaps = [(b - a).total_seconds() for a, b in pairwise(stamps)]
+	if len(gaps) < 4:
+		return "too few batches to compare"
+	span = max(1, min(5, len(gaps) // 3))
+	return (
+		f"s/batch early {sum(gaps[:span]) / span:.2f}, late {sum(gaps[-span:]) / span:.2f} "
+		f"({len(stamps)} batches, max {max(gaps):.2f})"
+	)
+
+
 def opportunity_import_in_process(
-	path: str, profile_to: str | None = None, totals: bool = True, outcomes: bool = True, **settings
+	path: str,
+	profile_to: str | None = None,
+	totals: bool = True,
+	outcomes: bool = True,
+	trace: bool = False,
+	**settings,
 ) -> dict:
 	"""The import's job run in this process, timed from its start to its end (wall and CPU). `totals`
 	False: without keeping the pre-aggregated totals (services/totals.py), to measure what that costs;
@@ -134,6 +160,9 @@ def opportunity_import_in_process(
 	frappe.db.commit()
 	profile = cProfile.Profile() if profile_to else None
 	phases.reset()
+	if trace:
+		import_trace.install()
+		import_trace.reset()
 	started, cpu = time.perf_counter(), time.process_time()
 	if profile:
 		profile.enable()
@@ -146,6 +175,8 @@ def opportunity_import_in_process(
 		if profile:
 			profile.disable()
 	elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+	if trace:
+		import_trace.report()
 	if profile:
 		profile.dump_stats(profile_to)
 		out = io.StringIO()
@@ -260,6 +291,14 @@ def main():
 	parser.add_argument(
 		"--phases", action="store_true", help="in process: CPU ms per row of each phase (bench/phases.py)"
 	)
+	parser.add_argument(
+		"--trace",
+		action="store_true",
+		help="in process: seconds per batch by statement and phase, early vs late",
+	)
+	parser.add_argument(
+		"--floor", action="store_true", help="in process: the database's own insert cost of the same rows"
+	)
 	parser.add_argument("--keep", action="store_true", help="keep the imported records")
 	parser.add_argument(
 		"--totals-cost",
@@ -300,17 +339,20 @@ def main():
 					f"Opportunity Import: {args.rows:,} rows enqueue→{fast['status']} in {fast['seconds']:.1f} s "
 					f"= {fast_rate:,.0f} rows/s (created {fast['created_count']:,}, failed "
 					f"{fast['failed_count']:,}); worker peak RSS {fast['peak_rss_mb']:.0f} MB; "
-					f"load {os.getloadavg()[0]:.2f}",
+					f"load {os.getloadavg()[0]:.2f}; {batch_seconds(fast['name'])}",
 					flush=True,
 				)
 			if args.how in ("in-process", "both"):
-				inline = opportunity_import_in_process(csv_path, profile_path(args, "csv"))
+				inline = opportunity_import_in_process(csv_path, profile_path(args, "csv"), trace=args.trace)
 				imports.append(inline["name"])
 				fast_rate = fast_rate or args.rows / inline["seconds"]
+				if args.floor:
+					import_trace.floor(inline["name"])
 				print(
 					f"Opportunity Import in process: {args.rows:,} rows ({inline['status']}) in "
 					f"{inline['seconds']:.1f} s ({inline['cpu_seconds']:.1f} s CPU) = "
-					f"{args.rows / inline['seconds']:,.0f} rows/s; load {os.getloadavg()[0]:.2f}",
+					f"{args.rows / inline['seconds']:,.0f} rows/s; load {os.getloadavg()[0]:.2f}; "
+					f"{batch_seconds(inline['name'])}",
 					flush=True,
 				)
 			if args.totals_cost:

@@ -69,41 +69,39 @@ def _with_activity(names: list[str] | None, now) -> set[str]:
 	"""The deals among `names` (None: all) with an open to-do due from today or an open event ahead.
 
 	A to-do counts when it is due on a later day than it was written: Frappe dates an assignment (Assign
-	To, which every deal's Assigned To makes) the day it is made, and an assignment is no planned step."""
-	from pypika.functions import Date
+	To, which every deal's Assigned To makes) the day it is made, and an assignment is no planned step.
 
+	Plain SQL with the names bound as one parameter: the query builder renders an `in` list value by value
+	(0.1 s for an import batch's 2,500 names, more than MariaDB takes to answer)."""
 	if names is not None and not names:
 		return set()
-	todo = frappe.qb.DocType("ToDo")
-	query = (
-		frappe.qb.from_(todo)
-		.select(todo.reference_name)
-		.distinct()
-		.where(
-			(todo.reference_type == DOCTYPE)
-			& (todo.status == "Open")
-			& (todo.date >= now.date())
-			& (todo.date > Date(todo.creation))
+	values = {"doctype": DOCTYPE, "today": now.date(), "now": now}
+	found = set()
+	for start in range(0, len(names), 5000) if names is not None else [None]:
+		if start is None:
+			condition = ""
+		else:
+			values["names"] = tuple(names[start : start + 5000])
+			condition = "and {} in %(names)s"
+		found.update(
+			frappe.db.sql(
+				f"""select distinct reference_name from `tabToDo`
+				where reference_type = %(doctype)s and status = 'Open' and `date` >= %(today)s
+				and `date` > date(creation) {condition.format("reference_name")}""",
+				values,
+				pluck=True,
+			)
 		)
-	)
-	if names is not None:
-		query = query.where(todo.reference_name.isin(names))
-	found = {r[0] for r in query.run()}
-	event = frappe.qb.DocType("Event")
-	participant = frappe.qb.DocType("Event Participants")
-	query = (
-		frappe.qb.from_(participant)
-		.join(event)
-		.on(event.name == participant.parent)
-		.select(participant.reference_docname)
-		.distinct()
-		.where(
-			(participant.reference_doctype == DOCTYPE) & (event.status == "Open") & (event.starts_on >= now)
+		found.update(
+			frappe.db.sql(
+				f"""select distinct p.reference_docname from `tabEvent Participants` p
+				join `tabEvent` e on e.name = p.parent
+				where p.reference_doctype = %(doctype)s and e.status = 'Open' and e.starts_on >= %(now)s
+				{condition.format("p.reference_docname")}""",
+				values,
+				pluck=True,
+			)
 		)
-	)
-	if names is not None:
-		query = query.where(participant.reference_docname.isin(names))
-	found.update(r[0] for r in query.run())
 	return found
 
 

@@ -279,17 +279,21 @@ def _sync(names: list[str], new: bool, read_todos: bool = True) -> None:
 				values,
 			)
 		)
+	if new:  # inserted by this transaction: their rows are locked already, and none is counted or gone
+		_sync_where("{}.name in %(names)s", values, new=True)
+		return
 	# lock in a fixed order (the deal, then its counted row) so that two refreshes of one deal queue
 	# instead of deadlocking; a new deal has no counted row to lock (and locking a missing key would take a
 	# gap lock that concurrent creates' inserts wait for)
-	present = frappe.db.sql(
-		"select name from `tabOpportunity` where name in %(names)s for update", values, pluck=True
+	present = set(
+		frappe.db.sql(
+			"select name from `tabOpportunity` where name in %(names)s for update", values, pluck=True
+		)
 	)
-	if not new:
-		frappe.db.sql(f"select name from `{ROWS}` where name in %(names)s for update", values)
-	_sync_where("{}.name in %(names)s", values, new=new, read_todos=read_todos)
-	gone = [n for n in names if n not in set(present)]
-	if gone and not new:
+	frappe.db.sql(f"select name from `{ROWS}` where name in %(names)s for update", values)
+	_sync_where("{}.name in %(names)s", values, read_todos=read_todos)
+	gone = [n for n in names if n not in present]
+	if gone:
 		frappe.db.sql(f"delete from `{ROWS}` where name in %(gone)s", {"gone": tuple(gone)})
 
 

@@ -61,8 +61,9 @@ class LinkResolver:
 				value = record.get(fieldname)
 				if not value:
 					continue
-				name = resolved[fieldname].get(values.match_key(value))
-				reason = refusals.get(fieldname, {}).get(values.match_key(value))
+				key = values.match_key(value)
+				name = resolved[fieldname].get(key)
+				reason = refusals.get(fieldname, {}).get(key)
 				errors_before = len(errors)
 				if not name and reason:
 					errors.append(_("{0}: {1}").format(_(run.fields[fieldname].label), reason))
@@ -72,7 +73,7 @@ class LinkResolver:
 						record.setdefault("_new_organizations", {})[fieldname] = value
 					else:  # named as the batch first spelled it, for every row naming it
 						known = organizations.organization_errors(self)
-						errors.append(known.setdefault(values.match_key(value), refused.format(value)))
+						errors.append(known.setdefault(key, refused.format(value)))
 				elif not name:
 					errors.append(_("{0} {1} not found").format(_(link_doctype), value))
 				elif link_doctype in run.user_permissions and name not in run.user_permissions[link_doctype]:
