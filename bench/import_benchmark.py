@@ -148,7 +148,7 @@ def opportunity_import_in_process(
 	**settings,
 ) -> dict:
 	"""The import's job run in this process, timed from its start to its end (wall and CPU). `totals`
-	False: without keeping the pre-aggregated totals (services/totals.py), to measure what that costs;
+	False: without keeping the pre-aggregated totals (services/totals/), to measure what that costs;
 	`outcomes` False: the same for the closed deals' summary (services/outcome_totals.py) alone."""
 	from opportunity_suite.services.importing import jobs
 

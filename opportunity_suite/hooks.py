@@ -42,7 +42,7 @@ doc_events = {
 	},
 	# Alert rules (services/alerts) watch the app's DocTypes
 	"Opportunity": {
-		# the pre-aggregated totals first (services/totals.py): an alert's failure must not leave them behind
+		# the pre-aggregated totals first (services/totals/): an alert's failure must not leave them behind
 		"after_insert": [_TOTALS + "after_insert", _ALERTS["after_insert"], _SEARCH],
 		"on_update": [_TOTALS + "on_change", _ALERTS["on_update"], _SEARCH],
 		# the infix search's window index (services/search.py)
@@ -182,7 +182,7 @@ override_whitelisted_methods = {
 	# Frappe's get_count is a bare frappe.db.count: ours counts what the user may read
 	"frappe.client.get_count": "opportunity_suite.api.client.get_count",
 	"frappe.desk.listview.get_group_by_count": "opportunity_suite.api.client.get_group_by_count",
-	# the app's number cards from the pre-aggregated totals (services/totals.py)
+	# the app's number cards from the pre-aggregated totals (services/totals/)
 	"frappe.desk.doctype.number_card.number_card.get_result": "opportunity_suite.api.client.get_number_card_result",
 	# Frappe's unassign clears a field named assigned_to whoever is removed; ours puts back who is still assigned
 	"frappe.desk.form.assign_to.remove": "opportunity_suite.api.assignment.remove",

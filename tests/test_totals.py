@@ -1,4 +1,4 @@
-"""The pre-aggregated totals (services/totals.py): every call they serve answers exactly as the query it
+"""The pre-aggregated totals (services/totals/): every call they serve answers exactly as the query it
 replaces, on random pipelines (mixed currencies, private visibility, shares, assignees), and the summary
 equals a rebuild after each path that writes opportunities."""
 

@@ -10,7 +10,7 @@
   `frappe.get_list` returns (the other sidebar groups already go through get_list).
 - Counts of opportunities (these two, the sidebar's groups, Assigned To's to-dos too, and the number cards,
   `frappe.desk.doctype.number_card.number_card.get_result`) come from the pre-aggregated totals where they
-  hold the answer (services/totals.py: the same read rules), else from the query Frappe runs."""
+  hold the answer (services/totals/: the same read rules), else from the query Frappe runs."""
 
 import frappe
 from frappe.desk import listview

@@ -88,7 +88,7 @@ def reportview_get():
 @frappe.read_only()
 def reportview_get_count() -> int:
 	"""The list's count (frappe.desk.reportview.get_count), name filters narrowed; a full count from the
-	pre-aggregated totals where they hold it (services/totals.py)."""
+	pre-aggregated totals where they hold it (services/totals/)."""
 	form = frappe.form_dict
 	if form.get("doctype") == totals.DOCTYPE and not cint(form.get("limit")):
 		counted = totals.count(frappe.parse_json(form.get("filters")) if form.get("filters") else [])

@@ -123,7 +123,7 @@ def won_totals(start, end, owners) -> dict[str, float]:
 
 
 def won_by_period(periods: list[tuple[str, object, object]], owners) -> dict[str, dict[str, float]] | None:
-	"""won_totals of every period in one read of the open pipeline's totals (services/totals.py: status,
+	"""won_totals of every period in one read of the open pipeline's totals (services/totals/: status,
 	assignee, month of expected close and base amount are among its dimensions; the periods are whole
 	months); None when they can't answer for the session user."""
 	from opportunity_suite.services import totals

@@ -92,7 +92,7 @@ def periods_between(from_date, to_date, period: str) -> list[str]:
 def query_totals(filters: frappe._dict) -> list[dict]:
 	"""Sums per (year, month or quarter, stage, assignee, status, forecast category) over the opportunities
 	the user may read (the view by owner): from the pre-aggregated totals where they hold the answer
-	(services/totals.py), else aggregated here."""
+	(services/totals/), else aggregated here."""
 	from opportunity_suite.services import totals
 
 	summed = totals.forecast_rows(filters)

@@ -48,7 +48,7 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
 # several columns here has no `search_index` (its own one-column index would only double the write cost).
 #
 # No index holds the forecast columns beyond the sort one: the report, its chart, the cards and the Kanban
-# totals read the pre-aggregated totals (services/totals.py), and every index holding `forecast_amount` or
+# totals read the pre-aggregated totals (services/totals/), and every index holding `forecast_amount` or
 # `base_forecast_amount` is rewritten for each row the bulk recompute changes (three covering indexes made
 # the plain UPDATE of a million forecasts ~7x slower: 310 s against 46 s in one run, load 8).
 

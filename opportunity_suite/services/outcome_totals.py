@@ -1,6 +1,6 @@
 """Pre-aggregated outcomes: the closed deals' counts and default-currency sums the Win/Loss report asks for,
 at a million rows (services/win_loss.py; the Forecast Accuracy report's "won" side reads the open
-pipeline's totals, services/totals.py, which already hold status, assignee and month of expected close).
+pipeline's totals, services/totals/, which already hold status, assignee and month of expected close).
 
 The Win/Loss report groups the deals won or lost between two days by one of loss reason, competitor,
 assignee, lead source or size band, filtered by assignee and lead source, as the user may read them
@@ -19,7 +19,7 @@ Built like the open pipeline's totals: four `__` tables, none a DocType. `__outc
 what it is counted for; `__outcome_competitors` its competitors as counted), `__outcome_delta` (append-only
 changes: no hot row, concurrent closings never queue on one group) and `__outcome_totals` (the summary;
 `fold` moves the deltas into it). `refresh(names)`, `refresh_range`, `refresh_like` and `rebuild` are called
-from the open pipeline's totals' own (services/totals.py), so every write path that keeps those keeps these.
+from the open pipeline's totals' own (services/totals/), so every write path that keeps those keeps these.
 An open deal has no counted row: its save costs one locking read.
 
 What it answers: whole months of `closed_on` (the days of a partial month at either end are read from the

@@ -116,7 +116,7 @@ def opportunity_condition(user: str, table: str = "`tabOpportunity`") -> str:
 
 def team_condition(user: str, table: str = "`tabOpportunity`") -> str:
 	"""The part of `opportunity_condition` that reads only the row's own owner, Assigned To and `_assign`
-	(not its shares): the pre-aggregated totals (services/totals.py) apply it to their rows."""
+	(not its shares): the pre-aggregated totals (services/totals/) apply it to their rows."""
 	team = team_of(user)
 	members = ", ".join(_escape(member) for member in team)
 	parts = [f"{table}.`owner` in ({members})", f"{table}.`assigned_to` in ({members})"]

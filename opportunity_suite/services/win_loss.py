@@ -266,4 +266,4 @@ def classify_stored_lost_reasons():
 			)
 			.run()
 		)
-		totals.refresh(changed)  # a raw SQL writer: the summaries (services/totals.py)
+		totals.refresh(changed)  # a raw SQL writer: the summaries (services/totals/)

@@ -137,7 +137,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		"""The batch's stage history rows in one multi-row INSERT, and the stale flags of the deals it
 		updated (a new deal's were set before its INSERT: `insert_new`)."""
 		insert_history(self.history)
-		# the pre-aggregated totals, a statement or two per batch (services/totals.py), before the stale flags
+		# the pre-aggregated totals, a statement or two per batch (services/totals/), before the stale flags
 		totals.refresh([doc.name for doc, new, _image in self.result.written if new], new=True)
 		totals.refresh([doc.name for doc, new, _image in self.result.written if not new])
 		refresh_stale([doc.name for doc, is_new, _image in self.result.written if not is_new])
