@@ -24,7 +24,7 @@ from frappe.desk.reportview import get_match_cond
 from frappe.model.db_query import DatabaseQuery
 from frappe.utils import add_days, cint, flt, get_datetime, getdate, now_datetime, today
 
-from opportunity_suite.services import stage_stays, visibility
+from opportunity_suite.services import stage_stays, totals, visibility
 from opportunity_suite.services.list_fields import aggregate
 
 HISTORY = "Opportunity Stage History"
@@ -384,7 +384,13 @@ def _open_filters(filters: frappe._dict) -> dict:
 
 
 def _open_counts(filters: frappe._dict) -> dict[str, int]:
-	"""stage → how many open deals the user may read are in it (one grouped count)."""
+	"""stage → how many open deals the user may read are in it: the pre-aggregated totals' counts per stage
+	(the Kanban's column totals, services/totals.py: every deal, or a private user's team's and shares;
+	0.2–2.4 s as a grouped count over 85,000 open deals of 100,000), or one grouped count when they can't
+	answer (a User Permission, totals switched off)."""
+	counted = totals.column_totals(_open_filters(filters))
+	if counted is not None:
+		return {row.sales_stage: row.opportunities for row in counted if row.opportunities}
 	rows = frappe.get_list(
 		"Opportunity",
 		filters=_open_filters(filters),
