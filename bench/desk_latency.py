@@ -180,6 +180,9 @@ def calls(user: str) -> dict[str, tuple[str, dict]]:
 		)
 	if frappe.db.exists("Report", "Forecast Accuracy"):
 		out["report Forecast Accuracy by Quarter"] = report("Forecast Accuracy", {"period": "Quarter"})
+	if frappe.db.exists("Report", "Time in Stage"):  # and a quarter: ragged month ends, not whole months
+		quarter = {"from_date": str(add_days(today(), -100)), "to_date": str(add_days(today(), -10))}
+		out["report Time in Stage (a quarter)"] = report("Time in Stage", quarter)
 	out["name search (list like)"] = list_call([[DT, "opportunity_name", "like", "%Renewal 4242%"]])
 	out["link search"] = ("frappe.desk.search.search_link", {"doctype": DT, "txt": "Renewal 42"})
 	out["global search"] = ("frappe.utils.global_search.search", {"text": "Renewal 4242", "limit": 20})
