@@ -67,7 +67,19 @@ def _wait_for_stage(page, name: str, stage: str):
 	raise AssertionError(f"{name} never reached {stage}")
 
 
-def test_a_card_dropped_on_closed_lost_asks_why(seller_page, deal):
+def _assert_history(name: str, user: str):
+	"""The move is in the deal's stage history, by the user who made it in the desk."""
+	last = frappe.get_all(
+		"Opportunity Stage History",
+		filters={"opportunity": name},
+		fields=["from_stage", "to_stage", "changed_by", "via"],
+		order_by="changed_on desc, creation desc",
+		limit=1,
+	)
+	assert [tuple(last[0].values())] == [("Prospecting", "Closed Lost", user, "Save")]
+
+
+def test_a_card_dropped_on_closed_lost_asks_why(seller_page, seller, deal):
 	page = seller_page
 	page.goto(f"/app/opportunity/view/kanban/{BOARD_NAME}?campaign={deal.campaign}")
 	card = page.locator(f".kanban-card-wrapper[data-name='{deal.name}']")
@@ -94,9 +106,10 @@ def test_a_card_dropped_on_closed_lost_asks_why(seller_page, deal):
 	page.locator(
 		f".kanban-column[data-column-value='Closed Lost'] .kanban-card-wrapper[data-name='{deal.name}']"
 	).wait_for()
+	_assert_history(deal.name, seller)
 
 
-def test_choosing_a_lost_stage_in_the_form_asks_why(seller_page, deal):
+def test_choosing_a_lost_stage_in_the_form_asks_why(seller_page, seller, deal):
 	page = seller_page
 	page.goto(f"/app/opportunity/{deal.name}")
 	page.wait_for_function("() => window.cur_frm && cur_frm.doc.name && !frappe.request.ajax_count")
@@ -107,3 +120,23 @@ def test_choosing_a_lost_stage_in_the_form_asks_why(seller_page, deal):
 	_wait_for_stage(page, deal.name, "Closed Lost")
 	stored = _stored(deal.name)
 	assert (stored.loss_reason, stored.lost_reason) == ("Timing", "Next year")
+	_assert_history(deal.name, seller)
+
+
+def test_saving_into_a_lost_stage_without_a_reason_asks_why(seller_page, deal):
+	"""The stage's dialog closed unanswered: the save does not go to the server to be refused, the dialog
+	asks again and the answer is saved."""
+	page = seller_page
+	page.goto(f"/app/opportunity/{deal.name}")
+	page.wait_for_function("() => window.cur_frm && cur_frm.doc.name && !frappe.request.ajax_count")
+	pick_in_form(page.locator(".form-layout"), "sales_stage", "Closed Lost")
+	dialog = page.locator(".modal:visible", has_text="Why was this deal lost?")
+	dialog.wait_for()
+	page.keyboard.press("Escape")
+	dialog.wait_for(state="hidden")
+	page.keyboard.press("Control+s")
+	_answer(page, "No Budget", "")
+	_wait_for_stage(page, deal.name, "Closed Lost")
+	assert _stored(deal.name).loss_reason == "No Budget"
+	page.wait_for_function("() => !cur_frm.is_dirty() && cur_frm.doc.status === 'Lost'")
+	assert page.locator(".modal:visible", has_text="Missing Lost Reason").count() == 0

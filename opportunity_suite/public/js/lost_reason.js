@@ -1,6 +1,7 @@
 // A deal moved into a Lost stage is asked why, in a dialog (Loss Reason from the Lost Reason picklist, the
 // detail in words): on the form when its stage is chosen, and on the Kanban board when a card dropped on a
-// Lost column was refused for want of a reason (the save then goes through with the answer).
+// Lost column was refused for want of a reason (the save then goes through with the answer); and on a save
+// into a Lost stage still without one.
 (function () {
 // the list and the form both load this file: one object, one binding, one form handler
 frappe.provide("opportunity_suite");
@@ -114,10 +115,28 @@ opportunity_lost_reason.on_sales_stage =
 			opportunity_lost_reason.ask(frm.doc, (answer) => frm.set_value(answer));
 		});
 	};
+// saved into a Lost stage without a reason (the stage's dialog was closed, or the deal came lost without
+// one): the save waits, the dialog asks, the answer is saved
+opportunity_lost_reason.on_validate =
+	opportunity_lost_reason.on_validate ||
+	function (frm) {
+		const stage = frm.doc.sales_stage;
+		if (!stage || frm.doc.loss_reason || (frm.doc.lost_reason || "").trim()) return;
+		return opportunity_lost_reason.stage_is_lost(stage).then((lost) => {
+			if (!lost) return;
+			frappe.validated = false;
+			opportunity_lost_reason.ask(frm.doc, (answer) =>
+				frm.set_value(answer).then(() => frm.save())
+			);
+		});
+	};
 opportunity_suite.lost_reason = opportunity_lost_reason;
 opportunity_lost_reason.bind_kanban();
 if (!opportunity_lost_reason._form_bound) {
 	opportunity_lost_reason._form_bound = true; // Frappe wraps each handler: it can't be found again
-	frappe.ui.form.on("Opportunity", { sales_stage: opportunity_lost_reason.on_sales_stage });
+	frappe.ui.form.on("Opportunity", {
+		sales_stage: opportunity_lost_reason.on_sales_stage,
+		validate: opportunity_lost_reason.on_validate,
+	});
 }
 })();

@@ -21,6 +21,13 @@ frappe.query_reports["Time in Stage"] = {
 			fieldtype: "Link",
 			options: "User",
 		},
+		{
+			fieldname: "stage",
+			label: __("Stage"),
+			fieldtype: "Link",
+			options: "Opportunity Stage",
+			get_query: () => ({ filters: { stage_type: "Open" } }),
+		},
 	],
 	formatter(value, row, column, data, default_formatter) {
 		const shown = default_formatter(value, row, column, data);
