@@ -175,12 +175,20 @@ def columns(filters) -> list[dict]:
 		{"fieldname": "won_amount", "label": _("Won Amount"), **money},
 		{"fieldname": "lost", "label": _("Lost"), "fieldtype": "Int", "width": 80},
 		{"fieldname": "lost_amount", "label": _("Lost Amount"), **money},
-		{"fieldname": "win_rate", "label": _("Win Rate (%)"), "fieldtype": "Percent", "width": 110},
+		# a rate's total is no mean of the rows' (Frappe's for Percent): the summary shows the true one
+		{
+			"fieldname": "win_rate",
+			"label": _("Win Rate (%)"),
+			"fieldtype": "Percent",
+			"width": 110,
+			"disable_total": 1,
+		},
 		{
 			"fieldname": "win_rate_amount",
 			"label": _("Win Rate by Amount (%)"),
 			"fieldtype": "Percent",
 			"width": 160,
+			"disable_total": 1,
 		},
 		{
 			"fieldname": "currency",

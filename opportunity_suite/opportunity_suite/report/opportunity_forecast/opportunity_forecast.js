@@ -95,17 +95,11 @@ frappe.query_reports["Opportunity Forecast"] = {
 			hidden: 1,
 		},
 	],
-	// a ratio's total is not the sum (nor the mean) of its rows': the summary above shows the true ones
-	get_datatable_options(options) {
-		const total = options.hooks && options.hooks.columnTotal;
-		options.hooks = {
-			...(options.hooks || {}),
-			columnTotal(values, column, type) {
-				if (["attainment", "coverage"].includes(column.fieldname)) return "";
-				return total ? total(values, column, type) : frappe.utils.report_column_total(values, column, type);
-			},
-		};
-		return options;
+	// a ratio's total is not the sum (nor the mean) of its rows': the summary above shows the true ones.
+	// The total row is the one without a data object.
+	formatter(value, row, column, data, default_formatter) {
+		if (!data && ["attainment", "coverage"].includes(column.fieldname)) return "";
+		return default_formatter(value, row, column, data);
 	},
 	onload(report) {
 		frappe.model.with_doctype("Opportunity", () => {

@@ -30,6 +30,8 @@ frappe.query_reports["Time in Stage"] = {
 		},
 	],
 	formatter(value, row, column, data, default_formatter) {
+		// a stage's row has no days in stage of its own (its listed deals have): blank, not 0.0
+		if (column.fieldname === "days_in_stage" && data && !data.opportunity) return "";
 		const shown = default_formatter(value, row, column, data);
 		if (column.fieldname === "days_in_stage" && data && data.flagged) {
 			return `<span class="text-danger" title="${frappe.utils.escape_html(

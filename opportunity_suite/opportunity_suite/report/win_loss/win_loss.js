@@ -29,4 +29,13 @@ frappe.query_reports["Win Loss"] = {
 		{ fieldname: "assigned_to", label: __("Assigned To"), fieldtype: "Link", options: "User" },
 		{ fieldname: "lead_source", label: __("Lead Source"), fieldtype: "Link", options: "Lead Source" },
 	],
+	// the deals without a reason, competitor, owner or source: their row says "(none)" as the chart does
+	// and the total row (no data object) leaves the rates blank: the summary shows the true ones
+	formatter(value, row, column, data, default_formatter) {
+		if (!data && ["win_rate", "win_rate_amount"].includes(column.fieldname)) return "";
+		if (column.fieldname === "grouped" && !value && data && data.label) {
+			return frappe.utils.escape_html(data.label);
+		}
+		return default_formatter(value, row, column, data);
+	},
 };
