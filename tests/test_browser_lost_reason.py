@@ -139,3 +139,41 @@ def test_saving_into_a_lost_stage_without_a_reason_asks_why(seller_page, deal):
 	assert _stored(deal.name).loss_reason == "No Budget"
 	page.wait_for_function("() => !cur_frm.is_dirty() && cur_frm.doc.status === 'Lost'")
 	assert page.locator(".modal:visible", has_text="Missing Lost Reason").count() == 0
+
+
+def test_the_seller_names_the_competitors_in_the_form(seller_page, deal):
+	"""Competitors: a Table MultiSelect of Competitor records, picked by name like any link."""
+	from tests.factories import make_picklist_value
+
+	frappe.db.rollback()
+	rivals = [make_picklist_value("Competitor", "Rival").name for _ in range(2)]
+	frappe.db.commit()
+	try:
+		page = seller_page
+		page.goto(f"/app/opportunity/{deal.name}")
+		page.wait_for_function("() => window.cur_frm && cur_frm.doc.name && !frappe.request.ajax_count")
+		field = page.locator(".frappe-control[data-fieldname='competitors'] input")
+		field.scroll_into_view_if_needed()
+		for rival in rivals:
+			field.click()
+			field.fill(rival)
+			page.locator(".awesomplete [role=option]:visible", has_text=rival).first.click()
+			page.wait_for_function(
+				"(name) => (cur_frm.doc.competitors || []).some((row) => row.competitor === name)", arg=rival
+			)
+		page.keyboard.press("Control+s")
+		page.wait_for_function("() => !cur_frm.is_dirty() && !frappe.request.ajax_count")
+		frappe.db.rollback()
+		stored = frappe.get_all(
+			"Opportunity Competitor", filters={"parent": deal.name}, pluck="competitor", order_by="idx"
+		)
+		assert stored == rivals
+		page.locator(
+			".frappe-control[data-fieldname='competitors'] .tb-selected-value", has_text=rivals[0]
+		).wait_for()
+	finally:
+		frappe.db.rollback()
+		frappe.db.delete("Opportunity Competitor", {"parent": deal.name})
+		for rival in rivals:
+			frappe.delete_doc("Competitor", rival, force=True, ignore_permissions=True)
+		frappe.db.commit()

@@ -8,6 +8,8 @@ import datetime
 import frappe
 import pytest
 from frappe.utils import add_days, add_months, get_first_day, getdate, now_datetime, today
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 from tests.browser_helpers import logged_in_page, screenshot
 from tests.factories import make_opportunity, make_picklist_value
@@ -134,26 +136,37 @@ def _run(page, report: str, **filters):
 	page.locator(".chart-container svg, .frappe-chart svg").first.wait_for()
 
 
-def _cells(page, fieldname: str) -> list[str]:
-	"""The texts of a column's cells, the rows' then the total row's (when the report has one)."""
-	return page.evaluate(
-		"""(fieldname) => {
-			const column = frappe.query_report.datatable.getColumns().find((c) => c.id === fieldname);
-			const text = (root) => [...root.querySelectorAll(`.dt-cell--col-${column.colIndex} .dt-cell__content`)]
-				.map((cell) => cell.innerText.trim());
-			const table = frappe.query_report.datatable;
-			return [...text(table.bodyScrollable), ...text(table.footer)];
-		}""",
-		fieldname,
-	)
+# the texts of a column's cells, the rows' then the total row's (when the report has one)
+CELLS = """(fieldname) => {
+	const table = frappe.query_report.datatable;
+	const column = table.getColumns().find((c) => c.id === fieldname);
+	const text = (root) => [...root.querySelectorAll(`.dt-row .dt-cell--col-${column.colIndex} .dt-cell__content`)]
+		.map((cell) => cell.innerText.trim());
+	return [...text(table.bodyScrollable), ...text(table.footer)];
+}"""
 
 
-def _summary(page) -> dict:
-	page.locator(".report-summary .summary-item").first.wait_for()
-	return page.evaluate(
-		"""() => Object.fromEntries([...document.querySelectorAll(".report-summary .summary-item")].map(
-			(item) => [item.querySelector(".summary-label").innerText.trim(), item.querySelector(".summary-value").innerText.trim()]))"""
-	)
+def _cells(page, fieldname: str, expected: list[str]) -> list[str]:
+	"""The column's cells once they read `expected` (the datatable renders more than once), else as they
+	are after 15 s, for the assertion to show."""
+	try:
+		page.wait_for_function(
+			f"(a) => JSON.stringify(({CELLS})(a.fieldname)) === JSON.stringify(a.expected)",
+			arg={"fieldname": fieldname, "expected": expected},
+			timeout=15_000,
+		)
+	except PlaywrightTimeoutError:
+		pass
+	return page.evaluate(CELLS, fieldname)
+
+
+def _expect(page, fieldname: str, expected: list[str]):
+	assert _cells(page, fieldname, expected) == expected, fieldname
+
+
+def _expect_summary(page, label: str, value: str):
+	item = page.locator(".report-summary .summary-item", has=page.locator(".summary-label", has_text=label))
+	expect(item.locator(".summary-value")).to_have_text(value)
 
 
 def test_the_forecast_by_owner_shows_quota_attainment_and_coverage(pipeline, page_of):
@@ -168,13 +181,13 @@ def test_the_forecast_by_owner_shows_quota_attainment_and_coverage(pipeline, pag
 		assigned_to=pipeline.seller,
 	)
 	# open weighted 100 + 1760 + 2 × 2 (the lost deal and the won one are not open), won 500 of a 3000 quota
-	assert _cells(page, "commit")[0] == "$ 2,200.00"
-	assert _cells(page, "open_weighted")[0] == "$ 1,864.00"  # and the two 10s in Qualification at 20 %
-	assert _cells(page, "won")[0] == "$ 500.00"
-	assert _cells(page, "attainment") == ["16.667%", ""]  # the total row leaves the ratios blank
-	assert _cells(page, "coverage")[0] == "0.75" and _cells(page, "coverage")[-1] == ""
-	summary = _summary(page)
-	assert (summary["Quota"], summary["Attainment (%)"]) == ("$ 3,000.00", "16.7%")
+	_expect(page, "commit", ["$ 2,200.00", "$ 2,200.00"])
+	_expect(page, "open_weighted", ["$ 1,864.00", "$ 1,864.00"])  # and the two 10s in Qualification at 20 %
+	_expect(page, "won", ["$ 500.00", "$ 500.00"])
+	_expect(page, "attainment", ["16.667%", ""])  # the total row leaves the ratios blank, not their mean
+	_expect(page, "coverage", ["0.75", ""])
+	_expect_summary(page, "Quota", "$ 3,000.00")
+	_expect_summary(page, "Attainment (%)", "16.7%")
 
 
 def test_forecast_accuracy_for_the_manager_and_not_the_seller(pipeline, page_of):
@@ -185,9 +198,10 @@ def test_forecast_accuracy_for_the_manager_and_not_the_seller(pipeline, page_of)
 	}
 	page = page_of(pipeline.manager)
 	_run(page, "Forecast Accuracy", **filters)
-	assert _cells(page, "forecast") == ["$ 800.00"]
-	assert _cells(page, "won") == ["$ 700.00"]
-	assert (_cells(page, "bias"), _cells(page, "direction")) == (["$ 100.00"], ["Over"])
+	_expect(page, "forecast", ["$ 800.00"])
+	_expect(page, "won", ["$ 700.00"])
+	_expect(page, "bias", ["$ 100.00"])
+	_expect(page, "direction", ["Over"])
 
 	seller_page = page_of(pipeline.seller)
 	seller_page.goto("/app/query-report/Forecast Accuracy")
@@ -200,16 +214,55 @@ def test_win_loss_rows_name_what_is_missing_and_the_rates_total_is_blank(pipelin
 	page = page_of(pipeline.seller)
 	_run(page, "Win Loss", dimension="Loss Reason", assigned_to=pipeline.seller)
 	# won: 500 and 700 (no loss reason); lost: 330 on Price
-	assert _cells(page, "grouped") == ["(none)", "Price", "Total"]
-	assert _cells(page, "won_amount") == ["$ 1,200.00", "$ 0.00", "$ 1,200.00"]
-	assert _cells(page, "win_rate") == ["100%", "0%", ""]
-	assert _summary(page)["Win Rate (%)"] == "66.7%"  # 2 of 3, not the rows' mean (50 %)
+	_expect(page, "grouped", ["(none)", "Price", "Total"])
+	_expect(page, "won_amount", ["$ 1,200.00", "$ 0.00", "$ 1,200.00"])
+	_expect(page, "win_rate", ["100%", "0%", ""])
+	_expect_summary(page, "Win Rate (%)", "66.7%")  # 2 of 3, not the rows' mean (50 %)
 
 
 def test_time_in_stage_by_stage(pipeline, page_of):
 	page = page_of(pipeline.seller)
 	_run(page, "Time in Stage", assigned_to=pipeline.seller, stage="Prospecting")
-	assert _cells(page, "stage") == ["Prospecting"]  # the Stage filter: that stage alone
-	assert (_cells(page, "median_days"), _cells(page, "p75_days")) == (["3.0"], ["3.5"])
-	assert (_cells(page, "conversion"), _cells(page, "open_now")) == (["100%"], ["1"])
-	assert _cells(page, "days_in_stage") == [""]  # a stage's row has none of its own
+	_expect(page, "stage", ["Prospecting"])  # the Stage filter: that stage alone
+	_expect(page, "median_days", ["3.0"])
+	_expect(page, "p75_days", ["3.5"])
+	_expect(page, "conversion", ["100%"])
+	_expect(page, "open_now", ["1"])
+	_expect(page, "days_in_stage", [""])  # a stage's row has none of its own
+
+
+def test_a_manager_takes_a_snapshot_from_the_list_and_a_seller_has_no_button(pipeline, page_of):
+	started = now_datetime()
+	page = page_of(pipeline.manager)
+	page.goto("/app/forecast-snapshot")
+	page.get_by_role("button", name="Take Snapshot Now").click()
+	page.locator(".alert-message", has_text="Snapshot").wait_for()
+	try:
+		frappe.db.rollback()
+		taken = frappe.get_all(
+			"Forecast Snapshot",
+			filters={"creation": (">=", started), "taken_by": pipeline.manager},
+			fields=["name", "taken_how"],
+		)
+		assert [t.taken_how for t in taken] == ["On Demand"]
+		rows = frappe.get_all(
+			"Forecast Snapshot Row",
+			filters={"parent": taken[0].name, "assigned_to": pipeline.seller, "status": "Open"},
+			fields=["sales_stage", "base_amount", "base_forecast_amount"],
+			order_by="sales_stage",
+		)
+		# next month's open deals, in the default currency (the second currency through its rate)
+		assert [(r.sales_stage, r.base_amount, r.base_forecast_amount) for r in rows] == [
+			("Negotiation/Review", 2200, 1760),
+			("Prospecting", 1000, 100),
+			("Qualification", 20, 4),
+		]
+	finally:
+		for name in frappe.get_all("Forecast Snapshot", {"creation": (">=", started)}, pluck="name"):
+			frappe.delete_doc("Forecast Snapshot", name, force=True, ignore_permissions=True)
+		frappe.db.commit()
+
+	seller_page = page_of(pipeline.seller)
+	seller_page.goto("/app/forecast-snapshot")
+	seller_page.get_by_text("You are not permitted to open Forecast Snapshot.").wait_for()
+	assert seller_page.get_by_role("button", name="Take Snapshot Now").count() == 0

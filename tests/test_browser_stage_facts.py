@@ -1,6 +1,6 @@
 """In Chromium: the opportunity form's Stage Facts (days in stage, close-date pushes, amount change) and its
 snooze; the stale radar in the list (indicator, the "Stale" standard filter) and on the Kanban board (the
-card's badge), as a Sales User."""
+card's badge), all as a Sales User."""
 
 import frappe
 import pytest
@@ -64,8 +64,8 @@ def radar(seller):
 
 
 @pytest.fixture
-def deal_with_history():
-	opp = make_opportunity(amount=1000, expected_close_date=add_days(today(), 10))
+def deal_with_history(seller):
+	opp = as_user(seller, make_opportunity, amount=1000, expected_close_date=add_days(today(), 10))
 	opp.expected_close_date = add_days(today(), 25)  # pushed 15 days
 	opp.save()
 	opp.expected_close_date = add_days(today(), 30)  # pushed 5 days
@@ -81,8 +81,8 @@ def _fact(page, name: str) -> str:
 	return page.locator(f".opportunity-stage-fact[data-fact='{name}'] .stage-fact-value").inner_text().strip()
 
 
-def test_the_form_shows_the_stage_facts_and_snoozes_a_stale_deal(desk, deal_with_history):
-	page = desk
+def test_the_form_shows_the_stage_facts_and_snoozes_a_stale_deal(seller_desk, deal_with_history):
+	page = seller_desk
 	opp = deal_with_history
 	page.goto(f"/app/opportunity/{opp.name}")
 	page.wait_for_function("(name) => cur_frm && cur_frm.doc.name === name", arg=opp.name)
