@@ -279,3 +279,25 @@ def test_stage_facts_and_history_rows_follow_the_deal_permissions():
 		stage_facts(opp.name)
 	with pytest.raises(frappe.PermissionError):
 		frappe.get_list(HISTORY, filters={"opportunity": opp.name})
+
+
+def test_migrate_backfills_through_its_patch(committed):
+	"""The patch migrate runs (listed in patches.txt) rebuilds a deal's rows from its Version rows."""
+	from opportunity_suite.patches import stage_history_backfill
+
+	patches = frappe.get_file_items(frappe.get_app_path("opportunity_suite", "patches.txt"))
+	assert "opportunity_suite.patches.stage_history_backfill" in patches
+	opp = make_opportunity(amount=100, sales_stage="Prospecting")
+	committed.append(opp.name)
+	opp.sales_stage = "Qualification"
+	opp.save(ignore_version=False)
+	frappe.db.delete(HISTORY, {"opportunity": opp.name})
+	try:
+		stage_history_backfill.execute()  # commits (the stale refresh's chunks), as in a migrate
+		assert [(r.from_stage, r.to_stage, r.via) for r in rows_of(opp.name)] == [
+			(None, "Prospecting", "Backfill"),
+			("Prospecting", "Qualification", "Backfill"),
+		]
+	finally:
+		history.delete_history([opp.name])  # and its stay out of the Time in Stage summary
+		frappe.db.commit()
