@@ -133,7 +133,13 @@ def _run(page, report: str, **filters):
 			&& !frappe.request.ajax_count""",
 		arg=report,
 	)
-	page.locator(".chart-container svg, .frappe-chart svg").first.wait_for()
+	page.locator(".chart-container svg.frappe-chart").first.wait_for()
+	# frappe-charts draws empty bars, then animates them to their values; a line chart draws its path
+	page.wait_for_function(
+		"""() => [...document.querySelectorAll('.chart-container svg.frappe-chart rect.bar')]
+			.some((bar) => parseFloat(bar.getAttribute('height')) > 0)
+			|| document.querySelector('.chart-container svg.frappe-chart path.line-graph-path')"""
+	)
 
 
 # the texts of a column's cells, the rows' then the total row's (when the report has one)
