@@ -215,13 +215,16 @@ def count(filters) -> int | None:
 	return int(rows[0].opportunities) if rows else 0
 
 
-def forecast_rows(filters: frappe._dict, categories: dict[str, str] | None = None) -> list | None:
+def forecast_rows(
+	filters: frappe._dict, categories: dict[str, str] | None = None, detail: bool = True
+) -> list | None:
 	"""The Opportunity Forecast report's sums, or None when the summary can't answer: dates not whole
 	months, an Organization filter, or a scope it doesn't hold.
 
 	Without `categories`: forecast_report.query_totals' rows (per period, stage, assignee, status and
 	forecast category). With them ({column: category}): the stage view's rows, per period (`close_month`,
-	or `year` and `part` by quarter), stage and assignee, each category's base amount in its column."""
+	or `year` and `part` by quarter), stage and assignee (per period alone without `detail`), each
+	category's base amount in its column."""
 	from frappe.utils import add_days, get_first_day
 
 	from_date, to_date = filters.from_date, filters.to_date
@@ -252,8 +255,7 @@ def forecast_rows(filters: frappe._dict, categories: dict[str, str] | None = Non
 				if months
 				else {"year": "year(t.close_month)", "part": "quarter(t.close_month)"}
 			),
-			"sales_stage": "t.sales_stage",
-			"assigned_to": "t.assigned_to",
+			**({"sales_stage": "t.sales_stage", "assigned_to": "t.assigned_to"} if detail or by_status else {}),
 			**({"status": "t.status"} if by_status and not one_status else {}),
 			**({"forecast_category": "t.forecast_category"} if by_status else {}),
 		},
