@@ -117,10 +117,13 @@ def grouped_totals(
 	average: bool = False,
 	fixed: dict[str, str] | None = None,
 	sums: dict[str, str] | None = None,
+	floats: bool = False,
 ) -> list[frappe._dict]:
 	"""Counts and sums per `group_by` ({alias: SQL over the summary's columns `t`}) of the deals in `scope`
 	matching `filters` (and raw `where` conditions on `t`, with their values). `sums`: more sums, {alias:
-	SQL over `t`}, e.g. an amount of one category only.
+	SQL over `t`}, e.g. an amount of one category only. `floats`: the sums as floats (each the float of its
+	decimal sum) and no `amount_rows`, sent as one text a row: PyMySQL decodes each value in Python, and a
+	report's 4,800 rows of 8 sums are 30 ms of decoding, a text split in C a third of it.
 
 	Each source (the summary, the unfolded deltas, a private user's shared deals) is filtered and grouped
 	on its own, and only those groups are added up: a union of the raw rows would be materialised first
@@ -190,9 +193,28 @@ def grouped_totals(
 			+ " having sum(t.opportunities) > 0"
 		)
 	_maybe_fold()
+	if floats:
+		return _as_floats(sql, values, [*group_by, *fixed], ["base_amount", "base_forecast_amount", *more])
 	rows = frappe.db.sql(sql, values, as_dict=True)
 	for row in rows:  # SUM of counts is a DECIMAL to MariaDB: counts are whole numbers, as COUNT gives them
 		row.opportunities, row.amount_rows = int(row.opportunities), int(row.amount_rows)
+	return rows
+
+
+def _as_floats(sql: str, values: dict, keys: list[str], sums: list[str]) -> list[frappe._dict]:
+	"""The rows of `sql`: its `keys`, the count of opportunities as an int and the `sums` as floats, the
+	numbers read from one space-separated text a row (a decimal's text: float() of it is the float of the
+	decimal)."""
+	shown = ", ".join(f"p.`{key}`" for key in keys)
+	numbers = ", ".join(f"p.`{name}`" for name in ("opportunities", *sums))
+	packed = f"select {shown + ', ' if shown else ''}concat_ws(' ', {numbers}) from ({sql}) p"
+	rows = []
+	for *key_values, text in frappe.db.sql(packed, values):
+		count, *amounts = text.split(" ")
+		row = frappe._dict(zip(keys, key_values, strict=True))
+		row.opportunities = int(count)
+		row.update(zip(sums, map(float, amounts), strict=True))
+		rows.append(row)
 	return rows
 
 
@@ -255,7 +277,11 @@ def forecast_rows(
 				if months
 				else {"year": "year(t.close_month)", "part": "quarter(t.close_month)"}
 			),
-			**({"sales_stage": "t.sales_stage", "assigned_to": "t.assigned_to"} if detail or by_status else {}),
+			**(
+				{"sales_stage": "t.sales_stage", "assigned_to": "t.assigned_to"}
+				if detail or by_status
+				else {}
+			),
 			**({"status": "t.status"} if by_status and not one_status else {}),
 			**({"forecast_category": "t.forecast_category"} if by_status else {}),
 		},
@@ -271,6 +297,7 @@ def forecast_rows(
 			column: f"case when t.forecast_category = {frappe.db.escape(category)} then t.base_amount else 0 end"
 			for column, category in (categories or {}).items()
 		},
+		floats=not by_status,  # the stage view's: thousands of rows, floats to it
 	)
 	for row in rows if months and by_status else ():
 		row.year, row.part = row.close_month.year, row.close_month.month
