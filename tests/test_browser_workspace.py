@@ -218,14 +218,15 @@ def test_the_charts_bars_show_the_reports_sums_and_open_its_period_view(role_des
 	chart.locator(".chart-actions button, .chart-actions .dropdown-toggle").first.click()
 	chart.locator("a[data-action='action-list']").click()
 	page.wait_for_url("**/app/query-report/Opportunity*Forecast**")
-	page.wait_for_function(
-		"""() => window.frappe && frappe.query_report && frappe.query_report.get_filter_value
-			&& frappe.query_report.get_filter_value('group_by') === 'Period'
-			&& document.querySelectorAll('.report-wrapper .dt-scrollable .dt-row').length === 12
-			&& !frappe.request.ajax_count"""
-	)
+	shown_view = """() => window.frappe && frappe.query_report && frappe.query_report.get_filter_value
+		&& frappe.query_report.get_filter_value('group_by') === 'Period'
+		&& document.querySelectorAll('.report-wrapper .dt-scrollable .dt-row').length === 12
+		&& frappe.query_report.$loading.is(':hidden') && !frappe.request.ajax_count"""
+	page.wait_for_function(shown_view)
 	body = page.locator(".report-wrapper .dt-scrollable")
 	expect(body).to_contain_text(expected[1].replace("\xa0", " ").split(" ")[-1])
 	shown = page.evaluate("frappe.query_report.columns.map((c) => c.fieldname)")
 	assert "sales_stage" not in shown and "base_forecast_amount" in shown, shown
+	page.wait_for_load_state("networkidle")  # the filters from the route may run it once more
+	page.wait_for_function(shown_view)
 	screenshot(page, f"workspace_chart_report_{frappe.scrub(role)}")
