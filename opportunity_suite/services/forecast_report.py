@@ -133,16 +133,16 @@ def stage_rows(filters: frappe._dict, currency: str) -> list[dict]:
 			),
 		)
 		rows = query.groupby(*keys).run(as_dict=True)
+		for row in rows:  # decimal sums (the totals' come as floats already)
+			for field in ("base_amount", "base_forecast_amount", *columns):
+				row[field] = float(row[field] or 0)
 	by_month = filters.period != "Quarter"
 	for row in rows:  # thousands at a million deals: only what each row needs
 		month = row.pop("close_month", None)
-		row.pop("amount_rows", None)
 		if by_month and month is not None:  # the totals' first day of the month
 			row["period"] = period_key(month.year, month.month, filters.period)
 		else:
 			row["period"] = period_key(int(row.pop("year")), int(row.pop("part")), filters.period)
-		for field in ("base_amount", "base_forecast_amount", *columns):
-			row[field] = float(row[field] or 0)
 		row["currency"] = currency
 	if not detail:  # every period, an empty one too: a row per bar of the chart
 		found = {row["period"]: row for row in rows}
