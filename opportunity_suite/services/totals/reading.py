@@ -18,6 +18,7 @@ from opportunity_suite.services.totals.schema import (
 	FOLD_AFTER,
 	LEVELS,
 	OFF_SWITCH,
+	REPORT_INDEX,
 	TOTALS,
 	dimension_of,
 	ready,
@@ -118,12 +119,16 @@ def grouped_totals(
 	fixed: dict[str, str] | None = None,
 	sums: dict[str, str] | None = None,
 	floats: bool = False,
+	scan: bool = False,
 ) -> list[frappe._dict]:
 	"""Counts and sums per `group_by` ({alias: SQL over the summary's columns `t`}) of the deals in `scope`
 	matching `filters` (and raw `where` conditions on `t`, with their values). `sums`: more sums, {alias:
 	SQL over `t`}, e.g. an amount of one category only. `floats`: the sums as floats (each the float of its
 	decimal sum) and no `amount_rows`, sent as one text a row: PyMySQL decodes each value in Python, and a
-	report's 4,800 rows of 8 sums are 30 ms of decoding, a text split in C a third of it.
+	report's 4,800 rows of 8 sums are 30 ms of decoding, a text split in C a third of it. `scan`: read the
+	fine summary in full, not through its report index, for a grouping that doesn't follow that index (by
+	period alone): its ~300 pages in order, not ~9,700 page reads for a year's 4,800 rows one by one (SQL
+	median 58 against 118 ms at load 6).
 
 	Each source (the summary, the unfolded deltas, a private user's shared deals) is filtered and grouped
 	on its own, and only those groups are added up: a union of the raw rows would be materialised first
@@ -145,10 +150,10 @@ def grouped_totals(
 	sums = measures + "".join(f", sum({sql}) as `{alias}`" for alias, sql in more.items())
 	grouping = f" group by {', '.join(group_by.values())}" if group_by else ""
 
-	def part(table: str, extra: str = "") -> str:
+	def part(table: str, extra: str = "", hint: str = "") -> str:
 		where_sql = " and ".join([*conditions, *([extra] if extra else [])])
 		return (
-			f"select {keys + ', ' if keys else ''}{sums} from {table} t"
+			f"select {keys + ', ' if keys else ''}{sums} from {table} t{hint}"
 			+ (f" where {where_sql}" if where_sql else "")
 			+ grouping
 		)
@@ -165,7 +170,7 @@ def grouped_totals(
 	for smaller, names in LEVELS.items():
 		if not scope.private and used <= set(names):
 			level = smaller
-	parts = [part(f"`{level}`", team)]
+	parts = [part(f"`{level}`", team, f" ignore index ({REPORT_INDEX})" if scan and level == TOTALS else "")]
 	if _waiting_deltas():
 		parts.append(part(f"`{DELTAS}`", team))
 	if scope.private:  # shared with the user, and not already theirs by owner or assignee
@@ -298,6 +303,7 @@ def forecast_rows(
 			for column, category in (categories or {}).items()
 		},
 		floats=not by_status,  # the stage view's: thousands of rows, floats to it
+		scan=not detail,
 	)
 	for row in rows if months and by_status else ():
 		row.year, row.part = row.close_month.year, row.close_month.month
