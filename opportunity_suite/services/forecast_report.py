@@ -1,5 +1,7 @@
 """The Opportunity Forecast report: sums of the default-currency amounts (base_amount,
-base_forecast_amount) grouped by period of expected close, stage and assignee, with a chart.
+base_forecast_amount) grouped by period of expected close, stage and assignee, with a chart. Group By
+Period: a row per period alone, what the workspace chart (a Report chart: Frappe's widget runs the report
+with the chart's filters) reads — 12 rows, not the stage view's thousands — and opens.
 
 Aggregated in the database with frappe.qb; the rows a user sees are the ones they may read (Frappe's
 match conditions: user permissions, sharing, permission query conditions)."""
