@@ -6,7 +6,7 @@ import re
 
 import frappe
 import pytest
-from frappe.utils import add_days, today
+from frappe.utils import add_days, getdate, today
 
 from tests.browser_helpers import logged_in_page, screenshot
 from tests.factories import make_opportunity
@@ -170,3 +170,63 @@ def test_the_chart_reads_months_and_the_cards_read_compact_amounts(role_desk, pi
 	# 4,200,000 and whatever else is open on the site: at most three digits, a unit, no trailing zeros
 	# ("$ 4.2 M", "$ 128 K"; Frappe's own card reads "$ 128.00 K")
 	assert re.fullmatch(r"\D+ ?\d{1,3}(\.\d?[1-9])? ?[KMB]", open_pipeline), open_pipeline
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_charts_bars_show_the_reports_sums_and_open_its_period_view(role_desk, people, pipeline):
+	"""The workspace chart draws the report's period view (Group By Period: a row per month): a bar's
+	tooltip reads the month's pipeline and weighted pipeline as the report sums them for this user, and
+	the chart's "Opportunity Forecast Report" opens the report on that same view."""
+	from playwright.sync_api import expect
+
+	from opportunity_suite.services import forecast_report
+	from tests.conversion_fixtures import as_user
+
+	role, page = role_desk
+	chart_doc = frappe.get_doc("Dashboard Chart", "Weighted Pipeline by Month")
+	frappe.db.rollback()  # a fresh snapshot: the fixture's deals, as the web server reads them
+	_columns, rows, _m, chart_data, _s = as_user(
+		people[role], forecast_report.run, frappe.parse_json(chart_doc.filters_json)
+	)
+	month = getdate(pipeline[0].expected_close_date).strftime("%Y-%m")
+	[row] = [r for r in rows if r["period"] == month]
+	index = [r["period"] for r in rows].index(month)
+	label = chart_data["data"]["labels"][index]
+	_open_workspace(page)
+	chart = page.locator(".widget.dashboard-widget-box", has_text="Weighted Pipeline by Month")
+	bar = chart.locator(f"svg.frappe-chart .dataset-1 rect.bar[data-point-index='{index}']")
+	page.wait_for_function(  # drawn, and grown to its value (frappe-charts animates from zero)
+		"""(i) => [...document.querySelectorAll(
+			`.dashboard-widget-box svg.frappe-chart .dataset-1 rect.bar[data-point-index='${i}']`
+		)].some((bar) => parseFloat(bar.getAttribute('height')) > 0)""",
+		arg=index,
+	)
+	expected = page.evaluate(
+		"""(values) => values.map((v) => frappe.format(v, {fieldtype: 'Currency'},
+			{always_show_decimals: true, inline: true}))""",
+		[row["base_amount"], row["base_forecast_amount"]],
+	)
+	assert row["base_amount"] >= 3_000_000 and row["base_forecast_amount"] >= 2_400_000  # the fixture's 80 %
+	bar.hover()
+	tip = chart.locator(".graph-svg-tip")
+	expect(tip.locator(".title")).to_contain_text(label)
+	for value in expected:
+		expect(tip).to_contain_text(value)
+	screenshot(page, f"workspace_chart_{frappe.scrub(role)}")
+	# the chart's menu → the report, on the view the chart reads
+	chart.locator(".chart-actions button, .chart-actions .dropdown-toggle").first.click()
+	chart.locator("a[data-action='action-list']").click()
+	page.wait_for_url("**/app/query-report/Opportunity*Forecast**")
+	shown_view = """() => window.frappe && frappe.query_report && frappe.query_report.get_filter_value
+		&& frappe.query_report.get_filter_value('group_by') === 'Period'
+		&& document.querySelectorAll('.report-wrapper .dt-scrollable .dt-row').length === 12
+		&& frappe.query_report.$loading.is(':hidden') && !frappe.request.ajax_count"""
+	page.wait_for_function(shown_view)
+	body = page.locator(".report-wrapper .dt-scrollable")
+	expect(body).to_contain_text(expected[1].replace("\xa0", " ").split(" ")[-1])
+	shown = page.evaluate("frappe.query_report.columns.map((c) => c.fieldname)")
+	assert "sales_stage" not in shown and "base_forecast_amount" in shown, shown
+	page.wait_for_load_state("networkidle")  # the filters from the route may run it once more
+	page.wait_for_function(shown_view)
+	screenshot(page, f"workspace_chart_report_{frappe.scrub(role)}")

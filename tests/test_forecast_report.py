@@ -91,6 +91,63 @@ def test_quarterly_totals_and_assignee_filter(pipeline):
 	assert summary["Weighted Pipeline"] == 520
 
 
+def test_group_by_period_gives_a_row_per_month_the_charts_bars(pipeline):
+	"""Group By Period (the workspace chart's): a row per month or quarter, an empty one too, with the stage
+	view's sums per period; the chart and the summary as the stage view's."""
+	for period, count in (("Month", 7), ("Quarter", None)):
+		filters = _filters(period=period, assigned_to=pipeline.bob, status="")
+		columns, rows, _message, chart, summary = run({**filters, "group_by": "Period"})
+		assert "sales_stage" not in {c["fieldname"] for c in columns}
+		assert "assigned_to" not in {c["fieldname"] for c in columns}
+		stage_view = run({**filters, "group_by": "Stage"})
+		by_period = {}
+		for row in stage_view[1]:
+			sums = by_period.setdefault(row["period"], [0, 0.0, 0.0, 0.0])
+			sums[0] += row["opportunities"]
+			sums[1] += row["base_amount"]
+			sums[2] += row["base_forecast_amount"]
+			sums[3] += row["pipeline"]
+		assert [r["period"] for r in rows] == _keys(chart) and len(rows) == len(chart["data"]["labels"])
+		assert count is None or len(rows) == count
+		for row in rows:  # every period, those without a deal at zero
+			expected = by_period.get(row["period"], [0, 0.0, 0.0, 0.0])
+			assert [
+				row["opportunities"],
+				row["base_amount"],
+				row["base_forecast_amount"],
+				row["pipeline"],
+			] == (pytest.approx(expected, abs=0.005))
+		assert sum(r["base_amount"] for r in rows) == pytest.approx(950 + 999, abs=0.005)
+		for mine, theirs in zip(chart["data"]["datasets"], stage_view[3]["data"]["datasets"], strict=True):
+			assert mine["values"] == pytest.approx(theirs["values"], abs=0.005)
+		assert chart["data"]["labels"] == stage_view[3]["data"]["labels"]
+		assert [s["value"] for s in summary] == pytest.approx([s["value"] for s in stage_view[4]], abs=0.005)
+
+
+def _keys(chart) -> list[str]:
+	"""The chart's periods as the report's keys (2027-01, 2027-Q1), from its labels (Jan 2027, Q1 2027)."""
+	import datetime
+
+	keys = []
+	for label in chart["data"]["labels"]:
+		first, year = label.split(" ")
+		if first.startswith("Q"):
+			keys.append(f"{year}-{first}")
+		else:
+			keys.append(datetime.datetime.strptime(f"{first} {year}", "%b %Y").strftime("%Y-%m"))
+	return keys
+
+
+def test_the_desk_runs_the_period_view_with_a_total_row(pipeline):
+	result = run_report(
+		"Opportunity Forecast",
+		filters=_filters(period="Month", group_by="Period", assigned_to=pipeline.alice),
+	)
+	assert len(result["result"]) == 7 + 1  # seven months and the total
+	total = result["result"][-1]
+	assert total[2] == 3000 and total[3] == 300  # period, opportunities, pipeline, weighted pipeline
+
+
 def test_won_deals_when_status_is_cleared(pipeline):
 	rows = run(_filters(status="", assigned_to=pipeline.bob, period="Month"))[1]
 	assert sum(r["base_amount"] for r in rows) == 950 + 999

@@ -61,14 +61,16 @@ def _answers(user: str) -> dict:
 	out = {}
 	for period in ("Month", "Quarter"):
 		for status in ("Open", None):
-			filters = {
-				"period": period,
-				"group_by": "Stage",
-				**months,
-				**({"status": status} if status else {}),
-			}
-			out[f"report {period} {status}"] = as_user(user, forecast_report.run, filters)
-	out["chart"] = as_user(user, forecast_report.run, {"period": "Month", "status": "Open"})
+			for group_by in ("Stage", "Period"):
+				filters = {
+					"period": period,
+					"group_by": group_by,
+					**months,
+					**({"status": status} if status else {}),
+				}
+				out[f"report {period} {group_by} {status}"] = as_user(user, forecast_report.run, filters)
+	chart = frappe.get_doc("Dashboard Chart", "Weighted Pipeline by Month")  # the workspace's, as it asks
+	out["chart"] = as_user(user, forecast_report.run, frappe.parse_json(chart.filters_json))
 	out["kanban"] = as_user(user, kanban.column_totals, [])
 	out["kanban open"] = as_user(user, kanban.column_totals, [["Opportunity", "status", "=", "Open"]])
 	for field in ("owner", "sales_stage", "status", "forecast_category"):

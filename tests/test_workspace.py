@@ -65,6 +65,10 @@ def test_the_chart_is_the_forecast_reports_chart():
 	result = run(chart.report_name, filters=json.loads(chart.filters_json))
 	assert result["chart"]["data"]["datasets"][1]["name"] == "Weighted Pipeline"
 	assert len(result["chart"]["data"]["labels"]) == 12
+	# the report's period view: a row per bar (and the total), not one per period × stage × assignee
+	assert json.loads(chart.filters_json)["group_by"] == "Period"
+	assert len(result["result"]) == 12 + 1
+	assert "sales_stage" not in {c["fieldname"] for c in result["columns"]}
 
 
 def _cards(ws) -> dict[str, list[str]]:

@@ -10,14 +10,15 @@
   `frappe.get_list` returns (the other sidebar groups already go through get_list).
 - Counts of opportunities (these two, the sidebar's groups, Assigned To's to-dos too, and the number cards,
   `frappe.desk.doctype.number_card.number_card.get_result`) come from the pre-aggregated totals where they
-  hold the answer (services/totals/: the same read rules), else from the query Frappe runs."""
+  hold the answer (services/totals/: the same read rules; a card over closed deals from the outcome summary,
+  services/outcome_cards.py), else from the query Frappe runs."""
 
 import frappe
 from frappe.desk import listview
 from frappe.desk.doctype.number_card import number_card
 from frappe.utils import get_safe_filters
 
-from opportunity_suite.services import totals
+from opportunity_suite.services import outcome_cards, totals
 from opportunity_suite.services.list_fields import count_distinct_names
 
 
@@ -78,7 +79,10 @@ def get_number_card_result(doc: str | dict, filters: str | list | dict | None = 
 	cards where they hold it. Read permission is Frappe's own on both paths (get_list; totals.read_scope)."""
 	card = frappe.parse_json(doc)
 	if isinstance(card, dict):
-		value = totals.number_card(frappe._dict(card), frappe.parse_json(filters) if filters else [], to_date)
+		parsed = frappe.parse_json(filters) if filters else []
+		value = totals.number_card(frappe._dict(card), parsed, to_date)
+		if value is None:  # a card over closed deals (Won This Quarter): the outcome summary's
+			value = outcome_cards.number_card(frappe._dict(card), parsed, to_date)
 		if value is not None:
 			return value
 	return number_card.get_result(doc, filters, to_date)

@@ -1,5 +1,7 @@
 """The Opportunity Forecast report: sums of the default-currency amounts (base_amount,
-base_forecast_amount) grouped by period of expected close, stage and assignee, with a chart.
+base_forecast_amount) grouped by period of expected close, stage and assignee, with a chart. Group By
+Period: a row per period alone, what the workspace chart (a Report chart: Frappe's widget runs the report
+with the chart's filters) reads — 12 rows, not the stage view's thousands — and opens.
 
 Aggregated in the database with frappe.qb; the rows a user sees are the ones they may read (Frappe's
 match conditions: user permissions, sharing, permission query conditions)."""
@@ -21,7 +23,7 @@ from opportunity_suite.services.visibility import team_of
 
 DOCTYPE = "Opportunity"
 PERIODS = ("Month", "Quarter")
-GROUP_BY = ("Stage", "Owner")
+GROUP_BY = ("Stage", "Owner", "Period")  # Period: a row per month or quarter (the workspace chart's)
 
 
 class ReportFilterError(frappe.ValidationError):
@@ -35,7 +37,7 @@ def normalise_filters(filters: dict | None) -> frappe._dict:
 		frappe.throw(_("Period must be Month or Quarter."), exc=ReportFilterError)
 	filters.group_by = filters.get("group_by") or "Stage"
 	if filters.group_by not in GROUP_BY:
-		frappe.throw(_("Group By must be Stage or Owner."), exc=ReportFilterError)
+		frappe.throw(_("Group By must be Stage, Owner or Period."), exc=ReportFilterError)
 	if filters.get("forecast_category"):
 		check_category(filters.forecast_category, "Forecast Category")
 	start = get_first_day(today())
@@ -110,17 +112,18 @@ def query_totals(filters: frappe._dict) -> list[dict]:
 
 
 def stage_rows(filters: frappe._dict, currency: str) -> list[dict]:
-	"""The stage view's rows: per period × stage × assignee the count, the base amount and forecast, and
-	each forecast category's base amount, summed in the database (decimal sums, a float each), sorted by
-	period, the stage's sequence, stage and assignee. From the pre-aggregated totals where they hold the
-	answer, else aggregated here."""
+	"""The stage view's rows: per period × stage × assignee (per period alone when Group By is Period) the
+	count, the base amount and forecast, and each forecast category's base amount, summed in the database
+	(decimal sums, a float each), sorted by period, the stage's sequence, stage and assignee. From the
+	pre-aggregated totals where they hold the answer, else aggregated here."""
 	from opportunity_suite.services import totals
 
 	columns = {category_field(c): c for c in CATEGORIES}
-	rows = totals.forecast_rows(filters, categories=columns)
+	detail = filters.group_by != "Period"
+	rows = totals.forecast_rows(filters, categories=columns, detail=detail)
 	if rows is None:
 		opp = frappe.qb.DocType(DOCTYPE)
-		keys = [*_period_keys(filters, opp), opp.sales_stage, opp.assigned_to]
+		keys = [*_period_keys(filters, opp), *((opp.sales_stage, opp.assigned_to) if detail else ())]
 		query = _filtered(filters, opp).select(
 			*keys,
 			Count(opp.name).as_("opportunities"),
@@ -132,17 +135,24 @@ def stage_rows(filters: frappe._dict, currency: str) -> list[dict]:
 			),
 		)
 		rows = query.groupby(*keys).run(as_dict=True)
+		for row in rows:  # decimal sums (the totals' come as floats already)
+			for field in ("base_amount", "base_forecast_amount", *columns):
+				row[field] = float(row[field] or 0)
 	by_month = filters.period != "Quarter"
 	for row in rows:  # thousands at a million deals: only what each row needs
 		month = row.pop("close_month", None)
-		row.pop("amount_rows", None)
 		if by_month and month is not None:  # the totals' first day of the month
 			row["period"] = period_key(month.year, month.month, filters.period)
 		else:
 			row["period"] = period_key(int(row.pop("year")), int(row.pop("part")), filters.period)
-		for field in ("base_amount", "base_forecast_amount", *columns):
-			row[field] = float(row[field] or 0)
 		row["currency"] = currency
+	if not detail:  # every period, an empty one too: a row per bar of the chart
+		found = {row["period"]: row for row in rows}
+		zero = dict.fromkeys(("base_amount", "base_forecast_amount", *columns), 0.0)
+		return [
+			found.get(key) or {"period": key, "opportunities": 0, **zero, "currency": currency}
+			for key in periods_between(filters.from_date, filters.to_date, filters.period)
+		]
 	sequence = dict(frappe.get_all("Opportunity Stage", fields=["name", "sequence"], as_list=True))
 	rows.sort(
 		key=lambda r: (
@@ -221,22 +231,10 @@ def run(filters: dict | None = None):
 
 
 def columns(filters) -> list[dict]:
+	detail = filters.group_by != "Period"
 	return [
 		{"fieldname": "period", "label": _(filters.period), "fieldtype": "Data", "width": 100},
-		{
-			"fieldname": "sales_stage",
-			"label": _("Sales Stage"),
-			"fieldtype": "Link",
-			"options": "Opportunity Stage",
-			"width": 180,
-		},
-		{
-			"fieldname": "assigned_to",
-			"label": _("Assigned To", context="Opportunity"),  # the deal's owner (负责人), not any assignee
-			"fieldtype": "Link",
-			"options": "User",
-			"width": 200,
-		},
+		*(_detail_columns() if detail else ()),
 		{"fieldname": "opportunities", "label": _("Opportunities"), "fieldtype": "Int", "width": 110},
 		{
 			"fieldname": "base_amount",
@@ -259,6 +257,25 @@ def columns(filters) -> list[dict]:
 			"fieldtype": "Link",
 			"options": "Currency",
 			"hidden": 1,
+		},
+	]
+
+
+def _detail_columns() -> list[dict]:
+	return [
+		{
+			"fieldname": "sales_stage",
+			"label": _("Sales Stage"),
+			"fieldtype": "Link",
+			"options": "Opportunity Stage",
+			"width": 180,
+		},
+		{
+			"fieldname": "assigned_to",
+			"label": _("Assigned To", context="Opportunity"),  # the deal's owner (负责人), not any assignee
+			"fieldtype": "Link",
+			"options": "User",
+			"width": 200,
 		},
 	]
 

@@ -20,6 +20,8 @@ frappe.query_reports["Opportunity Forecast"] = {
 			options: [
 				{ value: "Stage", label: __("Stage") },
 				{ value: "Owner", label: __("Owner (with quota)") },
+				// a row per month or quarter: the workspace chart's bars, and where its "open report" lands
+				{ value: "Period", label: __("Period only") },
 			],
 			default: "Stage",
 			reqd: 1,
