@@ -306,7 +306,7 @@ def _assert_visible_equals_straightforward(p, sees: dict | None = None):
 	from opportunity_suite.services.time_in_stage import straightforward_statistics, visible_statistics
 
 	users = p.users
-	assert stage_viewers.out_of_step() == 0
+	assert stage_viewers.out_of_step([d for d in p.deals.values()]) == 0
 	try:
 		for user in (users.seller1, users.seller2, users.lead, users.outsider):
 			frappe.set_user(user)
@@ -424,19 +424,19 @@ def test_the_viewer_keys_follow_every_write_of_a_deal():
 	seller, other = make_user("Sales User"), make_user("Sales User")
 	deal = make_opportunity(amount=1, assigned_to=seller)
 	_move(deal, "Qualification", 2)
-	assert stage_viewers.out_of_step() == 0
+	assert stage_viewers.out_of_step([deal.name]) == 0
 	assign_to.add({"assign_to": [other], "doctype": "Opportunity", "name": deal.name})
-	assert stage_viewers.out_of_step() == 0
+	assert stage_viewers.out_of_step([deal.name]) == 0
 	frappe.db.set_value("Opportunity", deal.name, "_assign", frappe.as_json([seller, other]))
 	rows = frappe.db.count("Opportunity Stage History", {"opportunity": deal.name})
-	assert stage_viewers.out_of_step() == rows  # until the write is refreshed
+	assert stage_viewers.out_of_step([deal.name]) == rows  # until the write is refreshed
 	totals.refresh([deal.name])
-	assert stage_viewers.out_of_step() == 0
+	assert stage_viewers.out_of_step([deal.name]) == 0
 	frappe.db.sql(
 		"update `tabOpportunity Stage History` set viewer_key = 'stale' where opportunity = %s", (deal.name,)
 	)
 	stage_viewers.rebuild()
-	assert stage_viewers.out_of_step() == 0
+	assert stage_viewers.out_of_step([deal.name]) == 0
 
 
 def test_a_private_reader_through_the_report_and_a_reader_narrowed_otherwise(private_pipeline):

@@ -138,12 +138,14 @@ def visible_keys(team_condition: str) -> list[str]:
 	return frappe.db.sql_list(f"SELECT k.viewer_key FROM `{KEYS}` k WHERE {team_condition}")
 
 
-def out_of_step() -> int:
-	"""How many history rows have another key than their deal as stored (or than none), or a key the keys'
-	table doesn't hold: 0 when every write kept them in step (the tests' check)."""
+def out_of_step(names: list[str] | None = None) -> int:
+	"""How many history rows (of these deals, or all) have another key than their deal as stored (or than
+	none), or a key the keys' table doesn't hold: 0 when every write kept them in step (the tests' check)."""
 	key = f"IF(o.name IS NULL, NULL, {_key()})"
+	only = " AND h.opportunity IN %(names)s" if names else ""
 	return frappe.db.sql(
 		f"""SELECT COUNT(*) FROM {HISTORY_TABLE} h LEFT JOIN `tabOpportunity` o ON o.name = h.opportunity
 		LEFT JOIN `{KEYS}` k ON k.viewer_key = h.viewer_key
-		WHERE NOT (h.viewer_key <=> {key}) OR (h.viewer_key IS NOT NULL AND k.viewer_key IS NULL)"""
+		WHERE (NOT (h.viewer_key <=> {key}) OR (h.viewer_key IS NOT NULL AND k.viewer_key IS NULL)){only}""",
+		{"names": tuple(names or ())},
 	)[0][0]
