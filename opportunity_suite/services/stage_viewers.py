@@ -66,22 +66,54 @@ def ready() -> bool:
 def _refresh_where(condition: str, values: dict, every_key: bool = False):
 	"""Key the history rows of the deals matching `condition` (SQL on the history row `h`) as their deal is
 	stored now (no key: no such deal), and record the keys given (`every_key`: also those of rows keyed so
-	already)."""
-	key = f"IF(o.name IS NULL, NULL, {_key()})"
-	changed = "" if every_key else f" AND NOT (h.viewer_key <=> {_key()})"
-	# raw SQL: an INSERT … SELECT and an UPDATE over a join, which frappe.qb does not write
-	frappe.db.sql(
-		f"""INSERT IGNORE INTO `{KEYS}` (viewer_key, owner, assigned_to, _assign)
-		SELECT DISTINCT {_key()}, IFNULL(o.owner, ''), IFNULL(o.assigned_to, ''), IFNULL(o._assign, '')
-		FROM {HISTORY_TABLE} h JOIN `tabOpportunity` o ON o.name = h.opportunity
-		WHERE ({condition}){changed}""",
-		values,
+	already). No range is locked: the history rows are read plainly and updated by name, the deals read by
+	name with a shared lock (the writer calling this holds them already), so that concurrent creates, whose
+	rows go to the same end of the history's indexes, neither queue nor deadlock here (an UPDATE over a join,
+	or an INSERT … SELECT, would take next-key locks on the ranges it reads)."""
+	rows = frappe.db.sql(
+		f"SELECT h.name, h.opportunity, h.viewer_key FROM {HISTORY_TABLE} h WHERE {condition}", values
 	)
-	frappe.db.sql(
-		f"""UPDATE {HISTORY_TABLE} h LEFT JOIN `tabOpportunity` o ON o.name = h.opportunity
-		SET h.viewer_key = {key} WHERE ({condition}) AND NOT (h.viewer_key <=> {key})""",
-		values,
-	)
+	names = sorted({opportunity for _name, opportunity, _key in rows if opportunity})
+	deals = {}
+	for start in range(0, len(names), 1000):
+		for name, key, *people in frappe.db.sql(
+			f"""SELECT o.name, {_key()}, IFNULL(o.owner, ''), IFNULL(o.assigned_to, ''), IFNULL(o._assign, '')
+			FROM `tabOpportunity` o WHERE o.name IN %(names)s LOCK IN SHARE MODE""",
+			{"names": tuple(names[start : start + 1000])},
+		):
+			deals[name] = (key, people)
+	rekey: dict[str | None, list[str]] = {}
+	for name, opportunity, key in rows:
+		wanted = deals[opportunity][0] if opportunity in deals else None
+		if wanted != key:
+			rekey.setdefault(wanted, []).append(name)
+	used = {key for key, _people in deals.values()} if every_key else {key for key in rekey if key}
+	_record_keys({key: people for key, people in deals.values() if key in used})
+	for key, history_names in sorted(rekey.items(), key=lambda item: item[0] or ""):
+		for start in range(0, len(history_names), 1000):
+			frappe.db.sql(
+				f"UPDATE {HISTORY_TABLE} SET viewer_key = %(key)s WHERE name IN %(names)s",
+				{"key": key, "names": tuple(sorted(history_names[start : start + 1000]))},
+			)
+
+
+def _record_keys(people_of: dict[str, list]):
+	"""Add the keys the table doesn't hold yet (a new combination of owner, Assigned To and `_assign`)."""
+	keys = sorted(people_of)
+	for start in range(0, len(keys), 1000):
+		chunk = keys[start : start + 1000]
+		known = set(
+			frappe.db.sql_list(
+				f"SELECT viewer_key FROM `{KEYS}` WHERE viewer_key IN %(keys)s", {"keys": tuple(chunk)}
+			)
+		)
+		missing = [key for key in chunk if key not in known]
+		if missing:
+			frappe.db.sql(
+				f"INSERT IGNORE INTO `{KEYS}` (viewer_key, owner, assigned_to, _assign) VALUES "
+				+ ", ".join(["(%s, %s, %s, %s)"] * len(missing)),
+				[value for key in missing for value in (key, *people_of[key])],
+			)
 
 
 def refresh(names: list[str]):

@@ -329,10 +329,11 @@ def visible_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
 	if keys:
 		values["keys"] = tuple(keys)
 		# raw SQL: a GROUP BY on an expression over a named index, which frappe.qb does not write
+		# (`from_stage > ''`: the condition's IFNULL(…) != '' as a range of the index, past the creation rows)
 		for from_stage, to_stage, whole_days, n in frappe.db.sql(
 			f"""SELECT h.from_stage, h.to_stage, FLOOR(h.days_in_previous_stage), COUNT(*)
 			FROM {TABLE} h FORCE INDEX ({stage_viewers.INDEX})
-			WHERE h.viewer_key IN %(keys)s AND {own}
+			WHERE h.viewer_key IN %(keys)s AND h.from_stage > '' AND {own}
 			GROUP BY h.from_stage, h.to_stage, FLOOR(h.days_in_previous_stage)""",
 			values,
 		):
