@@ -234,6 +234,9 @@ def insert_block(first: int, last: int, lookups: tuple[int, int, int], currency:
 		from {source} where st.idx > 0""",
 		first_stage,
 	)
+	from opportunity_suite.services import stage_viewers  # who reads the history just written
+
+	stage_viewers.refresh_range(f"{PREFIX}-{first - 1:07d}", f"{PREFIX}-{last:07d}")
 	frappe.db.sql(
 		f"""insert into `__global_search` (doctype, name, title, content, published, route)
 		select 'Opportunity', {deal_name("s.seq")}, concat(pk.name, ' ', s.seq, ' – ', po.name),

@@ -294,34 +294,25 @@ def private_pipeline():
 	return frappe._dict(users=users, deals=deals, rows=rows, shared_row=shared_row)
 
 
-def test_a_private_reader_gets_the_straightforward_numbers_of_what_they_see(private_pipeline):
-	"""Each Sales User under private visibility (their own deals, their team's, `_assign`, shares) gets from
-	the visible path the numbers of Frappe's own query over the rows they may read, for periods over month
-	ends, the assignee and stage filters; the denied get none of the others' stays."""
-	from opportunity_suite.services import time_in_stage
+PRIVATE_PERIODS = [("2002-01-25", "2002-03-06"), ("2002-01-31", "2002-02-01"), ("2002-02-01", "2002-02-28")]
+
+
+def _assert_visible_equals_straightforward(p, sees: dict | None = None):
+	"""Each of `p`'s Sales Users under private visibility gets from the visible path the numbers of Frappe's
+	own query over the rows they may read, for periods over month ends, the assignee and stage filters
+	(and, given `sees`, user → the deals they see, as many stays as the rows of those deals in the period:
+	the denied get none of the others' stays)."""
+	from opportunity_suite.services import stage_viewers, time_in_stage
 	from opportunity_suite.services.time_in_stage import straightforward_statistics, visible_statistics
 
-	p = private_pipeline
-	users, deals = p.users, p.deals
-	sees = {
-		users.seller1: {deals.a, None},
-		users.lead: {deals.a, None},  # seller1 reports to them
-		users.seller2: {deals.b, deals.c, deals.d, None},
-		users.outsider: {deals.d, None},  # and the one shared row of B
-	}
-	periods = [("2002-01-25", "2002-03-06"), ("2002-01-31", "2002-02-01"), ("2002-02-01", "2002-02-28")]
+	users = p.users
+	assert stage_viewers.out_of_step([d for d in p.deals.values()]) == 0
 	try:
-		for user, visible in sees.items():
+		for user in (users.seller1, users.seller2, users.lead, users.outsider):
 			frappe.set_user(user)
 			frappe.local.opportunity_suite_visibility = None
 			assert time_in_stage._reader() == time_in_stage.VISIBLE, user
-			for low, high in periods:
-				by_hand = [
-					r
-					for r in p.rows
-					if (r["opportunity"] in visible or (r["name"] == p.shared_row and user == users.outsider))
-					and getdate(low) <= getdate(r["changed_on"]) <= getdate(high)
-				]
+			for low, high in PRIVATE_PERIODS:
 				for extra in ({}, {"assigned_to": users.seller1}, {"stage": "Qualification"}):
 					filters = frappe._dict(from_date=low, to_date=high, **extra)
 					fast, straight = visible_statistics(filters), straightforward_statistics(filters)
@@ -331,18 +322,121 @@ def test_a_private_reader_gets_the_straightforward_numbers_of_what_they_see(priv
 						assert (got.stays, got.moved_on) == (row.stays, row.moved_on), (user, filters, stage)
 						assert got.median_days == pytest.approx(row.median_days, abs=0.005), (user, filters)
 						assert got.p75_days == pytest.approx(row.p75_days, abs=0.005), (user, filters)
+					if sees is None:
+						continue
 					wanted = [
 						r
-						for r in by_hand
-						if (not extra.get("assigned_to") or r["assigned_to"] == extra["assigned_to"])
+						for r in p.rows
+						if (
+							r["opportunity"] in sees[user]
+							or (r["name"] == p.shared_row and user == users.outsider)
+						)
+						and getdate(low) <= getdate(r["changed_on"]) <= getdate(high)
+						and (not extra.get("assigned_to") or r["assigned_to"] == extra["assigned_to"])
 						and (not extra.get("stage") or r["from_stage"] == extra["stage"])
 					]
 					assert sum(row.stays for row in fast.values()) == len(wanted), (user, filters)
-		frappe.set_user(users.manager)  # sees every deal: the summary's path
-		frappe.local.opportunity_suite_visibility = None
+	finally:
+		frappe.set_user("Administrator")
+
+
+def test_a_private_reader_gets_the_straightforward_numbers_of_what_they_see(private_pipeline):
+	"""Their own deals, their team's, `_assign` alone, a shared deal, a shared row, rows of no deal; a Sales
+	Manager sees every deal (the summary's path)."""
+	from opportunity_suite.services import time_in_stage
+
+	p = private_pipeline
+	users, deals = p.users, p.deals
+	_assert_visible_equals_straightforward(
+		p,
+		{
+			users.seller1: {deals.a, None},
+			users.lead: {deals.a, None},  # seller1 reports to them
+			users.seller2: {deals.b, deals.c, deals.d, None},
+			users.outsider: {deals.d, None},  # and the one shared row of B
+		},
+	)
+	frappe.set_user(users.manager)
+	frappe.local.opportunity_suite_visibility = None
+	try:
 		assert time_in_stage._reader() == time_in_stage.ALL
 	finally:
 		frappe.set_user("Administrator")
+
+
+def test_a_private_reader_follows_reassignments_assignments_and_deletes(private_pipeline):
+	"""Who reads a deal's history follows the deal as it is now: reassigned by a save, assigned through
+	Frappe's Assign To (a ToDo rewrites `_assign`, the app its Assigned To), unassigned, deleted, a share
+	taken back, a new member of a team; each time every user gets the straightforward numbers."""
+	from frappe.desk.form import assign_to
+
+	from opportunity_suite.api import assignment
+
+	p = private_pipeline
+	users, deals = p.users, p.deals
+	deal = frappe.get_doc("Opportunity", deals.b)  # seller2's: now the outsider's
+	deal.assigned_to = users.outsider
+	deal.save()
+	_assert_visible_equals_straightforward(
+		p,
+		{
+			users.seller1: {deals.a, None},
+			users.lead: {deals.a, None},
+			users.seller2: {deals.c, deals.d, None},
+			users.outsider: {deals.b, deals.d, None},
+		},
+	)
+	# C was seller2's through `_assign` alone: assigned to seller1 through a ToDo, `_assign` is Frappe's again
+	assign_to.add({"assign_to": [users.seller1], "doctype": "Opportunity", "name": deals.c})
+	_assert_visible_equals_straightforward(
+		p,
+		{
+			users.seller1: {deals.a, deals.c, None},
+			users.lead: {deals.a, deals.c, None},
+			users.seller2: {deals.d, None},
+			users.outsider: {deals.b, deals.d, None},
+		},
+	)
+	assignment.remove("Opportunity", deals.c, users.seller1)  # the desk's (Frappe's, with Assigned To kept)
+	frappe.delete_doc("Opportunity", deals.d, force=True)  # its rows go; the outsider's share with it
+	frappe.db.set_value("User", users.seller2, "reports_to", users.lead)
+	_assert_visible_equals_straightforward(p)
+	frappe.set_user(users.outsider)
+	frappe.local.opportunity_suite_visibility = None
+	try:
+		from opportunity_suite.services.time_in_stage import visible_statistics
+
+		period = frappe._dict(from_date="2002-01-01", to_date="2002-03-31")
+		stays = sum(row.stays for row in visible_statistics(period).values())
+	finally:
+		frappe.set_user("Administrator")
+	mine = [r for r in p.rows if r["opportunity"] in (deals.b, None) or r["name"] == p.shared_row]
+	assert stays == len({r["name"] for r in mine})
+
+
+def test_the_viewer_keys_follow_every_write_of_a_deal():
+	"""Each history row's key is its deal's as stored after a save, an assignment, a write past the
+	controller followed by the totals' refresh, a rebuild; rows of no deal have none."""
+	from frappe.desk.form import assign_to
+
+	from opportunity_suite.services import stage_viewers, totals
+
+	seller, other = make_user("Sales User"), make_user("Sales User")
+	deal = make_opportunity(amount=1, assigned_to=seller)
+	_move(deal, "Qualification", 2)
+	assert stage_viewers.out_of_step([deal.name]) == 0
+	assign_to.add({"assign_to": [other], "doctype": "Opportunity", "name": deal.name})
+	assert stage_viewers.out_of_step([deal.name]) == 0
+	frappe.db.set_value("Opportunity", deal.name, "_assign", frappe.as_json([seller, other]))
+	rows = frappe.db.count("Opportunity Stage History", {"opportunity": deal.name})
+	assert stage_viewers.out_of_step([deal.name]) == rows  # until the write is refreshed
+	totals.refresh([deal.name])
+	assert stage_viewers.out_of_step([deal.name]) == 0
+	frappe.db.sql(
+		"update `tabOpportunity Stage History` set viewer_key = 'stale' where opportunity = %s", (deal.name,)
+	)
+	stage_viewers.rebuild()
+	assert stage_viewers.out_of_step([deal.name]) == 0
 
 
 def test_a_private_reader_through_the_report_and_a_reader_narrowed_otherwise(private_pipeline):

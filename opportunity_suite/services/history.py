@@ -129,13 +129,14 @@ def history_row(before, after, when, user: str, via: str = "Save", fields=None) 
 
 def insert_history(rows: list[dict]):
 	"""History rows in multi-row INSERTs (the importer's writer; values escaped as the driver does)."""
-	from opportunity_suite.services import stage_stays
+	from opportunity_suite.services import stage_stays, stage_viewers
 	from opportunity_suite.services.importing.writer import insert_rows
 
 	rows = [r for r in rows if r]
 	if rows:
 		insert_rows(DOCTYPE, list(ROW_FIELDS), [[r[f] for f in ROW_FIELDS] for r in rows])
 		stage_stays.add_rows(rows)  # the Time in Stage summary, in the same transaction
+		stage_viewers.refresh([r["opportunity"] for r in rows])  # and who may read them
 
 
 def record_save(doc):

@@ -17,6 +17,7 @@ gets `straightforward_statistics`, over the rows they may read."""
 
 import math
 from collections import Counter
+from typing import NamedTuple
 
 import frappe
 from frappe import _
@@ -24,7 +25,7 @@ from frappe.desk.reportview import get_match_cond
 from frappe.model.db_query import DatabaseQuery
 from frappe.utils import add_days, cint, flt, get_datetime, getdate, now_datetime, today
 
-from opportunity_suite.services import stage_stays, totals, visibility
+from opportunity_suite.services import stage_stays, stage_viewers, totals, visibility
 from opportunity_suite.services.list_fields import aggregate
 
 HISTORY = "Opportunity Stage History"
@@ -111,7 +112,12 @@ def stage_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
 	"""Per stage left: stays, moved_on, median_days, p75_days over the period (and assignee, and stage)."""
 	reader = _reader()
 	if reader == VISIBLE:  # the private visibility alone narrows the user's view: their deals' rows
-		return visible_statistics(filters)
+		try:
+			return (
+				visible_statistics(filters) if stage_viewers.ready() else straightforward_statistics(filters)
+			)
+		except SummaryOutOfStep:  # (the history changed between the two reads: not in one transaction)
+			return straightforward_statistics(filters)
 	if reader != ALL:  # narrowed by something else too (a User Permission, a hook): Frappe's own query
 		return straightforward_statistics(filters)
 	try:
@@ -129,6 +135,28 @@ def fast_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
 	counts = stage_stays.period_counts(
 		filters.from_date, filters.to_date, assigned_to=filters.assigned_to, stage=filters.stage
 	)
+	start, end = stage_stays.day_bounds(filters.from_date, filters.to_date)
+	if filters.assigned_to:  # that assignee's stays, on their index
+		scope = Scope("assignee_stage_stay_index", " AND h.assigned_to = %s", [filters.assigned_to])
+	else:
+		scope = Scope("stage_stay_duration_index", "", [])
+	return _statistics_of_counts(counts, scope, start, end)
+
+
+class Scope(NamedTuple):
+	"""Which history rows a percentile is read from: those of an index's ranges (`index`, with the SQL
+	`condition` on `h` and its `params` after the stage's), and `extras`, the (from_stage, days) of a few
+	rows outside them that count too (a private user's shared rows)."""
+
+	index: str
+	condition: str
+	params: list
+	extras: tuple = ()
+
+
+def _statistics_of_counts(counts, scope: Scope, start, end) -> dict[str, frappe._dict]:
+	"""Per stage left: stays, moved_on, median_days, p75_days from the (from_stage, to_stage, whole_days,
+	stays) counts of the period's stays, each percentile read as the values at its ranks (`scope`)."""
 	stages = _stages()
 	stats, histograms = {}, {}
 	for from_stage, to_stage, whole_days, n in counts:
@@ -144,11 +172,10 @@ def fast_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
 	wanted = {
 		stage: {p: _ranks(p, row.total) for p in PERCENTILES} for stage, row in stats.items() if row.total
 	}
-	start, end = stage_stays.day_bounds(filters.from_date, filters.to_date)
 	values = _values_at_ranks(
 		{stage: sorted({r for ranks in by_p.values() for r in ranks}) for stage, by_p in wanted.items()},
 		histograms,
-		filters.assigned_to,
+		scope,
 		start,
 		end,
 	)
@@ -214,37 +241,40 @@ def _interpolate(fraction: float, count: int, value_at: dict[int, float]) -> flo
 	return low + (position - lower) * (value_at[lower + 1] - low)
 
 
-def _values_at_ranks(ranks: dict[str, list[int]], histograms: dict, assignee, start, end) -> dict:
+def _values_at_ranks(ranks: dict[str, list[int]], histograms: dict, scope: Scope, start, end) -> dict:
 	"""stage → {rank: duration}: the durations at those 0-based ranks among the stage's stays in the
 	period (in duration order). Each rank lies in one whole-day bucket of the stage's histogram; the ranks
 	of a bucket next to each other are read with one `ORDER BY … LIMIT offset, n` on the bucket's short
-	index range (all deals': the stage's stays of that many whole days; one assignee's: theirs), and all
-	the reads go in one UNION ALL (one round trip instead of up to four per stage)."""
+	index range (the scope's: all deals', one assignee's, the keys a private user sees), and all the reads
+	go in one UNION ALL (one round trip instead of up to four per stage). A bucket holding some of the
+	scope's extras is read from its start and merged with them."""
 	parts, params, wanted = [], [], []
-	index, who = "stage_stay_duration_index", ""
-	if assignee:
-		index, who = "assignee_stage_stay_index", " AND h.assigned_to = %s"
+	extras: dict[tuple, list[float]] = {}
+	for from_stage, days in scope.extras:
+		extras.setdefault((from_stage, math.floor(days)), []).append(days)
 	for stage, stage_ranks in ranks.items():
 		for whole_days, offsets in _by_bucket(stage_ranks, histograms[stage]):
+			extra = sorted(extras.get((stage, whole_days), []))
 			for first, count in _runs(offsets):
 				tag = len(wanted)
-				wanted.append((stage, whole_days, first, count))
+				wanted.append((stage, whole_days, first, count, extra))
+				offset, limit = (0, first + count) if extra else (first, count)
 				# raw SQL: ORDER BY … LIMIT offset on a named index in a UNION ALL, which frappe.qb does not write
 				parts.append(
-					f"""(SELECT {tag} AS tag, h.days_in_previous_stage FROM {TABLE} h FORCE INDEX ({index})
-					WHERE h.stage_changed = 1 AND h.from_stage = %s{who}
+					f"""(SELECT {tag} AS tag, h.days_in_previous_stage FROM {TABLE} h FORCE INDEX ({scope.index})
+					WHERE h.stage_changed = 1 AND h.from_stage = %s{scope.condition}
 						AND h.days_in_previous_stage >= %s AND h.days_in_previous_stage < %s
 						AND h.changed_on >= %s AND h.changed_on < %s
-					ORDER BY h.days_in_previous_stage LIMIT {int(first)}, {int(count)})"""
+					ORDER BY h.days_in_previous_stage LIMIT {int(offset)}, {int(limit)})"""
 				)
-				params += [stage, *([assignee] if assignee else []), whole_days, whole_days + 1, start, end]
+				params += [stage, *scope.params, whole_days, whole_days + 1, start, end]
 	read: dict[int, list[float]] = {}
 	if parts:
 		for tag, value in frappe.db.sql(" UNION ALL ".join(parts), params):
 			read.setdefault(int(tag), []).append(float(value))
 	values: dict[str, dict[int, float]] = {stage: {} for stage in ranks}
-	for tag, (stage, whole_days, first, count) in enumerate(wanted):
-		got = sorted(read.get(tag, []))
+	for tag, (stage, whole_days, first, count, extra) in enumerate(wanted):
+		got = sorted(read.get(tag, []) + extra)[first : first + count] if extra else sorted(read.get(tag, []))
 		if len(got) != count:  # the summary and the history disagree (history written past them)
 			raise SummaryOutOfStep(stage)
 		before = _bucket_start(histograms[stage], whole_days)
@@ -285,58 +315,74 @@ def _runs(offsets: list[int]) -> list[tuple[int, int]]:
 def visible_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:
 	"""The statistics over the history a private user reads (services/visibility.py's follower condition:
 	rows of no deal, rows of the deals they see, rows shared with them), the same numbers as
-	`straightforward_statistics`. That condition ORs a subquery, which MariaDB evaluates once per history
-	row (8–17 s at 400,000 rows); here each part is its own branch of one UNION ALL: the deals they see
-	(read once, then each one's rows on the (opportunity, changed_on) index), the rows of no deal (the same
-	index), the rows shared with them by name; the percentiles and counts are then taken in Python, as
-	PERCENTILE_CONT takes them (rows in two branches counted once)."""
+	`straightforward_statistics`. That condition ORs a subquery over every opportunity (`_assign` has no
+	index), which MariaDB evaluates once per history row; here the deals they see are their viewer keys
+	(services/stage_viewers.py): the period's stays of those keys are counted per stage, stage entered and
+	whole day from the history's `viewer_stay_index` alone, and each percentile is read at its ranks as
+	the summary's path does (`_values_at_ranks`). The few other rows they read — of no deal, of a deal
+	shared with them, shared themselves — are read one by one and counted too (each row once)."""
 	user = frappe.session.user
 	where, values = _conditions(filters, match=False)
 	own = where.replace(f"{TABLE}.", "h.")
-	seen = visibility.opportunity_condition(user, "`vo`").replace("%", "%%")
-	columns = "h.`name`, h.`from_stage`, h.`to_stage`, h.`days_in_previous_stage`"
-	# raw SQL: a forced join order on a condition written as SQL text by visibility.py (its values escaped
-	# there), which frappe.qb does not write. Left to itself MariaDB scans the whole history and looks each
-	# row's deal up (6 s at 400,000 rows); in this order it reads the deals once and each one's rows
-	parts = [
-		f"""SELECT STRAIGHT_JOIN {columns}
-			FROM (SELECT `vo`.`name` FROM `tabOpportunity` `vo` WHERE {seen}) `v`
-			JOIN {TABLE} h FORCE INDEX (opportunity_changed_on_index) ON h.`opportunity` = `v`.`name`
-			WHERE {own}""",
-		f"""SELECT {columns} FROM {TABLE} h FORCE INDEX (opportunity_changed_on_index)
-			WHERE {own} AND (h.`opportunity` IS NULL OR h.`opportunity` = '')""",
-	]
-	shared = frappe.db.sql_list(
-		"""SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype` = %s AND `read` = 1
-			AND (`user` = %s OR `everyone` = 1)""",
-		(HISTORY, user),
+	keys = stage_viewers.visible_keys(visibility.team_condition(user, "k"))
+	counts = Counter()
+	if keys:
+		values["keys"] = tuple(keys)
+		# raw SQL: a GROUP BY on an expression over a named index, which frappe.qb does not write
+		# (`from_stage > ''`: the condition's IFNULL(…) != '' as a range of the index, past the creation rows)
+		for from_stage, to_stage, whole_days, n in frappe.db.sql(
+			f"""SELECT h.from_stage, h.to_stage, FLOOR(h.days_in_previous_stage), COUNT(*)
+			FROM {TABLE} h FORCE INDEX ({stage_viewers.INDEX})
+			WHERE h.viewer_key IN %(keys)s AND h.from_stage > '' AND {own}
+			GROUP BY h.from_stage, h.to_stage, FLOOR(h.days_in_previous_stage)""",
+			values,
+		):
+			counts[(from_stage, to_stage, int(whole_days))] += int(n)
+	extras = _other_visible_rows(user, own, values, set(keys))
+	for from_stage, to_stage, days in extras:
+		counts[(from_stage, to_stage, math.floor(days))] += 1
+	start, end = stage_stays.day_bounds(filters.from_date, filters.to_date)
+	who = " AND h.assigned_to = %s" if filters.assigned_to else ""
+	scope = Scope(
+		stage_viewers.INDEX,
+		f" AND h.viewer_key IN ({', '.join(['%s'] * len(keys))}){who}" if keys else " AND 1 = 0",
+		[*keys, *([filters.assigned_to] if filters.assigned_to else [])] if keys else [],
+		tuple((from_stage, days) for from_stage, _to, days in extras),
 	)
-	if shared:
-		values["shared"] = tuple(shared)
-		parts.append(f"SELECT {columns} FROM {TABLE} h WHERE {own} AND h.`name` IN %(shared)s")
-	rows = {name: rest for name, *rest in frappe.db.sql(" UNION ALL ".join(parts), values)}
-	return _statistics_of(rows.values())
+	return _statistics_of_counts([(*key, n) for key, n in counts.items()], scope, start, end)
 
 
-def _statistics_of(stays) -> dict[str, frappe._dict]:
-	"""Per stage left: stays, moved_on, median_days, p75_days of (from_stage, to_stage, days) stays, as the
-	straightforward queries count them (a stay of a stage that no longer exists has its percentiles but no
-	count: their counts join the stage)."""
-	stages, by_stage = _stages(), {}
-	for from_stage, to_stage, days in stays:
-		by_stage.setdefault(from_stage, []).append((to_stage, days))
-	stats = {}
-	for stage, ended in by_stage.items():
-		left = stages.get(stage)
-		row = stats[stage] = frappe._dict(stage=stage, stays=0, moved_on=0)
-		if left:
-			row.stays = len(ended)
-			row.moved_on = sum(1 for to_stage, _days in ended if _moves_on(left, stages.get(to_stage)))
-		durations = sorted(float(days) for _to, days in ended if days is not None)
-		for p, fieldname in PERCENTILES.items():
-			value = _interpolate(p, len(durations), dict(enumerate(durations))) if durations else None
-			row[fieldname] = flt(value, 2)
-	return stats
+def _other_visible_rows(user: str, own: str, values: dict, keys: set) -> list[tuple]:
+	"""(from_stage, to_stage, days) of the period's stays `user` reads other than their keys' rows: rows of
+	no deal, rows of an existing deal shared with them, rows shared themselves (each once)."""
+	columns = "h.`name`, h.`viewer_key`, h.`from_stage`, h.`to_stage`, h.`days_in_previous_stage`"
+	# raw SQL: a UNION ALL over named indexes, which frappe.qb does not write
+	parts = [
+		f"""SELECT {columns} FROM {TABLE} h FORCE INDEX (opportunity_changed_on_index)
+			WHERE {own} AND (h.`opportunity` IS NULL OR h.`opportunity` = '')"""
+	]
+	values = dict(values)
+	for doctype, key in (("Opportunity", "deals"), (HISTORY, "rows")):
+		shared = frappe.db.sql_list(
+			"""SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype` = %s AND `read` = 1
+				AND (`user` = %s OR `everyone` = 1)""",
+			(doctype, user),
+		)
+		if shared:
+			values[key] = tuple(shared)
+	if values.get("deals"):
+		parts.append(
+			f"""SELECT {columns} FROM `tabOpportunity` `vo`
+				JOIN {TABLE} h FORCE INDEX (opportunity_changed_on_index) ON h.`opportunity` = `vo`.`name`
+				WHERE `vo`.`name` IN %(deals)s AND {own}"""
+		)
+	if values.get("rows"):
+		parts.append(f"SELECT {columns} FROM {TABLE} h WHERE {own} AND h.`name` IN %(rows)s")
+	rows = {}
+	for name, key, from_stage, to_stage, days in frappe.db.sql(" UNION ALL ".join(parts), values):
+		if key not in keys:  # a row of a key they see is counted with the keys' rows
+			rows[name] = (from_stage, to_stage, float(days))
+	return list(rows.values())
 
 
 def straightforward_statistics(filters: frappe._dict) -> dict[str, frappe._dict]:

@@ -5,7 +5,7 @@ import json
 
 import frappe
 
-from opportunity_suite.services import outcome_totals
+from opportunity_suite.services import outcome_totals, stage_viewers
 from opportunity_suite.services.totals.schema import (
 	AMOUNTS,
 	DELTAS,
@@ -34,6 +34,7 @@ def refresh(names: list[str], new: bool = False, read_todos: bool = True) -> Non
 	deal), so their assignees are taken as counted instead of read (with locks) again."""
 	names = list(dict.fromkeys(n for n in names or [] if n))
 	outcome_totals.refresh(names, new)  # the closed deals' summary (services/outcome_totals.py)
+	stage_viewers.refresh(names)  # who reads their stage history (services/stage_viewers.py)
 	if not names or not ready():
 		return
 	for start in range(0, len(names), 1000):
@@ -43,6 +44,7 @@ def refresh(names: list[str], new: bool = False, read_todos: bool = True) -> Non
 def refresh_range(after: str, last: str) -> None:
 	"""The same for every opportunity with `after` < name <= `last` (a set-based writer's key range)."""
 	outcome_totals.refresh_range(after, last)
+	stage_viewers.refresh_range(after, last)
 	if ready():
 		_sync_where("{}.name > %(after)s and {}.name <= %(last)s", {"after": after, "last": last})
 
@@ -82,6 +84,7 @@ def refresh_forecast_range(after: str, last: str) -> None:
 def refresh_like(pattern: str) -> None:
 	"""The same for every opportunity whose name is `like` the pattern (a test's or benchmark's rows)."""
 	outcome_totals.refresh_like(pattern)
+	stage_viewers.refresh_like(pattern)
 	if ready():
 		_sync_where("{}.name like %(pattern)s", {"pattern": pattern})
 

@@ -30,6 +30,21 @@ def on_doctype_update():
 		["assigned_to", "changed_on", "stage_changed", "from_stage", "to_stage", "days_in_previous_stage"],
 		"assignee_period_index",
 	)
+	# and a private user's stays (services/stage_viewers.py): the rows of the deals they see, per viewer key,
+	# counted and read in duration order from the index alone
+	frappe.db.add_index(
+		"Opportunity Stage History",
+		[
+			"viewer_key",
+			"stage_changed",
+			"from_stage",
+			"days_in_previous_stage",
+			"changed_on",
+			"to_stage",
+			"assigned_to",
+		],
+		"viewer_stay_index",
+	)
 	# and the report's flagged deals: a stage's open deals, longest in it first (kept here, beside the
 	# report's other indexes, so as not to touch the Opportunity DocType)
 	frappe.db.add_index("Opportunity", ["status", "sales_stage", "stage_since"], "open_stage_since_index")
