@@ -162,22 +162,19 @@ def _grouped(select: str, names: tuple = DIMENSION_NAMES) -> str:
 
 def _periods(select: str) -> str:
 	"""PERIODS' rows (PERIOD_NAMES and measures, not yet added up) of contributions `select` (with
-	closed_on): each by its day and by its month; a deal with no close date is in none (no dates match it)."""
+	closed_on), in one pass: each by its day and by its month, those of kind `size_band` also by Assigned To
+	and by Lead Source; a deal with no close date is in none (no dates match it)."""
+	ways = " union all ".join(
+		f"select {daily} as daily, {way} as way" for daily in (1, 0) for way in (0, 1, 2)
+	)
 	measures = ", ".join(f"c.{m} as {m}" for m in MEASURES)
-	parts = []
-	for span, period in (("day", "c.closed_on"), ("month", "c.closed_month")):
-		for kind, grouped, only in (
-			("c.kind", "c.grouped", ""),
-			*(
-				(f"'{kind}'", f"c.`{column}`", " and c.kind = 'size_band'")
-				for kind, column in REGROUPED.items()
-			),
-		):
-			parts.append(
-				f"select {kind} as kind, '{span}' as span, {period} as period, {grouped} as grouped, "
-				f"c.status as status, {measures} from ({select}) c where c.closed_on is not null{only}"
-			)
-	return " union all ".join(parts)
+	return (
+		"select case x.way when 1 then 'assigned_to' when 2 then 'lead_source' else c.kind end as kind, "
+		"if(x.daily, 'day', 'month') as span, if(x.daily, c.closed_on, c.closed_month) as period, "
+		"case x.way when 1 then c.assigned_to when 2 then c.lead_source else c.grouped end as grouped, "
+		f"c.status as status, {measures} from ({select}) c join ({ways}) x on x.way = 0 or c.kind = 'size_band' "
+		"where c.closed_on is not null"
+	)
 
 
 def _fold_periods(select: str) -> None:
@@ -186,7 +183,7 @@ def _fold_periods(select: str) -> None:
 	frappe.db.sql(
 		f"""insert into `{PERIODS}` (dims_key, {names}, {", ".join(MEASURES)})
 		select {_key("g", PERIOD_NAMES)}, g.* from ({_grouped(_periods(select), PERIOD_NAMES)}) g
-		on duplicate key update {", ".join(f"{m} = {m} + values({m})" for m in MEASURES)}"""
+		on duplicate key update {", ".join(f"`{PERIODS}`.{m} = `{PERIODS}`.{m} + values({m})" for m in MEASURES)}"""
 	)
 
 
@@ -332,7 +329,9 @@ def rebuild() -> int:
 	repair; while no opportunity is written). Returns the number of summary rows."""
 	ensure_tables()
 	tables = (ROWS, COMPETITORS, TOTALS, PERIODS, DELTAS)
-	for table in tables:  # made as _columns says (the deltas made empty) (a migrate brings a changed table to it)
+	for (
+		table
+	) in tables:  # made as _columns says (the deltas made empty) (a migrate brings a changed table to it)
 		frappe.db.sql_ddl(f"drop table if exists `{table}_new`")
 		_create(f"{table}_new", _columns()[table])
 	deals, competitors = _stored("1 = 1")
