@@ -76,7 +76,8 @@ def query_groups(filters) -> list[dict]:
 		out.deals += row.deals
 		if row.amount is not None:
 			out.amount = Decimal(row.amount) + (out.amount or 0)
-	return list(merged.values())
+	# a group the summary counted and a waiting delta took out again adds up to no deal: the query has no row
+	return [row for row in merged.values() if row.deals]
 
 
 def _query(filters, conditions: list[str]) -> list[dict]:
