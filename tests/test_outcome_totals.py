@@ -54,14 +54,26 @@ def picks():
 	)
 
 
+def _new_year():
+	return get_first_day(today()).replace(month=1)
+
+
 def _ranges():
-	"""Closed-on ranges: the default (this year to today), whole months, and partial months at both ends."""
-	this_month = get_first_day(today())
+	"""Closed-on ranges: the default (this year to today), whole months, partial months at both ends, days
+	within one month, one day (today, a past one), and across the year end (with and without a whole
+	month)."""
+	this_month, new_year = get_first_day(today()), _new_year()
+	day = add_days(add_months(this_month, -1), 9)
 	return [
 		{},
 		{"from_date": str(add_months(this_month, -3)), "to_date": str(add_days(this_month, -1))},
 		{"from_date": str(add_days(add_months(this_month, -3), 9)), "to_date": str(add_days(this_month, 4))},
 		{"from_date": str(add_days(add_months(this_month, -1), 3)), "to_date": str(add_days(this_month, -5))},
+		{"from_date": str(add_days(this_month, -20)), "to_date": str(add_days(this_month, -3))},
+		{"from_date": today(), "to_date": today()},
+		{"from_date": str(day), "to_date": str(day)},
+		{"from_date": str(add_days(new_year, -12)), "to_date": str(add_days(new_year, 9))},
+		{"from_date": str(add_days(new_year, -17)), "to_date": str(add_days(add_months(new_year, 1), 6))},
 	]
 
 
@@ -100,6 +112,7 @@ DEALS = st.lists(
 		st.one_of(st.none(), st.decimals(min_value=0, max_value=2 * 10**5, places=2, allow_nan=False)),
 		st.booleans(),  # in the other currency
 		st.integers(min_value=-120, max_value=0),  # closed (and expected) this many days from today
+		st.sampled_from((None, -20, -1, 0, 13, 40)),  # or this many days from the new year
 		st.integers(min_value=0, max_value=3),  # who makes it
 		st.integers(min_value=0, max_value=4),  # assigned to (4: nobody)
 		st.lists(st.integers(min_value=0, max_value=1), max_size=2),  # competitors
@@ -123,10 +136,11 @@ def test_both_reports_answer_as_their_queries_on_random_pipelines(private, team,
 	manager = make_user("Sales Manager")
 	users = [team.owner, team.lead, team.other, manager]
 	made = []
-	for stage, amount, foreign, days, maker, assignee, competitors, pick in deals:
+	for stage, amount, foreign, days, new_year, maker, assignee, competitors, pick in deals:
+		closed_on = add_days(today(), days) if new_year is None else add_days(_new_year(), new_year)
 		values = {
 			"sales_stage": stage,
-			"expected_close_date": add_days(today(), days),
+			"expected_close_date": closed_on,
 			"lead_source": picks.sources[pick],
 			"competitors": [{"competitor": picks.competitors[c]} for c in competitors],
 		}
@@ -139,8 +153,9 @@ def test_both_reports_answer_as_their_queries_on_random_pipelines(private, team,
 		if assignee < 4:
 			values["assigned_to"] = users[assignee]
 		doc = as_user(users[maker], make_opportunity, **values)
-		if stage != "Prospecting":  # closed on a day of the last four months (as a raw SQL writer would)
-			frappe.db.set_value("Opportunity", doc.name, "closed_on", add_days(today(), days))
+		if stage != "Prospecting":  # closed on a day of the last four months or around the new year (as a
+			# raw SQL writer would)
+			frappe.db.set_value("Opportunity", doc.name, "closed_on", closed_on)
 			totals.refresh([doc.name])
 		made.append(doc)
 	if share:
@@ -148,7 +163,7 @@ def test_both_reports_answer_as_their_queries_on_random_pipelines(private, team,
 			"Opportunity", made[0].name, team.lead, read=1, flags={"ignore_share_permission": 1}
 		)
 	assert outcome_totals.check() == []
-	for user in (team.lead, team.owner, manager):  # private visibility (a team lead, its member)
+	for user in (team.lead, team.owner, team.other, manager):  # private: a team lead, its member, an outsider
 		_assert_same(user)
 	_assert_same(team.lead, {"assigned_to": team.owner, "lead_source": "Web Site"})
 	frappe.db.set_single_value("Opportunity Settings", "visibility", visibility.EVERYONE)
@@ -186,6 +201,29 @@ def test_the_summary_is_read_not_the_opportunities():
 		assert won() == before + 1
 	totals.refresh([doc.name])
 	assert won() == before + 1 and outcome_totals.check() == []
+
+
+def test_the_days_of_a_partial_month_are_read_from_the_counted_rows():
+	"""A deal moved by a raw write (no refresh) to another day of a partial month is still counted on its old
+	day, and on the new one once refreshed: those days are read from the counted rows, not the opportunities."""
+	doc = make_opportunity(amount=100, sales_stage="Closed Won")
+	month = get_first_day(add_months(today(), -2))
+	old_day, new_day = add_days(month, 3), add_days(month, 20)
+	frappe.db.sql("update `tabOpportunity` set closed_on = %s where name = %s", (old_day, doc.name))
+	totals.refresh([doc.name])
+	frappe.db.sql("update `tabOpportunity` set closed_on = %s where name = %s", (new_day, doc.name))
+	mine = {"assigned_to": doc.assigned_to} if doc.assigned_to else {}
+
+	def won(first, last):
+		filters = {"dimension": "Lead Source", "from_date": str(first), "to_date": str(last), **mine}
+		return sum(r["won"] for r in win_loss.run(filters)[1])
+
+	before_old, before_new = won(old_day, old_day), won(new_day, add_days(month, 25))
+	with without_summaries():
+		assert (won(old_day, old_day), won(new_day, add_days(month, 25))) == (before_old - 1, before_new + 1)
+	totals.refresh([doc.name])
+	assert (won(old_day, old_day), won(new_day, add_days(month, 25))) == (before_old - 1, before_new + 1)
+	assert outcome_totals.check() == []
 
 
 def test_a_user_without_read_permission_gets_what_frappe_gives():

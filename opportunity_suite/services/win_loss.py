@@ -9,10 +9,9 @@ from frappe import _
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Sum
 from frappe.query_builder.utils import PseudoColumn
-from frappe.utils import add_days, flt, get_first_day, get_last_day, getdate, today
-from pypika.functions import Cast
+from frappe.utils import flt, get_first_day, getdate, today
 
-from opportunity_suite.services import totals, visibility
+from opportunity_suite.services import totals
 from opportunity_suite.services.forecast import get_settings
 from opportunity_suite.services.forecast_report import ReportFilterError, permission_conditions
 
@@ -58,28 +57,14 @@ def _size_band(amount):
 
 
 def query_groups(filters) -> list[dict]:
-	"""(group, status) → count and amount of the deals closed in the dates the user may read (rows of one
-	(group, status) may come more than once: the caller adds them up). The whole months from the summary of
-	closed deals (services/outcome_totals.py), the days of a partial month at either end, and any date range
-	for a user the summary can't answer for, from the opportunities."""
+	"""(group, status) → count and amount of the deals closed in the dates the user may read: from the summary
+	of closed deals and its counted rows (services/outcome_totals.py), or, for a user those can't answer for,
+	the report's own query."""
 	from opportunity_suite.services import outcome_totals
 
-	fast = outcome_totals.win_loss_groups(filters)
-	if fast is None:
-		return _query(filters, [(filters.from_date, filters.to_date)], permission_conditions())
-	rows, (first, last), scope = fast
-	end = get_last_day(last)
-	edges = [(filters.from_date, add_days(first, -1))] if filters.from_date < first else []
-	if filters.to_date > end:
-		edges.append((add_days(end, 1), filters.to_date))
-	if edges:
-		rows += _query(filters, edges, permission_conditions(), exact=True)
-	if scope.private:  # shared with the user, and not already theirs by owner or assignee (the summary's)
-		table = f"`{frappe.qb.DocType(DOCTYPE).get_table_name()}`"
-		shared = visibility.shared_condition(DOCTYPE, scope.user, table).replace("%", "%%")
-		rows += _query(
-			filters, [(first, end)], [f"{shared} and not ifnull({scope.team(table[1:-1])}, 0)"], exact=True
-		)
+	rows = outcome_totals.win_loss_groups(filters)
+	if rows is None:
+		return _query(filters, permission_conditions())
 	# one row per group, its amount added up exactly (the parts' sums as text, added as decimals: as one SUM
 	# would; Frappe reads a DECIMAL as a float, and floats added in another order differ in the last digit)
 	merged: dict[tuple, frappe._dict] = {}
@@ -91,12 +76,13 @@ def query_groups(filters) -> list[dict]:
 		out.deals += row.deals
 		if row.amount is not None:
 			out.amount = Decimal(row.amount) + (out.amount or 0)
-	return list(merged.values())
+	# a group the summary counted and a waiting delta took out again adds up to no deal: the query has no row
+	return [row for row in merged.values() if row.deals]
 
 
-def _query(filters, ranges: list[tuple], conditions: list[str], exact: bool = False) -> list[dict]:
-	"""The report's own query over the deals closed in any of `ranges` ((first, last) days) that match
-	`conditions` (SQL on `tabOpportunity`); `exact`: the amounts as text (the decimal sum's digits)."""
+def _query(filters, conditions: list[str]) -> list[dict]:
+	"""The report's own query over the deals closed in its dates that match `conditions` (SQL on
+	`tabOpportunity`)."""
 	opp = frappe.qb.DocType(DOCTYPE)
 	query = frappe.qb.from_(opp)
 	if filters.dimension == "Competitor":
@@ -111,17 +97,11 @@ def _query(filters, ranges: list[tuple], conditions: list[str], exact: bool = Fa
 		group = opp[
 			{"Loss Reason": "loss_reason", "Assigned To": "assigned_to"}.get(filters.dimension, "lead_source")
 		]
-	closed = None
-	for first, last in ranges:
-		closed = opp.closed_on[first:last] if closed is None else closed | opp.closed_on[first:last]
 	query = (
 		query.select(
-			group.as_("grouped"),
-			opp.status,
-			Count(opp.name).as_("deals"),
-			(Cast(Sum(opp.base_amount), "char") if exact else Sum(opp.base_amount)).as_("amount"),
+			group.as_("grouped"), opp.status, Count(opp.name).as_("deals"), Sum(opp.base_amount).as_("amount")
 		)
-		.where(opp.status.isin(["Won", "Lost"]) & closed)
+		.where(opp.status.isin(["Won", "Lost"]) & opp.closed_on[filters.from_date : filters.to_date])
 		.groupby(group, opp.status)
 	)
 	for field in ("assigned_to", "lead_source"):
