@@ -37,7 +37,7 @@ def number_card(doc: dict, filters, to_date=None) -> float | None:
 	):
 		return None
 	parsed = _parse(filters)
-	if parsed is None or not _ready():
+	if parsed is None or not outcome_totals.ready():
 		return None
 	scope = totals.read_scope()
 	if scope is None or not scope.private:  # who reads every deal: Frappe's query reads one covering index
@@ -118,10 +118,3 @@ def _parse(filters) -> tuple[tuple, tuple, dict] | None:
 	if statuses is None or days is None:
 		return None
 	return statuses, days, equal
-
-
-def _ready() -> bool:
-	flags = frappe.local.flags
-	if flags.get("outcome_cards_ready") is None:
-		flags.outcome_cards_ready = bool(frappe.db.sql("show tables like %s", (outcome_totals.DELTAS,)))
-	return flags.outcome_cards_ready

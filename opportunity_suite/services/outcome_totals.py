@@ -109,7 +109,8 @@ def ensure_tables() -> None:
 			_create(table, columns)
 
 
-def _ready() -> bool:
+def ready() -> bool:
+	"""Whether the closed-deal summary's tables exist (cached for the request)."""
 	flags = frappe.local.flags
 	if flags.get("outcome_totals_ready") is None:
 		flags.outcome_totals_ready = bool(frappe.db.sql("show tables like %s", (DELTAS,)))
@@ -225,7 +226,7 @@ def refresh(names: list[str], new: bool = False) -> None:
 	"""Bring the summary in step with these opportunities as stored now, in the caller's transaction (called
 	by totals.refresh). `new`: all were inserted in this transaction (nothing counted to read or lock)."""
 	names = list(dict.fromkeys(n for n in names or [] if n))
-	if not names or not _ready():
+	if not names or not ready():
 		return
 	for start in range(0, len(names), 1000):
 		chunk = tuple(names[start : start + 1000])
@@ -247,13 +248,13 @@ def refresh(names: list[str], new: bool = False) -> None:
 
 def refresh_range(after: str, last: str) -> None:
 	"""The same for every opportunity with `after` < name <= `last` (called by totals.refresh_range)."""
-	if _ready():
+	if ready():
 		_sync_changed("{}.name > %(after)s and {}.name <= %(last)s", {"after": after, "last": last})
 
 
 def refresh_like(pattern: str) -> None:
 	"""The same for every opportunity whose name is `like` the pattern (called by totals.refresh_like)."""
-	if _ready():
+	if ready():
 		_sync_changed("{}.name like %(pattern)s", {"pattern": pattern})
 
 
@@ -306,7 +307,7 @@ def _sync(condition: str, values: dict, with_counted: bool) -> None:
 
 def fold() -> int:
 	"""Move the waiting deltas into the summary (the scheduler; one at a time). Returns the last id moved."""
-	if not _ready() or not frappe.db.sql("select get_lock(%s, 0)", (FOLD_JOB,))[0][0]:
+	if not ready() or not frappe.db.sql("select get_lock(%s, 0)", (FOLD_JOB,))[0][0]:
 		return 0
 	try:
 		top = frappe.db.sql(f"select max(id) from `{DELTAS}`")[0][0]
@@ -434,7 +435,7 @@ def win_loss_groups(filters) -> list[dict] | None:
 
 	from opportunity_suite.services import totals
 
-	if not _ready():
+	if not ready():
 		return None
 	scope = totals.read_scope()
 	if scope is None:
