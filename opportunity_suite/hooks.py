@@ -188,6 +188,8 @@ override_whitelisted_methods = {
 	"frappe.desk.form.assign_to.remove": "opportunity_suite.api.assignment.remove",
 	"frappe.desk.form.assign_to.close": "opportunity_suite.api.assignment.close",
 	"frappe.desk.form.assign_to.remove_multiple": "opportunity_suite.api.assignment.remove_multiple",
+	# a card dragged as the board opens met the board's own save of its column order: tried again
+	"frappe.desk.doctype.kanban_board.kanban_board.update_order_for_single_card": "opportunity_suite.api.kanban.update_order_for_single_card",
 }
 
 # Tracebacks of failed requests only for System Managers (services/tracebacks.py)

@@ -115,3 +115,27 @@ def test_a_user_without_write_cannot_move_cards():
 		_move(opp, "Qualification")
 	frappe.set_user("Administrator")
 	assert frappe.db.get_value("Opportunity", opp.name, "sales_stage") == "Prospecting"
+
+
+def test_the_desk_moves_cards_through_the_app_method_allowed_and_denied():
+	"""The desk's call lands on the app's method (tried again when the board was saved in between, as it
+	is when the board opens: tests/test_browser_desk.py drags a card at once), with Frappe's checks."""
+	from opportunity_suite.api.kanban import update_order_for_single_card as app_move
+
+	frappe_method = "frappe.desk.doctype.kanban_board.kanban_board.update_order_for_single_card"
+	assert frappe.get_hooks("override_whitelisted_methods")[frappe_method] == [
+		"opportunity_suite.api.kanban.update_order_for_single_card"
+	]
+	seller, reader = make_user("Sales User"), make_user("Blogger")
+	mine = make_opportunity(amount=1000, assigned_to=seller)
+	frappe.share.add("Opportunity", mine.name, reader, read=1)
+	frappe.set_user(reader)
+	with pytest.raises(frappe.PermissionError):
+		app_move(BOARD_NAME, mine.name, "Prospecting", "Qualification", 0, 0)
+	frappe.set_user(seller)
+	app_move(BOARD_NAME, mine.name, "Prospecting", "Qualification", 0, 0)
+	frappe.set_user("Administrator")
+	assert frappe.db.get_value("Opportunity", mine.name, ["sales_stage", "probability"]) == (
+		"Qualification",
+		20,
+	)

@@ -135,3 +135,25 @@ def column_totals(filters=None) -> dict:
 		if row[FIELD]
 	}
 	return {"currency": get_settings().default_currency, "columns": columns}
+
+
+def move_card(board_name: str, docname: str, from_colname: str, to_colname: str, old_index, new_index):
+	"""Frappe's card move (`update_order_for_single_card`: the board's card order, then the deal saved
+	through frappe.client.set_value), tried again when another request saved the board in between. The
+	board saves its column order as it opens, so a card dragged at once met "Document has been modified
+	after you have opened it" and went back, unsaved. A failed try is rolled back whole (the request has
+	written nothing before it): a new transaction reads the board as it is now, where a savepoint would
+	keep reading the old snapshot."""
+	from frappe.desk.doctype.kanban_board.kanban_board import update_order_for_single_card
+
+	attempts = 3
+	for attempt in range(attempts):
+		try:
+			return update_order_for_single_card(
+				board_name, docname, from_colname, to_colname, old_index, new_index
+			)
+		except frappe.TimestampMismatchError:
+			if attempt == attempts - 1:
+				raise
+			frappe.db.rollback()
+			frappe.local.message_log = []  # the lost try's "please refresh": the next one is the answer
