@@ -177,6 +177,20 @@ def test_a_write_share_under_private_visibility_does_not_give_the_choice(people,
 	assert _category(opp.name) == ("Best Case", 1)
 
 
+def test_an_alert_rules_update_field_action_on_a_teammates_save_is_not_refused(people):
+	from tests.alerts_fixtures import make_rule
+
+	make_rule(
+		conditions=[("amount", "Greater Than", "10000")],
+		actions=[
+			{"action_type": "Update Field", "update_field": "forecast_category", "update_value": "Commit"}
+		],
+	)
+	opp = _deal(people.owner)
+	_save_as(people.teammate, opp.name, amount=15000)  # the manager's rule, not the teammate, chooses
+	assert _category(opp.name) == ("Commit", 1)
+
+
 # ---------------------------------------------------------------- Opportunity Import (updates)
 
 

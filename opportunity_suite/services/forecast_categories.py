@@ -10,6 +10,7 @@ Kanban, Frappe's Data Import, Opportunity Import)."""
 
 import frappe
 from frappe import _
+from frappe.model.document import Document
 from frappe.utils import cint
 
 from opportunity_suite.services.visibility import team_of
@@ -83,14 +84,15 @@ def apply_forecast_category(doc, before=None, stage=None):
 
 	On a stored deal, only who `may_choose_category` may change the category or the mark by hand: anyone
 	else's save that would store another category or mark than the stage alone gives is refused
-	(ForecastCategoryPermissionError). A stage change by anyone still moves a category not chosen by hand.
+	(ForecastCategoryPermissionError); server code saving with `ignore_permissions` is not. A stage change by
+	anyone still moves a category not chosen by hand.
 	A new deal's creator may give it one (they own it, or are entering someone else's deal)."""
 	if stage is None:
 		return
 	check_category(doc.get("forecast_category"), "Forecast Category")
 	sent = (doc.get("forecast_category") or None, cint(doc.get("forecast_category_is_manual")))
 	category, manual = _derive(sent, before, stage, doc.get("sales_stage"))
-	if before is not None:
+	if before is not None and not _saved_by_server_code(doc):
 		stored = (before.get("forecast_category") or None, cint(before.get("forecast_category_is_manual")))
 		if sent != stored and (category, manual) != _derive(stored, before, stage, doc.get("sales_stage")):
 			_check_may_choose(doc, before)
@@ -116,6 +118,12 @@ def _derive(sent: tuple, before, stage, sales_stage) -> tuple[str, int]:
 	if stage.stage_type in CLOSED_CATEGORY:
 		category, manual = CLOSED_CATEGORY[stage.stage_type], 0
 	return category or default, manual
+
+
+def _saved_by_server_code(doc) -> bool:
+	"""A save the app's own code makes past permissions (an Alert Rule's Update Field action, set up by a
+	manager): Frappe's `ignore_permissions`, which no desk, REST, bulk edit or import path sets."""
+	return isinstance(doc, Document) and bool(doc.flags.ignore_permissions)
 
 
 def _check_may_choose(doc, before):
