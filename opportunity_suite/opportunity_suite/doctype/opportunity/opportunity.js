@@ -10,6 +10,22 @@ frappe.ui.form.on("Opportunity", {
 		frm.trigger("show_forecast_rule");
 		frm.trigger("show_conversion");
 		frm.trigger("follow_sidebar_assignments");
+		frm.trigger("lock_forecast_category");
+	},
+	// the forecast category is the owner's choice (its Assigned To, their managers, Sales Managers): read-only
+	// for anyone else, who still moves it by changing the stage (the server refuses their override anyway)
+	lock_forecast_category(frm) {
+		const locked = !frm.is_new() && (frm.doc.__onload || {}).can_choose_forecast_category === false;
+		for (const field of ["forecast_category", "forecast_category_is_manual"]) {
+			frm.set_df_property(field, "read_only", locked ? 1 : 0);
+		}
+		frm.set_df_property(
+			"forecast_category",
+			"description",
+			locked
+				? __("Only the deal's owner (its Assigned To), their managers and Sales Managers may change it; it follows the stage.")
+				: frappe.meta.get_docfield(frm.doctype, "forecast_category").description
+		);
 	},
 	async show_conversion(frm) {
 		if (frm.is_new()) return;

@@ -2,6 +2,7 @@ import frappe
 from frappe.model.document import Document
 
 from opportunity_suite.services.assignment import sync_from_opportunity
+from opportunity_suite.services.forecast_categories import may_choose_category
 from opportunity_suite.services.history import delete_history, record_save
 from opportunity_suite.services.opportunity import validate_opportunity
 from opportunity_suite.services.series import autoname, hold_for_delete
@@ -18,6 +19,8 @@ class Opportunity(Document):
 	def onload(self):
 		# the desk knows only role permissions; record visibility and shares decide write (stage path)
 		self.set_onload("can_write", bool(frappe.has_permission("Opportunity", "write", doc=self)))
+		# the forecast category is chosen by the deal's owner (services/forecast_categories.py)
+		self.set_onload("can_choose_forecast_category", may_choose_category(self))
 
 	def on_update(self):
 		if self.flags.in_insert:
