@@ -186,7 +186,7 @@ def test_a_bulk_edit_into_closed_lost_asks_once_and_saves_each_deal(seller_page,
 	# the list shows them lost
 	page.locator(
 		f".list-row-container:has([data-name='{deals[0].name}']) .indicator-pill", has_text="Lost"
-	).wait_for()
+	).first.wait_for()
 
 
 def test_the_seller_names_the_competitors_in_the_form(seller_page, deal):

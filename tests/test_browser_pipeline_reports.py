@@ -229,7 +229,7 @@ def test_win_loss_rows_name_what_is_missing_and_the_total_row_has_the_true_rates
 	# won: 500 and 700 (no loss reason); lost: 330 on Price
 	_expect(page, "grouped", ["(none)", "Price", "Total"])
 	_expect(page, "won_amount", ["$ 1,200.00", "$ 0.00", "$ 1,200.00"])
-	_expect(page, "win_rate", ["100%", "0%", "66.67%"])  # 2 of 3, not the rows' mean (50 %)
+	_expect(page, "win_rate", ["100%", "0%", "66.667%"])  # 2 of 3, not the rows' mean (50 %)
 	_expect_summary(page, "Win Rate (%)", "66.7%")
 
 
@@ -244,8 +244,8 @@ def test_win_loss_by_competitor_totals_each_deal_once(pipeline, page_of):
 	_expect(page, "won_amount", ["$ 500.00", "$ 700.00", "$ 500.00", "$ 1,200.00"])
 	_expect(page, "lost", ["1", "0", "0", "1"])
 	_expect(page, "lost_amount", ["$ 330.00", "$ 0.00", "$ 0.00", "$ 330.00"])
-	_expect(page, "win_rate", ["50%", "100%", "100%", "66.67%"])
-	_expect(page, "win_rate_amount", ["60.24%", "100%", "100%", "78.43%"])
+	_expect(page, "win_rate", ["50%", "100%", "100%", "66.667%"])
+	_expect(page, "win_rate_amount", ["60.241%", "100%", "100%", "78.431%"])
 	_expect_summary(page, "Won", "2")
 
 
