@@ -1,5 +1,6 @@
 """The lost-reason dialog in Chromium as a Sales User: a Kanban card dropped on Closed Lost, refused for
-want of a reason, asks why and then is lost with the answer; choosing a Lost stage in the form asks too."""
+want of a reason, asks why and then is lost with the answer; choosing a Lost stage in the form asks too, and
+a bulk edit of the list's rows into Closed Lost asks once for all of them."""
 
 import frappe
 import pytest
@@ -43,8 +44,8 @@ def deal(seller):
 	frappe.db.commit()
 
 
-def _answer(page, reason: str, detail: str):
-	dialog = page.locator(".modal:visible", has_text="Why was this deal lost?")
+def _answer(page, reason: str, detail: str, question: str = "Why was this deal lost?"):
+	dialog = page.locator(".modal:visible", has_text=question)
 	dialog.wait_for()
 	pick_link(dialog, "loss_reason", reason)
 	dialog.locator("textarea[data-fieldname='lost_reason']").fill(detail)
@@ -67,7 +68,7 @@ def _wait_for_stage(page, name: str, stage: str):
 	raise AssertionError(f"{name} never reached {stage}")
 
 
-def _assert_history(name: str, user: str):
+def _assert_history(name: str, user: str, from_stage: str = "Prospecting"):
 	"""The move is in the deal's stage history, by the user who made it in the desk."""
 	last = frappe.get_all(
 		"Opportunity Stage History",
@@ -76,7 +77,7 @@ def _assert_history(name: str, user: str):
 		order_by="changed_on desc, creation desc",
 		limit=1,
 	)
-	assert [tuple(last[0].values())] == [("Prospecting", "Closed Lost", user, "Save")]
+	assert [tuple(last[0].values())] == [(from_stage, "Closed Lost", user, "Save")]
 
 
 def test_a_card_dropped_on_closed_lost_asks_why(seller_page, seller, deal):
@@ -139,6 +140,53 @@ def test_saving_into_a_lost_stage_without_a_reason_asks_why(seller_page, deal):
 	assert _stored(deal.name).loss_reason == "No Budget"
 	page.wait_for_function("() => !cur_frm.is_dirty() && cur_frm.doc.status === 'Lost'")
 	assert page.locator(".modal:visible", has_text="Missing Lost Reason").count() == 0
+
+
+@pytest.fixture
+def deals(seller):
+	"""Three of the seller's deals in two open stages, under a campaign of their own."""
+	campaign = frappe.generate_hash(length=10)
+	docs = [
+		as_user(seller, make_opportunity, campaign=campaign, amount=100 * (i + 1), sales_stage=stage)
+		for i, stage in enumerate(("Prospecting", "Qualification", "Prospecting"))
+	]
+	frappe.db.commit()
+	yield docs
+	frappe.db.rollback()
+	for doc in docs:
+		frappe.delete_doc("Opportunity", doc.name, force=True, ignore_permissions=True)
+	frappe.db.commit()
+
+
+def test_a_bulk_edit_into_closed_lost_asks_once_and_saves_each_deal(seller_page, seller, deals):
+	"""List → select the rows → Actions → Edit → Sales Stage = Closed Lost: Frappe's update would fail every
+	deal for want of a reason; the question comes once, each deal is saved with the stage and the answer."""
+	page = seller_page
+	page.goto(f"/app/opportunity?campaign={deals[0].campaign}")
+	for doc in deals:
+		page.locator(f".list-row-container:has([data-name='{doc.name}']) .list-row-checkbox").first.check()
+	page.locator(".actions-btn-group button").first.click()
+	page.locator(".actions-btn-group .dropdown-item", has_text="Edit").first.click()
+	edit = page.locator(".modal:visible", has_text="Bulk Edit")
+	edit.locator("select[data-fieldname='field']").select_option("Sales Stage")
+	pick_link(edit, "value", "Closed Lost")
+	edit.get_by_role("button", name="Update 3 records").click()
+	_answer(page, "Price", "Cheaper elsewhere", question="Why were these 3 deals lost?")
+	page.locator(".alert-message", has_text="3 opportunities marked as lost.").wait_for()
+	screenshot(page, "bulk_lost_done")
+	assert page.locator(".modal:visible").count() == 0  # no refusal, no edit dialog left open
+	for doc in deals:
+		stored = _stored(doc.name)
+		assert (stored.sales_stage, stored.loss_reason, stored.lost_reason) == (
+			"Closed Lost",
+			"Price",
+			"Cheaper elsewhere",
+		)
+		_assert_history(doc.name, seller, from_stage=doc.sales_stage)
+	# the list shows them lost
+	page.locator(
+		f".list-row-container:has([data-name='{deals[0].name}']) .indicator-pill", has_text="Lost"
+	).first.wait_for()
 
 
 def test_the_seller_names_the_competitors_in_the_form(seller_page, deal):

@@ -25,7 +25,8 @@ def _month(offset: int, day: int = 10):
 @pytest.fixture(scope="module")
 def pipeline():
 	"""Next month, the seller's: 1000 Prospecting (10 %), 2000 EUR × 1.1 = 2200 Negotiation/Review (80 %,
-	Commit), 500 won, 300 EUR × 1.1 = 330 lost on Price to a competitor; a quota of 3000. Last month: 700
+	Commit), 500 won against two competitors, 300 EUR × 1.1 = 330 lost on Price to the first of them; a quota
+	of 3000. Last month: 700
 	won, and a snapshot taken 30 days before its end that said 800 (1000 Commit at 80 %). Two stays in
 	Prospecting of 2 and 4 days. The seller reports to the manager."""
 	frappe.db.rollback()
@@ -44,8 +45,13 @@ def pipeline():
 
 	deal(amount=1000, sales_stage="Prospecting")
 	deal(amount=2000, currency=second, exchange_rate=1.1, sales_stage="Negotiation/Review")
-	deal(amount=500, sales_stage="Closed Won")
 	rival = make_picklist_value("Competitor", "Rival").name
+	other_rival = make_picklist_value("Competitor", "Rival").name
+	deal(
+		amount=500,
+		sales_stage="Closed Won",
+		competitors=[{"competitor": rival}, {"competitor": other_rival}],
+	)
 	deal(
 		amount=300,
 		currency=second,
@@ -95,14 +101,15 @@ def pipeline():
 		}
 	).insert()
 	frappe.db.commit()
-	yield frappe._dict(seller=seller, manager=manager, last_month=last_month)
+	yield frappe._dict(seller=seller, manager=manager, last_month=last_month, rivals=(rival, other_rival))
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
 	for name in made:
 		frappe.delete_doc("Opportunity", name, force=True, ignore_permissions=True)
 	frappe.delete_doc("Sales Quota", quota.name, force=True, ignore_permissions=True)
 	frappe.delete_doc("Forecast Snapshot", snapshot.name, force=True, ignore_permissions=True)
-	frappe.delete_doc("Competitor", rival, force=True, ignore_permissions=True)
+	for name in (rival, other_rival):
+		frappe.delete_doc("Competitor", name, force=True, ignore_permissions=True)
 	frappe.db.commit()
 	remove_login_users(users)
 
@@ -216,14 +223,30 @@ def test_forecast_accuracy_for_the_manager_and_not_the_seller(pipeline, page_of)
 	).wait_for()
 
 
-def test_win_loss_rows_name_what_is_missing_and_the_rates_total_is_blank(pipeline, page_of):
+def test_win_loss_rows_name_what_is_missing_and_the_total_row_has_the_true_rates(pipeline, page_of):
 	page = page_of(pipeline.seller)
 	_run(page, "Win Loss", dimension="Loss Reason", assigned_to=pipeline.seller)
 	# won: 500 and 700 (no loss reason); lost: 330 on Price
 	_expect(page, "grouped", ["(none)", "Price", "Total"])
 	_expect(page, "won_amount", ["$ 1,200.00", "$ 0.00", "$ 1,200.00"])
-	_expect(page, "win_rate", ["100%", "0%", ""])
-	_expect_summary(page, "Win Rate (%)", "66.7%")  # 2 of 3, not the rows' mean (50 %)
+	_expect(page, "win_rate", ["100%", "0%", "66.667%"])  # 2 of 3, not the rows' mean (50 %)
+	_expect_summary(page, "Win Rate (%)", "66.7%")
+
+
+def test_win_loss_by_competitor_totals_each_deal_once(pipeline, page_of):
+	"""The 500 won against both rivals is in both their rows; the total row counts it once: won 500 and 700
+	(2 deals, 1200), lost 330 (1 deal); win rate 2 of 3, by amount 1200 / 1530."""
+	both, second = pipeline.rivals  # rows: both (2 deals), "(none)" (the 700), the second rival (the 500)
+	page = page_of(pipeline.seller)
+	_run(page, "Win Loss", dimension="Competitor", assigned_to=pipeline.seller)
+	_expect(page, "grouped", [both, "(none)", second, "Total"])
+	_expect(page, "won", ["1", "1", "1", "2"])
+	_expect(page, "won_amount", ["$ 500.00", "$ 700.00", "$ 500.00", "$ 1,200.00"])
+	_expect(page, "lost", ["1", "0", "0", "1"])
+	_expect(page, "lost_amount", ["$ 330.00", "$ 0.00", "$ 0.00", "$ 330.00"])
+	_expect(page, "win_rate", ["50%", "100%", "100%", "66.667%"])
+	_expect(page, "win_rate_amount", ["60.241%", "100%", "100%", "78.431%"])
+	_expect_summary(page, "Won", "2")
 
 
 def test_time_in_stage_by_stage(pipeline, page_of):

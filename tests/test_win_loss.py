@@ -39,7 +39,20 @@ def closed():
 
 def _groups(closed, dimension, key="grouped"):
 	rows = run({"dimension": dimension, "assigned_to": closed.owner})[1]
+	assert rows[-1]["is_total_row"]  # the last row is the total, the others the groups
+	rows = rows[:-1]
 	return {r[key]: (r["won"], r["won_amount"], r["lost"], r["lost_amount"]) for r in rows}, rows
+
+
+def _total(result) -> tuple:
+	total = result[1][-1]
+	assert total["is_total_row"] and total["label"] == "Total"
+	cards = {s["label"]: s["value"] for s in result[4]}
+	return (
+		(total["won"], total["won_amount"], total["lost"], total["lost_amount"]),
+		(total["win_rate"], total["win_rate_amount"]),
+		(cards["Won"], cards["Lost"], cards["Win Rate (%)"]),
+	)
 
 
 def test_by_loss_reason(closed):
@@ -55,6 +68,29 @@ def test_by_competitor_a_deal_counts_for_each_of_its_competitors(closed):
 	assert c1["win_rate_amount"] == pytest.approx(1550 / 61550 * 100)
 
 
+@pytest.mark.parametrize("summaries", [True, False], ids=["from the summary", "from its own query"])
+@pytest.mark.parametrize("dimension", ["Competitor", "Loss Reason", "Size Band", "Lead Source"])
+def test_the_total_row_counts_each_deal_once(closed, summaries, dimension):
+	"""Deals with no, one and two competitors: by competitor the rows count the won 550 twice (C1 and C2);
+	the total row and the cards count each deal once. By hand: won 1000 + 550 = 1550 (2 deals), lost 2000 +
+	60,000 + 300 = 62,300 (3 deals); win rate 2 of 5 = 40 %, by amount 1550 / 63,850."""
+	from opportunity_suite.services import outcome_totals
+	from opportunity_suite.services.win_loss import normalise_filters
+	from tests.test_outcome_totals import without_summaries
+
+	filters = {"dimension": dimension, "assigned_to": closed.owner}
+	if summaries:
+		assert outcome_totals.win_loss_groups(normalise_filters(filters)) is not None  # the summary answers
+		result = run(filters)
+	else:
+		with without_summaries():
+			result = run(filters)
+	counts, rates, cards = _total(result)
+	assert counts == (2, pytest.approx(1550), 3, pytest.approx(62300))
+	assert rates == (pytest.approx(40), pytest.approx(1550 / 63850 * 100))
+	assert cards == (2, 3, 40)
+
+
 def test_by_size_band_owner_and_source(closed):
 	got, _rows = _groups(closed, "Size Band", key="label")
 	assert got == {"Under 10,000": (2, 1550, 2, 2300), "50,000 – 99,999": (0, 0, 1, 60000)}
@@ -62,7 +98,8 @@ def test_by_size_band_owner_and_source(closed):
 	assert got == {"Web Site": (1, 1000, 1, 2000), "Partner": (1, 550, 1, 60000), None: (0, 0, 1, 300)}
 	result = run({"dimension": "Assigned To", "assigned_to": closed.owner})
 	assert [(r["grouped"], r["won"], r["lost"], r["win_rate"]) for r in result[1]] == [
-		(closed.owner, 2, 3, 40)
+		(closed.owner, 2, 3, 40),
+		("Total", 2, 3, 40),
 	]
 	assert {s["label"]: s["value"] for s in result[4]}["Win Rate (%)"] == 40
 	assert result[3]["data"]["datasets"][0]["values"] == [2]

@@ -1,8 +1,10 @@
-"""Bulk actions on opportunities that Frappe's list view doesn't have."""
+"""Bulk actions on opportunities that Frappe's list view doesn't have, or can't do alone (a bulk edit into
+a Lost stage)."""
 
 import frappe
 
 from opportunity_suite.services.comments import add_comment_to_many
+from opportunity_suite.services.mark_lost import mark_many_as_lost
 
 
 @frappe.whitelist(methods=["POST"])
@@ -17,3 +19,20 @@ def add_comment(names: list[str] | str, comment: str) -> dict:
 	if not isinstance(names, list):
 		raise frappe.ValidationError("names must be a list of opportunity names")
 	return add_comment_to_many(names, comment)
+
+
+@frappe.whitelist(methods=["POST"])
+def mark_as_lost(
+	names: list[str] | str, sales_stage: str, loss_reason: str, lost_reason: str | None = None
+) -> dict:
+	"""Move every selected opportunity into the Lost stage `sales_stage` with the Loss Reason `loss_reason`
+	and the detail `lost_reason`, each saved as the session's user (the list's bulk edit into a Lost stage).
+
+	`names` is a list, or its JSON text. Answers {"saved": [names], "failed": [{"name": ..., "reason": ...}]}:
+	a deal the user may not change, or that its validation refuses, is reported and the others saved."""
+	frappe.has_permission("Opportunity", "write", throw=True)
+	if isinstance(names, str):
+		names = frappe.parse_json(names)
+	if not isinstance(names, list):
+		raise frappe.ValidationError("names must be a list of opportunity names")
+	return mark_many_as_lost(names, sales_stage, loss_reason, lost_reason)

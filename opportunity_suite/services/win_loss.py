@@ -3,6 +3,7 @@ source or size band: won and lost counts and default-currency amounts, win rates
 migration of the free-text lost reasons of the past to Lost Reason records."""
 
 from decimal import Decimal
+from math import fsum
 
 import frappe
 from frappe import _
@@ -115,10 +116,21 @@ def _query(filters, conditions: list[str]) -> list[dict]:
 def run(filters: dict | None = None):
 	filters = normalise_filters(filters)
 	currency = get_settings().default_currency
-	groups: dict[str, dict] = {}
-	for row in query_groups(filters):
+	rows = _rows(query_groups(filters), currency)
+	if not rows:
+		return columns(filters), [], None, chart(rows), summary(None), True
+	total = total_row(filters, rows, currency)
+	# the last row is the total, each deal counted once (Frappe's would add up the rows: by competitor a
+	# deal is in a row per competitor); the report's script shows it as the table's total row
+	return columns(filters), [*rows, total], None, chart(rows), summary(total), True
+
+
+def _rows(groups: list[dict], currency: str) -> list[dict]:
+	"""The report's rows of `query_groups` answers: won and lost counts, amounts and rates per group."""
+	out: dict[str, dict] = {}
+	for row in groups:
 		key = row.grouped or ""
-		out = groups.setdefault(
+		group = out.setdefault(
 			key,
 			{
 				"grouped": key or None,
@@ -130,15 +142,40 @@ def run(filters: dict | None = None):
 			},
 		)
 		prefix = "won" if row.status == "Won" else "lost"
-		out[prefix] += row.deals
-		out[f"{prefix}_amount"] += flt(row.amount)
-	rows = sorted(groups.values(), key=lambda r: (-(r["won"] + r["lost"]), r["grouped"] or ""))
+		group[prefix] += row.deals
+		group[f"{prefix}_amount"] += flt(row.amount)
+	rows = sorted(out.values(), key=lambda r: (-(r["won"] + r["lost"]), r["grouped"] or ""))
 	for row in rows:
 		row["label"] = _(row["grouped"]) if row["grouped"] else _("(none)")
-		closed, closed_amount = row["won"] + row["lost"], row["won_amount"] + row["lost_amount"]
-		row["win_rate"] = row["won"] / closed * 100 if closed else None
-		row["win_rate_amount"] = row["won_amount"] / closed_amount * 100 if closed_amount else None
-	return columns(filters), rows, None, chart(rows), summary(rows, currency)
+		_add_rates(row)
+	return rows
+
+
+def _add_rates(row: dict) -> None:
+	closed, closed_amount = row["won"] + row["lost"], row["won_amount"] + row["lost_amount"]
+	row["win_rate"] = row["won"] / closed * 100 if closed else None
+	row["win_rate_amount"] = row["won_amount"] / closed_amount * 100 if closed_amount else None
+
+
+def total_row(filters, rows: list[dict], currency: str) -> dict:
+	"""The deals of `rows` (the report's rows by `filters.dimension`) added up with each deal once: by
+	competitor a deal is in a row per competitor (or in "(none)"), so its total adds up the rows by loss
+	reason instead (every closed deal is in one of those); by any other dimension, the rows themselves.
+	Amounts are added up exactly rounded (`fsum`), so the same rows give the same total in any order."""
+	if filters.dimension == "Competitor":
+		rows = _rows(query_groups(frappe._dict(filters, dimension="Loss Reason")), currency)
+	total = {
+		"grouped": _("Total"),
+		"label": _("Total"),
+		"won": sum(r["won"] for r in rows),
+		"won_amount": fsum(r["won_amount"] for r in rows),
+		"lost": sum(r["lost"] for r in rows),
+		"lost_amount": fsum(r["lost_amount"] for r in rows),
+		"currency": currency,
+		"is_total_row": 1,
+	}
+	_add_rates(total)
+	return total
 
 
 def columns(filters) -> list[dict]:
@@ -155,7 +192,7 @@ def columns(filters) -> list[dict]:
 		{"fieldname": "won_amount", "label": _("Won Amount"), **money},
 		{"fieldname": "lost", "label": _("Lost"), "fieldtype": "Int", "width": 80},
 		{"fieldname": "lost_amount", "label": _("Lost Amount"), **money},
-		# a rate's total is no mean of the rows' (Frappe's for Percent): the summary shows the true one
+		# a rate's total is no mean of the rows' (Frappe's for Percent): the total row has the true one
 		{
 			"fieldname": "win_rate",
 			"label": _("Win Rate (%)"),
@@ -195,9 +232,9 @@ def chart(rows: list[dict]) -> dict:
 	}
 
 
-def summary(rows: list[dict], currency: str) -> list[dict]:
-	won = sum(r["won"] for r in rows)
-	lost = sum(r["lost"] for r in rows)
+def summary(total: dict | None) -> list[dict]:
+	"""The report's cards: the total row's won and lost deals and win rate (each deal once)."""
+	won, lost = (total["won"], total["lost"]) if total else (0, 0)
 	return [
 		{"label": _("Won"), "value": won, "datatype": "Int", "indicator": "Green"},
 		{"label": _("Lost"), "value": lost, "datatype": "Int", "indicator": "Red"},

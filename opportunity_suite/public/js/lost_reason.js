@@ -1,7 +1,8 @@
 // A deal moved into a Lost stage is asked why, in a dialog (Loss Reason from the Lost Reason picklist, the
 // detail in words): on the form when its stage is chosen, and on the Kanban board when a card dropped on a
-// Lost column was refused for want of a reason (the save then goes through with the answer); and on a save
-// into a Lost stage still without one.
+// Lost column was refused for want of a reason (the save then goes through with the answer); on a save
+// into a Lost stage still without one; and once for all the deals of a bulk edit of Sales Stage into a Lost
+// stage (the list's Actions → Edit), each then saved with the answer (api/bulk.py mark_as_lost).
 (function () {
 // the list and the form both load this file: one object, one binding, one form handler
 frappe.provide("opportunity_suite");
@@ -19,11 +20,13 @@ const opportunity_lost_reason = opportunity_suite.lost_reason || {
 			});
 	},
 
-	ask(values, on_answer) {
+	// options: title (one deal's question by default), on_cancel (closed unanswered)
+	ask(values, on_answer, options = {}) {
 		const open = opportunity_lost_reason.dialog;
 		if (open && open.display) return open; // one question at a time
+		let answered = false;
 		const dialog = new frappe.ui.Dialog({
-			title: __("Why was this deal lost?"),
+			title: options.title || __("Why was this deal lost?"),
 			fields: [
 				{
 					fieldname: "loss_reason",
@@ -43,10 +46,12 @@ const opportunity_lost_reason = opportunity_suite.lost_reason || {
 			],
 			primary_action_label: __("Mark as Lost"),
 			primary_action(answer) {
+				answered = true;
 				dialog.hide();
 				on_answer(answer);
 			},
 		});
+		dialog.onhide = () => !answered && options.on_cancel && options.on_cancel();
 		dialog.show();
 		opportunity_lost_reason.dialog = dialog;
 		return dialog;
@@ -101,6 +106,82 @@ const opportunity_lost_reason = opportunity_suite.lost_reason || {
 			});
 		});
 	},
+
+	// the list's bulk edit of Sales Stage into a Lost stage: Frappe's update would save each deal without a
+	// reason and fail them all (past 20 deals unseen, in the background). Its call is answered here instead:
+	// the edit dialog closes, the question is asked once, each deal is saved with the stage and the answer.
+	bind_bulk_edit() {
+		if (opportunity_lost_reason._bulk_bound) return;
+		opportunity_lost_reason._bulk_bound = true;
+		const call = frappe.call;
+		frappe.call = function (opts) {
+			const args = (opts && opts.args) || {};
+			const data = args.data;
+			const stage = data && typeof data === "object" ? data.sales_stage : null;
+			if (
+				!opts ||
+				opts.method !== "frappe.desk.doctype.bulk_update.bulk_update.submit_cancel_or_update_docs" ||
+				args.doctype !== "Opportunity" ||
+				args.action !== "update" ||
+				!stage
+			) {
+				return call.apply(this, arguments);
+			}
+			const edit_dialog = window.cur_dialog;
+			const given = arguments;
+			return opportunity_lost_reason.stage_is_lost(stage).then((lost) => {
+				if (!lost) return call.apply(this, given);
+				opportunity_lost_reason.ask_for_many(args.docnames, stage, edit_dialog);
+				return new Promise(() => {}); // Frappe's own handling of the answer never runs
+			});
+		};
+	},
+
+	ask_for_many(names, stage, edit_dialog) {
+		const list = window.cur_list && cur_list.doctype === "Opportunity" ? cur_list : null;
+		const done = () => {
+			if (!list) return;
+			list.disable_list_update = false; // as Frappe's edit leaves it when it is done
+			list.clear_checked_items();
+			list.refresh();
+		};
+		if (edit_dialog) edit_dialog.hide();
+		opportunity_lost_reason.ask(
+			{},
+			(answer) =>
+				frappe
+					.call({
+						method: "opportunity_suite.api.bulk.mark_as_lost",
+						type: "POST",
+						args: { names, sales_stage: stage, ...answer },
+						freeze: true,
+						freeze_message: __("Marking {0} opportunities as lost…", [names.length]),
+					})
+					.then(({ message }) => {
+						opportunity_lost_reason.report_many(message);
+						done();
+					}),
+			{
+				title: __("Why were these {0} deals lost?", [names.length]),
+				on_cancel: () => list && (list.disable_list_update = false),
+			}
+		);
+	},
+
+	report_many({ saved, failed }) {
+		const text = __("{0} opportunities marked as lost.", [saved.length]);
+		if (!failed.length) {
+			frappe.show_alert({ message: text, indicator: "green" });
+			return;
+		}
+		const escape = frappe.utils.escape_html;
+		const rows = failed.map((f) => `<li>${escape(f.name)}: ${escape(f.reason)}</li>`).join("");
+		frappe.msgprint({
+			title: __("Mark as Lost"),
+			message: `${escape(text)}<br>${escape(__("Not changed:"))}<ul>${rows}</ul>`,
+			indicator: saved.length ? "orange" : "red",
+		});
+	},
 };
 
 opportunity_lost_reason.on_sales_stage =
@@ -132,6 +213,7 @@ opportunity_lost_reason.on_validate =
 	};
 opportunity_suite.lost_reason = opportunity_lost_reason;
 opportunity_lost_reason.bind_kanban();
+opportunity_lost_reason.bind_bulk_edit();
 if (!opportunity_lost_reason._form_bound) {
 	opportunity_lost_reason._form_bound = true; // Frappe wraps each handler: it can't be found again
 	frappe.ui.form.on("Opportunity", {

@@ -30,12 +30,46 @@ frappe.query_reports["Win Loss"] = {
 		{ fieldname: "lead_source", label: __("Lead Source"), fieldtype: "Link", options: "Lead Source" },
 	],
 	// the deals without a reason, competitor, owner or source: their row says "(none)" as the chart does
-	// and the total row (no data object) leaves the rates blank: the summary shows the true ones
 	formatter(value, row, column, data, default_formatter) {
-		if (!data && ["win_rate", "win_rate_amount"].includes(column.fieldname)) return "";
 		if (column.fieldname === "grouped" && !value && data && data.label) {
 			return frappe.utils.escape_html(data.label);
 		}
 		return default_formatter(value, row, column, data);
 	},
+	// the server's last row is the total, each deal counted once (by competitor a deal is in a row per
+	// competitor: the rows' sum would count it twice); it becomes the table's total row (screen, print, CSV;
+	// an export has it as its last row). Narrowed by the table's own filters, the total adds up the rows shown
+	// (by competitor it stays blank: which of them are the same deal isn't known here)
+	get_datatable_options(options) {
+		const report = frappe.query_report;
+		if (!options.data || !report || !report.raw_data) return options; // Frappe asks with {} too
+		const total = options.data.find((row) => row.is_total_row);
+		if (!total) return options;
+		report.raw_data.add_total_row = true;
+		const data = options.data.filter((row) => !row.is_total_row);
+		const dimension = report.get_filter_value("dimension");
+		return Object.assign({}, options, {
+			data,
+			showTotalRow: true,
+			hooks: Object.assign({}, options.hooks, {
+				columnTotal(values, cell) {
+					return win_loss_total(this, data, total, dimension)[cell.column.fieldname] ?? null;
+				},
+			}),
+		});
+	},
 };
+
+// the total of the rows the table shows: the server's when it shows them all
+function win_loss_total(datatable, data, total, dimension) {
+	const shown = datatable.bodyRenderer.visibleRowIndices || [];
+	if (shown.length === data.length) return Object.assign({}, total, { grouped: null });
+	if (dimension === "Competitor") return { won: "", won_amount: "", lost: "", lost_amount: "" };
+	const sum = { won: 0, won_amount: 0, lost: 0, lost_amount: 0 };
+	shown.forEach((i) => Object.keys(sum).forEach((key) => (sum[key] += flt(data[i][key]))));
+	const closed = sum.won + sum.lost;
+	const closed_amount = sum.won_amount + sum.lost_amount;
+	sum.win_rate = closed ? (sum.won / closed) * 100 : "";
+	sum.win_rate_amount = closed_amount ? (sum.won_amount / closed_amount) * 100 : "";
+	return sum;
+}
