@@ -459,3 +459,66 @@ def test_a_private_reader_through_the_report_and_a_reader_narrowed_otherwise(pri
 		assert time_in_stage._reader() == time_in_stage.OTHER
 	finally:
 		frappe.set_user("Administrator")
+
+
+def test_a_private_readers_count_of_recent_open_deals_is_the_visibilitys(private_pipeline):
+	"""The flagged count's open deals entered since a cutoff, for a user under private visibility, equal
+	Frappe's count through the visibility's condition: deals their team owns, owned by another and assigned
+	to them, theirs through `_assign` alone, without an owner, shared with them; the denied (an outsider)
+	gets only the one shared with them; a Sales Manager is not the private path's."""
+	from frappe.utils import now_datetime
+
+	from opportunity_suite.services import totals
+	from opportunity_suite.services.time_in_stage import _private_recent
+
+	p = private_pipeline
+	users = p.users
+	token = frappe.generate_hash(length=5).upper()
+	# raw SQL: many open deals at once, in the test's transaction (the controller isn't what's tested)
+	kinds = [  # owner, Assigned To, `_assign`
+		(users.seller1, users.seller1, None),
+		(users.seller2, users.seller1, None),  # another's, assigned to seller1
+		(users.outsider, users.outsider, frappe.as_json([users.seller1])),  # seller1's through `_assign`
+		(None, users.seller1, None),  # no owner
+		(users.outsider, None, None),  # the outsider's alone
+		(users.manager, users.seller2, frappe.as_json([users.outsider])),
+	]
+	for i, (owner, assigned_to, assign) in enumerate(kinds * 3):
+		frappe.db.sql(
+			"""INSERT INTO `tabOpportunity` (name, creation, modified, owner, modified_by, docstatus,
+				opportunity_name, amount, currency, exchange_rate, probability, sales_stage, status,
+				expected_close_date, assigned_to, _assign, stage_since)
+			VALUES (%s, NOW(), NOW(), %s, 'Administrator', 0, %s, 1, 'USD', 1, 10, 'Prospecting', 'Open',
+				CURDATE(), %s, %s, NOW() - INTERVAL %s DAY)""",
+			(f"TISREC-{token}-{i}", owner, f"Recent {i}", assigned_to, assign, i % 9),
+		)
+	totals.refresh_like(f"TISREC-{token}-%")  # what code writing deals with raw SQL does
+	shared = f"TISREC-{token}-4"  # the outsider's alone, shared with seller2
+	frappe.share.add("Opportunity", shared, users.seller2, read=1)
+	since = now_datetime() - datetime.timedelta(days=4, hours=12)  # deal i entered i % 9 days ago
+	kinds_of = {  # user → the kinds of deal they see (a team lead: seller1's too)
+		users.seller1: {0, 1, 2, 3},
+		users.lead: {0, 1, 2, 3},
+		users.seller2: {1, 5},
+		users.outsider: {2, 4, 5},
+	}
+	seen = {u: {i for i in range(3 * len(kinds)) if i % len(kinds) in k} for u, k in kinds_of.items()}
+	seen[users.seller2].add(4)  # shared with them
+	try:
+		for user in (users.seller1, users.seller2, users.lead, users.outsider):
+			frappe.set_user(user)
+			frappe.local.opportunity_suite_visibility = None
+			wanted = frappe.get_list(
+				"Opportunity",
+				filters={"status": "Open", "sales_stage": "Prospecting", "stage_since": (">=", since)},
+				pluck="name",
+				limit_page_length=0,
+			)
+			assert _private_recent("Prospecting", since) == len(wanted), user
+			mine = {n for n in wanted if n.startswith(f"TISREC-{token}-")}
+			assert mine == {f"TISREC-{token}-{i}" for i in seen[user] if i % 9 <= 4}, user
+		frappe.set_user(users.manager)
+		frappe.local.opportunity_suite_visibility = None
+		assert _private_recent("Prospecting", since) is None
+	finally:
+		frappe.set_user("Administrator")

@@ -30,13 +30,16 @@ month rows and ~15 rows a day; this machine reads an index entry in ~10 µs when
 ~22,000 rows a year took ~300 ms). Everyone else: the whole months from `__outcome_totals` (every filter the
 report has, the private user's team by owner, Assigned To and `_assign`), the days of a partial month at
 either end (or a range within one month) from the counted rows (`__outcome_rows.closed_on`), and the deals
-shared with a private user and not their team's from the counted rows by name. A user the open pipeline's
+shared with a private user and not their team's from the counted rows by name. A private user's team is
+read by viewer key (services/stage_viewers.py), a stored generated column of the counted rows and the
+summary (each indexed): the keys their team sees, from `__opportunity_viewer_keys` (where each closed deal's
+key is recorded with its counted row), are a few index ranges. A user the open pipeline's
 totals can't answer for (`totals.read_scope`: User Permissions, another app's condition, the off switch)
 gets the report's own query."""
 
 import frappe
 
-from opportunity_suite.services import visibility
+from opportunity_suite.services import stage_viewers, visibility
 
 DOCTYPE = "Opportunity"
 COMPETITOR_ROW = "Opportunity Competitor"
@@ -68,6 +71,13 @@ DELTA_NAMES = (*DIMENSION_NAMES, "closed_on")  # a delta's day too: PERIODS are 
 # × span (a day or a month of closed_on) × grouped × status, for a reader every deal counts for, unfiltered
 PERIOD_NAMES = ("kind", "span", "period", "grouped", "status")
 REGROUPED = {"assigned_to": "assigned_to", "lead_source": "lead_source"}
+# the deal's viewer key (services/stage_viewers.py: the MD5 of its owner, Assigned To and `_assign`), made by
+# MariaDB from the row's own columns on every write (nothing to keep in step): a private user's team is the
+# few keys the visibility's condition finds in `__opportunity_viewer_keys`, read by index
+VIEWER_KEY = "viewer_key"
+_VIEWER_COLUMN = f"`{VIEWER_KEY}` char(32) as ({stage_viewers.KEY_SQL.replace('{o}.', '')}) stored"
+ROWS_BY_VIEWER = "viewer_day"
+TOTALS_BY_VIEWER = "kind_viewer_month"
 
 
 # ---------------------------------------------------------------- schema
@@ -83,11 +93,13 @@ def _columns() -> dict[str, str]:
 	return {
 		# closed_on: the days of a partial month are read from here (narrow, and in memory), by that index
 		ROWS: f"name varchar(140) not null primary key, {deal}, loss_reason varchar(140) null, "
-		"base_amount decimal(21,9) null, closed_on date null, index closed_on (closed_on)",
+		f"base_amount decimal(21,9) null, closed_on date null, {_VIEWER_COLUMN}, index closed_on (closed_on), "
+		f"index {ROWS_BY_VIEWER} ({VIEWER_KEY}, closed_on)",
 		COMPETITORS: "name varchar(140) not null, idx int not null, competitor varchar(140) null, "
 		"primary key (name, idx)",
 		TOTALS: f"dims_key char(40) character set ascii not null primary key, {dims}, {measures}, "
-		"index kind_month (kind, closed_month)",
+		f"{_VIEWER_COLUMN}, index kind_month (kind, closed_month), "
+		f"index {TOTALS_BY_VIEWER} (kind, {VIEWER_KEY}, closed_month)",
 		# read as one range of the primary key: a year by Loss Reason is ~200 month rows, a partial month's
 		# days ~15 rows a day
 		PERIODS: "kind varchar(20) not null, span varchar(5) not null, period date not null, "
@@ -115,6 +127,31 @@ def ready() -> bool:
 	if flags.get("outcome_totals_ready") is None:
 		flags.outcome_totals_ready = bool(frappe.db.sql("show tables like %s", (DELTAS,)))
 	return flags.outcome_totals_ready
+
+
+def keyed() -> bool:
+	"""Whether the counted rows and the summary carry the viewer key (made so by a rebuild: every migrate)
+	and the keys' table exists (cached for the request)."""
+	flags = frappe.local.flags
+	if flags.get("outcome_totals_keyed") is None:
+		flags.outcome_totals_keyed = bool(
+			ready()
+			and frappe.db.sql(f"show index from `{ROWS}` where Key_name = %s", (ROWS_BY_VIEWER,))
+			and frappe.db.sql(f"show index from `{TOTALS}` where Key_name = %s", (TOTALS_BY_VIEWER,))
+			and frappe.db.sql("show tables like %s", (stage_viewers.KEYS,))
+		)
+	return flags.outcome_totals_keyed
+
+
+def record_viewer_keys(condition: str = "1 = 1", values: dict | None = None, table: str = ROWS) -> None:
+	"""Add the viewer keys of the counted rows matching `condition` (on `o`) to the keys' table, with the
+	owner, Assigned To and `_assign` they are made of (a closed deal may have no history to key)."""
+	rows = frappe.db.sql(
+		f"""select distinct o.{VIEWER_KEY}, ifnull(o.owner, ''), ifnull(o.assigned_to, ''),
+			ifnull(o._assign, '') from `{table}` o where {condition}""",
+		values or {},
+	)
+	stage_viewers.record_keys({key: list(people) for key, *people in rows})
 
 
 def size_band_sql(amount: str) -> str:
@@ -303,6 +340,8 @@ def _sync(condition: str, values: dict, with_counted: bool) -> None:
 	row_cols = ", ".join(f"`{n}`" for n in ROW_NAMES)
 	frappe.db.sql(f"insert into `{ROWS}` ({row_cols}) {stored_deals}", values)
 	frappe.db.sql(f"insert into `{COMPETITORS}` (name, idx, competitor) {stored_competitors}", values)
+	if keyed():
+		record_viewer_keys(condition, values)
 
 
 def fold() -> int:
@@ -346,6 +385,8 @@ def rebuild() -> int:
 	row_cols = ", ".join(f"`{n}`" for n in ROW_NAMES)
 	frappe.db.sql(f"insert into `{ROWS}_new` ({row_cols}) {deals}")
 	frappe.db.sql(f"insert into `{COMPETITORS}_new` (name, idx, competitor) {competitors}")
+	stage_viewers.ensure_table()
+	record_viewer_keys(table=f"{ROWS}_new")
 	counted = _contributions(
 		f"select * from `{ROWS}_new`", f"select name, idx, competitor from `{COMPETITORS}_new`", ""
 	)
@@ -368,7 +409,7 @@ def rebuild() -> int:
 	frappe.db.sql_ddl("rename table " + ", ".join(f"`{t}` to `{t}_old`, `{t}_new` to `{t}`" for t in tables))
 	for table in tables:
 		frappe.db.sql_ddl(f"drop table `{table}_old`")
-	frappe.local.flags.outcome_totals_ready = None
+	frappe.local.flags.outcome_totals_ready = frappe.local.flags.outcome_totals_keyed = None
 	return frappe.db.sql(f"select count(*) from `{TOTALS}`")[0][0]
 
 
@@ -450,14 +491,30 @@ def win_loss_groups(filters) -> list[dict] | None:
 			days.append((add_days(end, 1), filters.to_date))
 	if not scope.private and not filters.get("assigned_to") and not filters.get("lead_source"):
 		return _period_groups(filters, months, days)
+	# a private user's team: the viewer keys they see (their counted rows and summary rows by index)
+	keys = _visible_keys(scope) if scope.private and keyed() else None
 	if months is None:
-		return _counted_groups(filters, days, scope, shared=False)
-	rows = _summary_groups(filters, first, last, scope)
+		rows = _counted_groups(filters, days, scope, shared=False, keys=keys)
+		if keys is not None:
+			rows += _counted_groups(filters, days, scope, shared=True, keys=keys)
+		return rows
+	rows = _summary_groups(filters, first, last, scope, keys)
 	if days:
-		rows += _counted_groups(filters, days, scope, shared=False)
-	if scope.private:
-		rows += _counted_groups(filters, [(first, end)], scope, shared=True)
+		rows += _counted_groups(filters, days, scope, shared=False, keys=keys)
+	if scope.private:  # (with the keys, the days' shared deals too: those read above are the team's only)
+		shared = [(first, end)] if keys is None else [(filters.from_date, filters.to_date)]
+		rows += _counted_groups(filters, shared, scope, shared=True, keys=keys)
 	return rows
+
+
+def _visible_keys(scope) -> tuple:
+	"""The viewer keys of the deals a private user's team owns or is assigned (visibility.team_condition)."""
+	return tuple(stage_viewers.visible_keys(visibility.team_condition(scope.user, "k")))
+
+
+def _keyed(alias: str, keys: tuple) -> str:
+	"""SQL: the row `alias` is one of these keys' (values in `%(keys)s`)."""
+	return f"{alias}.{VIEWER_KEY} in %(keys)s" if keys else "1 = 0"
 
 
 def _period_groups(filters, months: tuple | None, days: list[tuple]) -> list[dict]:
@@ -507,8 +564,10 @@ def _filter_conditions(filters, alias: str, values: dict) -> list[str]:
 	return conditions
 
 
-def _summary_groups(filters, first, last, scope) -> list[dict]:
-	"""The whole months from `first` to `last` (first days) from the summary and its waiting deltas."""
+def _summary_groups(filters, first, last, scope, keys: tuple | None = None) -> list[dict]:
+	"""The whole months from `first` to `last` (first days) from the summary and its waiting deltas (a
+	private user's team: by their viewer `keys` when given, on the summary's index; the deltas, few and
+	without the key, by the team condition)."""
 	kind, group = {
 		"Loss Reason": ("loss_reason", "t.grouped"),
 		"Competitor": ("competitor", "t.grouped"),
@@ -519,19 +578,25 @@ def _summary_groups(filters, first, last, scope) -> list[dict]:
 	values = {"kind": kind, "first": first, "last": last}
 	conditions = ["t.kind = %(kind)s", "t.closed_month between %(first)s and %(last)s"]
 	conditions += _filter_conditions(filters, "t", values)
+	summary = deltas = " and ".join(conditions)
 	if scope.private:
-		conditions.append(scope.team("t"))
-	where = " and ".join(conditions)
+		deltas += " and " + scope.team("t")
+		if keys is None:
+			summary = deltas
+		else:
+			values["keys"] = keys
+			summary += " and " + _keyed("t", keys)
 	select = (
 		f"select {group} as grouped, t.status, sum(t.deals) as deals, "
 		"cast(sum(t.base_amount) as char) as amount, "
 		"sum(t.amount_rows) as amount_rows"
 	)
+	index = f" force index ({TOTALS_BY_VIEWER})" if scope.private and keys else ""
 	rows = frappe.db.sql(
-		f"{select} from `{TOTALS}` t where {where} group by {group}, t.status", values, as_dict=True
+		f"{select} from `{TOTALS}` t{index} where {summary} group by {group}, t.status", values, as_dict=True
 	)
 	rows += frappe.db.sql(
-		f"{select} from `{DELTAS}` t where {where} group by {group}, t.status", values, as_dict=True
+		f"{select} from `{DELTAS}` t where {deltas} group by {group}, t.status", values, as_dict=True
 	)
 	for row in rows:
 		row.deals = int(row.deals)
@@ -540,10 +605,11 @@ def _summary_groups(filters, first, last, scope) -> list[dict]:
 	return rows
 
 
-def _counted_groups(filters, days: list[tuple], scope, shared: bool) -> list[dict]:
+def _counted_groups(filters, days: list[tuple], scope, shared: bool, keys: tuple | None = None) -> list[dict]:
 	"""The deals closed in any of `days` ((first, last) days) from the counted rows, as the report's own
 	query counts them (a deal once per competitor row, once when it has none). A private user's: those of
-	their team or shared with them; `shared`: only those shared with them and not their team's."""
+	their team or shared with them; `shared`: only those shared with them and not their team's. With the
+	team's viewer `keys`: their team's alone (by the keys' index), or (`shared`) the shared ones not theirs."""
 	values = {}
 	closed = []
 	for i, (first, last) in enumerate(days):
@@ -553,7 +619,11 @@ def _counted_groups(filters, days: list[tuple], scope, shared: bool) -> list[dic
 	if scope.private:
 		team = scope.team("r")
 		share = visibility.shared_condition(DOCTYPE, scope.user, "`r`").replace("%", "%%")
-		conditions.append(f"{share} and not {team}" if shared else f"({team} or {share})")
+		if keys is None:
+			conditions.append(f"{share} and not {team}" if shared else f"({team} or {share})")
+		else:
+			values["keys"] = keys
+			conditions.append(f"{share} and not ({_keyed('r', keys)})" if shared else _keyed("r", keys))
 	joined = ""
 	if filters.dimension == "Competitor":
 		joined = f"left join `{COMPETITORS}` c on c.name = r.name"

@@ -206,6 +206,26 @@ def period_counts(
 	return [(*key, n) for key, n in counts.items() if n > 0]
 
 
+def viewer_history_counts(keys: list[str], from_date, to_date, stage: str | None = None) -> list[tuple]:
+	"""(from_stage, to_stage, whole_days, stays) of the stays of the deals of these viewer keys
+	(services/stage_viewers.py) that ended from `from_date` to `to_date` (both included), optionally of one
+	`stage`: the period's range of each key on the history's (viewer_key, changed_on) index, read from the
+	index alone. (A summary per key and month would not be smaller: a key's month has about as many
+	(stage left, stage entered, whole days) as stays — 1.5 stays a row at 100,000 deals.)"""
+	if not keys:
+		return []
+	start, end = day_bounds(from_date, to_date)
+	only_stage = " AND h.from_stage = %(stage)s" if stage else ""
+	return frappe.db.sql(
+		f"""SELECT h.from_stage, h.to_stage, {_WHOLE_DAYS_SQL}, COUNT(*)
+		FROM {HISTORY_TABLE} h FORCE INDEX (viewer_period_index)
+		WHERE h.viewer_key IN %(keys)s AND h.changed_on >= %(start)s AND h.changed_on < %(end)s
+			AND {_ENDED_STAY}{only_stage}
+		GROUP BY h.from_stage, h.to_stage, {_WHOLE_DAYS_SQL}""",
+		{"keys": tuple(keys), "start": start, "end": end, "stage": stage},
+	)
+
+
 def _assignee_history_counts(assigned_to: str, low, high, stage: str | None) -> list[tuple]:
 	"""The stays of `assigned_to` that ended from day `low` to `high` (both included), from the history on
 	its (assigned_to, changed_on) index: the ragged ends of a period have no month rows."""

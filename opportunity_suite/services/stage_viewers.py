@@ -24,6 +24,7 @@ import frappe
 HISTORY_TABLE = "`tabOpportunity Stage History`"
 KEYS = "__opportunity_viewer_keys"
 INDEX = "viewer_stay_index"
+PERIOD_INDEX = "viewer_period_index"  # (viewer_key, stage_changed, changed_on, …): a key's stays in a period
 COLUMN = "viewer_key"
 # the key of the deal `o` as SQL (CHAR(31): a character no user name has)
 KEY_SQL = (
@@ -51,11 +52,13 @@ _READY: set[str] = set()  # the sites whose history has the keys (they never go 
 
 
 def ready() -> bool:
-	"""The history has the column and its index, and the keys' table exists (after the migrate patch)."""
+	"""The history has the column and its indexes, and the keys' table exists (after the migrate patch and
+	the migrate that made the period index)."""
 	site = getattr(frappe.local, "site", None)
 	if site not in _READY:
 		if not (
 			frappe.db.sql(f"show index from {HISTORY_TABLE} where Key_name = %s", (INDEX,))
+			and frappe.db.sql(f"show index from {HISTORY_TABLE} where Key_name = %s", (PERIOD_INDEX,))
 			and frappe.db.sql("show tables like %s", (KEYS,))
 		):
 			return False
@@ -88,7 +91,7 @@ def _refresh_where(condition: str, values: dict, every_key: bool = False):
 		if wanted != key:
 			rekey.setdefault(wanted, []).append(name)
 	used = {key for key, _people in deals.values()} if every_key else {key for key in rekey if key}
-	_record_keys({key: people for key, people in deals.values() if key in used})
+	record_keys({key: people for key, people in deals.values() if key in used})
 	for key, history_names in sorted(rekey.items(), key=lambda item: item[0] or ""):
 		for start in range(0, len(history_names), 1000):
 			frappe.db.sql(
@@ -97,7 +100,7 @@ def _refresh_where(condition: str, values: dict, every_key: bool = False):
 			)
 
 
-def _record_keys(people_of: dict[str, list]):
+def record_keys(people_of: dict[str, list]):
 	"""Add the keys the table doesn't hold yet (a new combination of owner, Assigned To and `_assign`)."""
 	keys = sorted(people_of)
 	for start in range(0, len(keys), 1000):
@@ -163,6 +166,12 @@ def rebuild(step: int = 20_000, commit: bool = False):
 			frappe.db.commit()
 		after = last
 	_refresh_where("h.opportunity > %(after)s", {"after": after}, True)
+	from opportunity_suite.services import outcome_totals
+
+	if (
+		outcome_totals.keyed()
+	):  # and the closed deals' keys (their counted rows carry them: some have no history)
+		outcome_totals.record_viewer_keys()
 
 
 def visible_keys(team_condition: str) -> list[str]:

@@ -65,11 +65,12 @@ from opportunity_suite.services.totals.reading import (
 	parse_filters,
 	read_scope,
 )
-from opportunity_suite.services.totals.schema import DELTAS, DOCTYPE
+from opportunity_suite.services.totals.schema import DELTAS, DOCTYPE, TOTALS
 
 __all__ = [
 	"DELTAS",
 	"DOCTYPE",
+	"TOTALS",
 	"Scope",
 	"after_insert",
 	"assigned_to_count",

@@ -45,6 +45,17 @@ def on_doctype_update():
 		],
 		"viewer_stay_index",
 	)
+	# and the stays a private user counts: each of their viewer keys' period is one range, counted from the
+	# index alone (the index above holds every stay of a key, in stage and duration order)
+	frappe.db.add_index(
+		"Opportunity Stage History",
+		["viewer_key", "stage_changed", "changed_on", "from_stage", "to_stage", "days_in_previous_stage"],
+		"viewer_period_index",
+	)
 	# and the report's flagged deals: a stage's open deals, longest in it first (kept here, beside the
 	# report's other indexes, so as not to touch the Opportunity DocType)
 	frappe.db.add_index("Opportunity", ["status", "sales_stage", "stage_since"], "open_stage_since_index")
+	# and a private user's count of them: their team's owners' open deals in a stage, by when they entered it
+	frappe.db.add_index(
+		"Opportunity", ["status", "sales_stage", "owner", "stage_since"], "open_stage_owner_index"
+	)
