@@ -203,8 +203,7 @@ def test_a_private_team_lead_counts_a_closed_deal_with_no_history(private, team)
 
 	def won(user: str) -> list[int]:
 		return [
-			sum(r["won"] for r in as_user(user, win_loss.run, {"dimension": "Assigned To", **dates})[1])
-			for dates in ranges
+			_won(as_user(user, win_loss.run, {"dimension": "Assigned To", **dates})[1]) for dates in ranges
 		]
 
 	def assert_as_the_query():
