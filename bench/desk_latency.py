@@ -13,7 +13,8 @@ Managers* (set for the phase, put back after).
 The SQL floor: the same call is run once more in this process as the same user (frappe.handler.execute_cmd,
 the whitelisted-method overrides applied, caches warm), every SELECT it sends is recorded, and each is run
 again on its own, raw (cursor.execute + fetchall), `--reps` times; the floor is the sum of their medians,
-`ratio` = HTTP p50 / floor, `slowest` the share of the floor of the slowest statement."""
+`ratio` = HTTP p50 / floor, `slowest` the share of the floor of the slowest statement. `KB` is the last
+answer's size as sent, `rows` a report's rows (its total row included)."""
 
 import argparse
 import json
@@ -159,6 +160,11 @@ def calls(user: str) -> dict[str, tuple[str, dict]]:
 	out["report Opportunity Forecast"] = report(
 		"Opportunity Forecast", {"period": "Month", "group_by": "Stage", "status": "Open", **twelve}
 	)
+	# the drill-down: the same months and stages per assignee (the default view before it was per stage)
+	out["report Opportunity Forecast, Stage and Assignee"] = report(
+		"Opportunity Forecast",
+		{"period": "Month", "group_by": "Stage and Assignee", "status": "Open", **twelve},
+	)
 	for name in frappe.get_all("Number Card", filters={"module": "Opportunity Suite"}, pluck="name"):
 		out[f"card {name}"] = card(name)
 	# a Report chart: the desk's widget runs the chart's report with the chart's filters
@@ -211,6 +217,7 @@ class Session:
 		else:
 			response = self.http.post(url, data=args)
 		elapsed = (time.perf_counter() - started) * 1000
+		self.last = response  # its size and a report's rows go beside the times
 		if response.status_code == 403:
 			raise PermissionError(method)
 		if response.status_code != 200:
@@ -298,12 +305,23 @@ def run_phase(base_url: str, phase: str, user: str, args, results: list[dict]):
 			"queries": len(queries),
 			"reps": reps,
 			"slowest": slowest,
+			**answer_size(session.last),
 		}
 		results.append(row)
 		print(_format(row), flush=True)
 		if args.save:  # after every call: a run stopped half-way keeps what it measured
 			with open(args.save, "w") as f:
 				json.dump(results, f, indent=1)
+
+
+def answer_size(response) -> dict:
+	"""The answer's bytes (as sent: no compression between gunicorn and us) and, for a report, its rows (the
+	total row included)."""
+	size = {"bytes": len(response.content)}
+	message = response.json().get("message") if response.content else None
+	if isinstance(message, dict) and isinstance(message.get("result"), list):
+		size["rows"] = len(message["result"])
+	return size
 
 
 BEFORE: dict[tuple[str, str], dict] = {}  # --before FILE: an earlier run's rows, shown beside
@@ -315,9 +333,10 @@ def _format(row: dict) -> str:
 	calls = "" if row["reps"] >= 9 else f" ({row['reps']} calls)"
 	before = BEFORE.get((row["phase"], row["call"]))
 	was = f" {before['p50']:7.0f} | {before['p95']:7.0f} |" if before else ""
+	size = f" {row.get('bytes', 0) / 1024:8.1f} | {row['rows'] if 'rows' in row else '':>6} |"
 	return (
 		f"| {row['phase']:<7} | {row['call']:<38} |{was} {row['p50']:7.0f} | {row['p95']:7.0f} | {row['sql']:7.1f} "
-		f"| {row['queries']:3d} | {row['slowest']:7.1f} | {ratio:6.1f} |{flag}{calls}"
+		f"| {row['queries']:3d} | {row['slowest']:7.1f} | {ratio:6.1f} |{size}{flag}{calls}"
 	)
 
 
@@ -370,8 +389,8 @@ def main():
 		with open(args.before) as f:
 			BEFORE.update({(r["phase"], r["call"]): r for r in json.load(f)})
 	was = " before p50 | before p95 |" if BEFORE else ""
-	print(f"| phase | call |{was} p50 ms | p95 ms | SQL ms | n | slowest | ratio |")
-	print("|---|---|" + "---:|" * (8 if BEFORE else 6))
+	print(f"| phase | call |{was} p50 ms | p95 ms | SQL ms | n | slowest | ratio | KB | rows |")
+	print("|---|---|" + "---:|" * (10 if BEFORE else 8))
 	old = _site.set_visibility(None)
 	results = []
 	try:

@@ -179,8 +179,11 @@ def test_the_forecast_report_in_chinese(zh_desk, english_labels):
 	_settled(page)
 	expect(page.locator(".page-title .title-text")).to_have_text("商机预测")
 	heads = {text.strip() for text in page.locator(".dt-cell--header .dt-cell__content").all_inner_texts()}
-	assert {"销售阶段", "负责人", "商机", "销售漏斗"} <= heads
+	assert {"销售阶段", "商机", "销售漏斗"} <= heads  # the default view: per period and stage
 	expect(page.locator("select[data-fieldname='status'] option:checked")).to_have_text("进行中")
+	expect(page.locator("select[data-fieldname='group_by'] option[value='Stage and Assignee']")).to_have_text(
+		"阶段和负责人"
+	)
 	assert not _left_in_english(page, english_labels)
 
 

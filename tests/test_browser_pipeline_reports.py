@@ -159,6 +159,9 @@ CELLS = """(fieldname) => {
 }"""
 
 
+COLUMNS = "() => frappe.query_report.datatable.getColumns().map((c) => c.id)"
+
+
 def _cells(page, fieldname: str, expected: list[str]) -> list[str]:
 	"""The column's cells once they read `expected` (the datatable renders more than once), else as they
 	are after 15 s, for the assertion to show."""
@@ -201,6 +204,54 @@ def test_the_forecast_by_owner_shows_quota_attainment_and_coverage(pipeline, pag
 	_expect(page, "coverage", ["0.75", ""])
 	_expect_summary(page, "Quota", "$ 3,000.00")
 	_expect_summary(page, "Attainment (%)", "16.7%")
+
+
+def test_the_forecast_opens_per_stage_and_drills_into_assignees(pipeline, page_of):
+	"""As the Sales Manager, the report's default view (Group By Stage) is a row per month × stage, its
+	sellers added up (no Assigned To column); choosing Stage and Assignee splits them. The team's open deals
+	next month: the seller's 1000 Prospecting, 20 Qualification and 2200 Negotiation/Review, and the
+	manager's own 400 Prospecting."""
+	own = make_opportunity(
+		amount=400, sales_stage="Prospecting", assigned_to=pipeline.manager, expected_close_date=_month(1)
+	)
+	frappe.db.commit()
+	try:
+		page = page_of(pipeline.manager)
+		start = get_first_day(_month(1))
+		_run(
+			page,
+			"Opportunity Forecast",
+			from_date=start,
+			to_date=add_days(add_months(start, 1), -1),
+			team=pipeline.manager,
+		)
+		expect(page.locator("select[data-fieldname='group_by']")).to_have_value("Stage")
+		_expect(page, "sales_stage", ["Prospecting", "Qualification", "Negotiation/Review", ""])
+		_expect(page, "base_amount", ["$ 1,400.00", "$ 20.00", "$ 2,200.00", "$ 3,620.00"])
+		assert "sales_stage" in page.evaluate(COLUMNS)
+		assert "assigned_to" not in page.evaluate(COLUMNS)
+		screenshot(page, "opportunity_forecast_by_stage")
+
+		page.locator("select[data-fieldname='group_by']").select_option("Stage and Assignee")
+		page.wait_for_function(
+			"""() => frappe.query_report.datatable.getColumns().some((c) => c.id === 'assigned_to')
+				&& !frappe.request.ajax_count"""
+		)
+		# by the stage's sequence, then the assignee's id
+		people = sorted([pipeline.seller, pipeline.manager])
+		by_person = {pipeline.seller: "$ 1,000.00", pipeline.manager: "$ 400.00"}
+		_expect(page, "assigned_to", [*people, pipeline.seller, pipeline.seller, ""])
+		_expect(
+			page,
+			"base_amount",
+			[*(by_person[p] for p in people), "$ 20.00", "$ 2,200.00", "$ 3,620.00"],
+		)
+		_expect_summary(page, "Weighted Pipeline", "$ 1,904.00")  # 40 + 100 + 4 + 1760
+		screenshot(page, "opportunity_forecast_by_stage_and_assignee")
+	finally:
+		frappe.db.rollback()
+		frappe.delete_doc("Opportunity", own.name, force=True, ignore_permissions=True)
+		frappe.db.commit()
 
 
 def test_forecast_accuracy_for_the_manager_and_not_the_seller(pipeline, page_of):

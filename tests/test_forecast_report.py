@@ -5,6 +5,7 @@ import pytest
 from frappe.desk.query_report import run as run_report
 from frappe.utils import add_months, get_first_day, getdate, today
 
+from opportunity_suite.services import visibility
 from opportunity_suite.services.forecast_report import ReportFilterError, run
 from tests.factories import make_opportunity, make_user
 
@@ -58,7 +59,7 @@ def _rows(result, *users):
 
 
 def test_monthly_sums_by_stage_and_assignee_in_the_default_currency(pipeline):
-	result = run(_filters(period="Month"))
+	result = run(_filters(period="Month", group_by="Stage and Assignee"))
 	rows = _rows(result, pipeline.alice, pipeline.bob)
 	first, fourth = str(_month(1))[:7], str(_month(4))[:7]
 	got = {
@@ -81,14 +82,65 @@ def test_monthly_sums_by_stage_and_assignee_in_the_default_currency(pipeline):
 
 
 def test_quarterly_totals_and_assignee_filter(pipeline):
-	result = run(_filters(period="Quarter", assigned_to=pipeline.bob))
-	rows = result[1]
-	assert {r["assigned_to"] for r in rows} == {pipeline.bob}
-	assert sum(r["base_amount"] for r in rows) == 950  # 550 + 400, Won excluded by status Open
-	assert sum(r["base_forecast_amount"] for r in rows) == 520  # 440 + 80
-	assert all("-Q" in r["period"] for r in rows)
-	summary = {s["label"]: s["value"] for s in result[4]}
-	assert summary["Weighted Pipeline"] == 520
+	for group_by in ("Stage and Assignee", "Stage"):
+		result = run(_filters(period="Quarter", assigned_to=pipeline.bob, group_by=group_by))
+		rows = result[1]
+		if group_by == "Stage and Assignee":
+			assert {r["assigned_to"] for r in rows} == {pipeline.bob}
+		assert sum(r["base_amount"] for r in rows) == 950  # 550 + 400, Won excluded by status Open
+		assert sum(r["base_forecast_amount"] for r in rows) == 520  # 440 + 80
+		assert all("-Q" in r["period"] for r in rows)
+		summary = {s["label"]: s["value"] for s in result[4]}
+		assert summary["Weighted Pipeline"] == 520
+
+
+def test_the_default_view_is_a_row_per_period_and_stage(pipeline):
+	"""Group By Stage (the default): one row per period × stage however many assignees, no Assigned To
+	column; the Assigned To and Team Of filters still narrow it. Its sums per period × stage are the
+	Stage and Assignee view's added up, and its chart and summary the same."""
+	carol = make_user("Sales User")
+	frappe.db.set_value("User", carol, "reports_to", pipeline.alice)
+	visibility.clear_cache()  # the teams it read before
+	make_opportunity(amount=700, sales_stage="Prospecting", assigned_to=carol, expected_close_date=_month(1))
+	make_opportunity(
+		amount=80, sales_stage="Prospecting", assigned_to=pipeline.bob, expected_close_date=_month(1)
+	)
+	first = str(_month(1))[:7]
+	for filters, expected in (
+		# alice 1000 + 2000, carol 700, bob 80: one Prospecting row
+		({"team": pipeline.alice}, (3, 3700, 370)),  # alice's team: alice and carol
+		({"assigned_to": pipeline.bob}, (1, 80, 8)),
+		({}, None),  # everyone's (other tests' deals too)
+	):
+		columns, rows, _message, chart, summary = run(_filters(period="Month", **filters))
+		assert "assigned_to" not in {c["fieldname"] for c in columns}
+		assert "sales_stage" in {c["fieldname"] for c in columns}
+		assert all("assigned_to" not in row for row in rows)
+		keys = [(r["period"], r["sales_stage"]) for r in rows]
+		assert len(keys) == len(set(keys))  # one row each
+		detail = run(_filters(period="Month", group_by="Stage and Assignee", **filters))
+		added = {}
+		for row in detail[1]:
+			sums = added.setdefault((row["period"], row["sales_stage"]), [0, 0.0, 0.0, 0.0, 0.0])
+			for i, field in enumerate(
+				("opportunities", "base_amount", "base_forecast_amount", "pipeline", "commit")
+			):
+				sums[i] += row[field]
+		assert set(added) == set(keys)
+		for row in rows:
+			got = [
+				row[f] for f in ("opportunities", "base_amount", "base_forecast_amount", "pipeline", "commit")
+			]
+			assert got == pytest.approx(added[(row["period"], row["sales_stage"])], abs=0.005)
+		assert chart == detail[3]
+		assert summary == detail[4]
+		if expected:
+			prospecting = next(r for r in rows if r["sales_stage"] == "Prospecting" and r["period"] == first)
+			assert (
+				prospecting["opportunities"],
+				prospecting["base_amount"],
+				prospecting["base_forecast_amount"],
+			) == expected
 
 
 def test_group_by_period_gives_a_row_per_month_the_charts_bars(pipeline):
@@ -99,7 +151,7 @@ def test_group_by_period_gives_a_row_per_month_the_charts_bars(pipeline):
 		columns, rows, _message, chart, summary = run({**filters, "group_by": "Period"})
 		assert "sales_stage" not in {c["fieldname"] for c in columns}
 		assert "assigned_to" not in {c["fieldname"] for c in columns}
-		stage_view = run({**filters, "group_by": "Stage"})
+		stage_view = run({**filters, "group_by": "Stage and Assignee"})
 		by_period = {}
 		for row in stage_view[1]:
 			sums = by_period.setdefault(row["period"], [0, 0.0, 0.0, 0.0])
@@ -154,18 +206,25 @@ def test_won_deals_when_status_is_cleared(pipeline):
 
 
 def test_the_desk_runs_it_with_a_total_row(pipeline):
-	result = run_report("Opportunity Forecast", filters=_filters(period="Month", assigned_to=pipeline.alice))
-	total = result["result"][-1]
-	assert total[4] == 3000 and total[5] == 300
-	assert result["chart"]["type"] == "bar"
+	# period, stage, opportunities, pipeline, weighted pipeline; with the assignee after the stage
+	for group_by, pipeline_column in (("Stage", 3), ("Stage and Assignee", 4)):
+		result = run_report(
+			"Opportunity Forecast",
+			filters=_filters(period="Month", assigned_to=pipeline.alice, group_by=group_by),
+		)
+		total = result["result"][-1]
+		assert total[pipeline_column] == 3000 and total[pipeline_column + 1] == 300
+		assert result["chart"]["type"] == "bar"
 
 
 def test_a_user_sees_only_what_they_may_read(pipeline):
 	outsider = make_user("Blogger")
 	frappe.share.add("Opportunity", pipeline.deals[3].name, outsider, read=1)
 	frappe.set_user(outsider)
-	rows = run(_filters(period="Month"))[1]
+	rows = run(_filters(period="Month", group_by="Stage and Assignee"))[1]
 	assert [(r["assigned_to"], r["base_amount"]) for r in rows] == [(pipeline.bob, 400)]
+	rows = run(_filters(period="Month"))[1]
+	assert [(r["sales_stage"], r["base_amount"]) for r in rows] == [("Qualification", 400)]
 	frappe.set_user("Guest")
 	with pytest.raises(frappe.PermissionError):
 		run(_filters(period="Month"))
@@ -174,5 +233,7 @@ def test_a_user_sees_only_what_they_may_read(pipeline):
 def test_bad_filters_are_refused():
 	with pytest.raises(ReportFilterError):
 		run({"period": "Week"})
+	with pytest.raises(ReportFilterError):
+		run({"group_by": "Assignee"})
 	with pytest.raises(ReportFilterError):
 		run({"from_date": "2026-05-01", "to_date": "2026-04-01"})

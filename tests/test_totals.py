@@ -61,7 +61,7 @@ def _answers(user: str) -> dict:
 	out = {}
 	for period in ("Month", "Quarter"):
 		for status in ("Open", None):
-			for group_by in ("Stage", "Period"):
+			for group_by in VIEWS:
 				filters = {
 					"period": period,
 					"group_by": group_by,
@@ -106,12 +106,63 @@ def _list_count() -> int:
 	return search_api.reportview_get_count()
 
 
+VIEWS = ("Stage", "Stage and Assignee", "Period")  # the report's Group By views the totals answer
+SUMS = (
+	"opportunities",
+	"base_amount",
+	"base_forecast_amount",
+	"pipeline",
+	"best_case",
+	"commit",
+	"closed",
+	"omitted",
+)
+
+
 def _assert_same(user: str):
 	assert as_user(user, totals.read_scope) is not None  # the summary answers for this user
 	fast = _answers(user)
 	with without_totals():
 		slow = _answers(user)
 	assert fast == slow
+	_assert_views_agree(fast)
+
+
+def _assert_views_agree(answers: dict):
+	"""The report's views add up to each other: Stage and Assignee's rows per period × stage are the Stage
+	view's, per period the Period view's; the chart and summary are the same in all three."""
+
+	def added(rows, *keys):
+		out = {}
+		for row in rows:
+			sums = out.setdefault(tuple(row[k] for k in keys), [0.0] * len(SUMS))
+			for i, field in enumerate(SUMS):
+				sums[i] += row[field]
+		return out
+
+	for period in ("Month", "Quarter"):
+		for status in ("Open", None):
+			views = {view: answers[f"report {period} {view} {status}"] for view in VIEWS}
+			detail, stage, by_period = views["Stage and Assignee"], views["Stage"], views["Period"]
+			per_stage = added(stage[1], "period", "sales_stage")
+			assert len(per_stage) == len(stage[1])  # a row per period × stage
+			expected = added(detail[1], "period", "sales_stage")
+			assert set(per_stage) == set(expected)
+			for key, sums in per_stage.items():
+				assert sums == pytest.approx(expected[key], abs=0.005), key
+			expected = added(detail[1], "period")
+			for row in by_period[1]:
+				sums = [row[field] for field in SUMS]
+				assert sums == pytest.approx(expected.get((row["period"],), [0.0] * len(SUMS)), abs=0.005)
+			for view in (stage, by_period):
+				assert view[3]["data"]["labels"] == detail[3]["data"]["labels"]
+				for mine, theirs in zip(
+					view[3]["data"]["datasets"], detail[3]["data"]["datasets"], strict=True
+				):
+					assert mine["values"] == pytest.approx(theirs["values"], abs=0.005)
+				assert [s["value"] for s in view[4]] == pytest.approx(
+					[s["value"] for s in detail[4]], abs=0.005
+				)
 
 
 DEALS = st.lists(

@@ -1,7 +1,12 @@
 """The Opportunity Forecast report: sums of the default-currency amounts (base_amount,
-base_forecast_amount) grouped by period of expected close, stage and assignee, with a chart. Group By
-Period: a row per period alone, what the workspace chart (a Report chart: Frappe's widget runs the report
-with the chart's filters) reads — 12 rows, not the stage view's thousands — and opens.
+base_forecast_amount) grouped by period of expected close and stage, with a chart. Group By:
+
+- Stage (the default): a row per period × stage, what a manager reads first (~100 rows a year; the
+  Assigned To and Team Of filters narrow it);
+- Stage and Assignee: the same per assignee too, the drill-down (thousands of rows at a million deals);
+- Owner (with quota): per period × assignee with quota and attainment (services/forecast_attainment.py);
+- Period: a row per period alone, what the workspace chart (a Report chart: Frappe's widget runs the
+  report with the chart's filters) reads — 12 rows — and opens.
 
 Aggregated in the database with frappe.qb; the rows a user sees are the ones they may read (Frappe's
 match conditions: user permissions, sharing, permission query conditions)."""
@@ -23,7 +28,9 @@ from opportunity_suite.services.visibility import team_of
 
 DOCTYPE = "Opportunity"
 PERIODS = ("Month", "Quarter")
-GROUP_BY = ("Stage", "Owner", "Period")  # Period: a row per month or quarter (the workspace chart's)
+GROUP_BY = ("Stage", "Stage and Assignee", "Owner", "Period")
+# what each view's rows are grouped by beside their period (Owner: forecast_attainment's own rows)
+DETAIL = {"Stage": ("sales_stage",), "Stage and Assignee": ("sales_stage", "assigned_to"), "Period": ()}
 
 
 class ReportFilterError(frappe.ValidationError):
@@ -37,7 +44,9 @@ def normalise_filters(filters: dict | None) -> frappe._dict:
 		frappe.throw(_("Period must be Month or Quarter."), exc=ReportFilterError)
 	filters.group_by = filters.get("group_by") or "Stage"
 	if filters.group_by not in GROUP_BY:
-		frappe.throw(_("Group By must be Stage, Owner or Period."), exc=ReportFilterError)
+		frappe.throw(
+			_("Group By must be one of {0}.").format(", ".join(_(g) for g in GROUP_BY)), exc=ReportFilterError
+		)
 	if filters.get("forecast_category"):
 		check_category(filters.forecast_category, "Forecast Category")
 	start = get_first_day(today())
@@ -112,18 +121,18 @@ def query_totals(filters: frappe._dict) -> list[dict]:
 
 
 def stage_rows(filters: frappe._dict, currency: str) -> list[dict]:
-	"""The stage view's rows: per period × stage × assignee (per period alone when Group By is Period) the
-	count, the base amount and forecast, and each forecast category's base amount, summed in the database
-	(decimal sums, a float each), sorted by period, the stage's sequence, stage and assignee. From the
-	pre-aggregated totals where they hold the answer, else aggregated here."""
+	"""The report's rows: per period and what Group By adds (DETAIL: stage, stage and assignee, nothing)
+	the count, the base amount and forecast, and each forecast category's base amount, summed in the
+	database (decimal sums, a float each), sorted by period, the stage's sequence, stage and assignee. From
+	the pre-aggregated totals where they hold the answer, else aggregated here."""
 	from opportunity_suite.services import totals
 
 	columns = {category_field(c): c for c in CATEGORIES}
-	detail = filters.group_by != "Period"
+	detail = DETAIL[filters.group_by]
 	rows = totals.forecast_rows(filters, categories=columns, detail=detail)
 	if rows is None:
 		opp = frappe.qb.DocType(DOCTYPE)
-		keys = [*_period_keys(filters, opp), *((opp.sales_stage, opp.assigned_to) if detail else ())]
+		keys = [*_period_keys(filters, opp), *(opp[name] for name in detail)]
 		query = _filtered(filters, opp).select(
 			*keys,
 			Count(opp.name).as_("opportunities"),
@@ -159,7 +168,7 @@ def stage_rows(filters: frappe._dict, currency: str) -> list[dict]:
 			r["period"],
 			sequence.get(r["sales_stage"]) or 0,
 			r["sales_stage"] or "",
-			r["assigned_to"] or "",
+			r.get("assigned_to") or "",
 		)
 	)
 	return rows
@@ -231,10 +240,9 @@ def run(filters: dict | None = None):
 
 
 def columns(filters) -> list[dict]:
-	detail = filters.group_by != "Period"
 	return [
 		{"fieldname": "period", "label": _(filters.period), "fieldtype": "Data", "width": 100},
-		*(_detail_columns() if detail else ()),
+		*_detail_columns(DETAIL[filters.group_by]),
 		{"fieldname": "opportunities", "label": _("Opportunities"), "fieldtype": "Int", "width": 110},
 		{
 			"fieldname": "base_amount",
@@ -261,8 +269,8 @@ def columns(filters) -> list[dict]:
 	]
 
 
-def _detail_columns() -> list[dict]:
-	return [
+def _detail_columns(detail: tuple[str, ...]) -> list[dict]:
+	columns = [
 		{
 			"fieldname": "sales_stage",
 			"label": _("Sales Stage"),
@@ -278,6 +286,7 @@ def _detail_columns() -> list[dict]:
 			"width": 200,
 		},
 	]
+	return [column for column in columns if column["fieldname"] in detail]
 
 
 def totals_by_period(rows: list[dict], filters) -> "OrderedDict[str, list[float]]":

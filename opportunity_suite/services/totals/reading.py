@@ -126,9 +126,9 @@ def grouped_totals(
 	SQL over `t`}, e.g. an amount of one category only. `floats`: the sums as floats (each the float of its
 	decimal sum) and no `amount_rows`, sent as one text a row: PyMySQL decodes each value in Python, and a
 	report's 4,800 rows of 8 sums are 30 ms of decoding, a text split in C a third of it. `scan`: read the
-	fine summary in full, not through its report index, for a grouping that doesn't follow that index (by
-	period alone): its ~300 pages in order, not ~9,700 page reads for a year's 4,800 rows one by one (SQL
-	median 58 against 118 ms at load 6).
+	fine summary in full, not through its report index, for a grouping into few groups (by period alone,
+	or period × stage): its ~300 pages in order, not ~9,700 page reads for a year's 4,800 rows one by one
+	(SQL median 58 against 118 ms at load 6, by period).
 
 	Each source (the summary, the unfolded deltas, a private user's shared deals) is filtered and grouped
 	on its own, and only those groups are added up: a union of the raw rows would be materialised first
@@ -242,18 +242,25 @@ def count(filters) -> int | None:
 	return int(rows[0].opportunities) if rows else 0
 
 
+FORECAST_DETAIL = ("sales_stage", "assigned_to")  # what a forecast row can be grouped by beside its period
+
+
 def forecast_rows(
-	filters: frappe._dict, categories: dict[str, str] | None = None, detail: bool = True
+	filters: frappe._dict,
+	categories: dict[str, str] | None = None,
+	detail: tuple[str, ...] = FORECAST_DETAIL,
 ) -> list | None:
 	"""The Opportunity Forecast report's sums, or None when the summary can't answer: dates not whole
 	months, an Organization filter, or a scope it doesn't hold.
 
 	Without `categories`: forecast_report.query_totals' rows (per period, stage, assignee, status and
-	forecast category). With them ({column: category}): the stage view's rows, per period (`close_month`,
-	or `year` and `part` by quarter), stage and assignee (per period alone without `detail`), each
-	category's base amount in its column."""
+	forecast category). With them ({column: category}): the report's rows, per period (`close_month`, or
+	`year` and `part` by quarter) and the `detail` columns (of FORECAST_DETAIL: `("sales_stage",)` per
+	period × stage, `()` per period alone), each category's base amount in its column."""
 	from frappe.utils import add_days, get_first_day
 
+	if not set(detail) <= set(FORECAST_DETAIL):
+		raise ValueError(f"forecast rows are grouped by {FORECAST_DETAIL}, not {detail}")
 	from_date, to_date = filters.from_date, filters.to_date
 	if from_date.day != 1 or add_days(to_date, 1).day != 1 or filters.get("organization"):
 		return None
@@ -282,11 +289,7 @@ def forecast_rows(
 				if months
 				else {"year": "year(t.close_month)", "part": "quarter(t.close_month)"}
 			),
-			**(
-				{"sales_stage": "t.sales_stage", "assigned_to": "t.assigned_to"}
-				if detail or by_status
-				else {}
-			),
+			**{name: f"t.{name}" for name in (FORECAST_DETAIL if by_status else detail)},
 			**({"status": "t.status"} if by_status and not one_status else {}),
 			**({"forecast_category": "t.forecast_category"} if by_status else {}),
 		},
@@ -302,8 +305,9 @@ def forecast_rows(
 			column: f"case when t.forecast_category = {frappe.db.escape(category)} then t.base_amount else 0 end"
 			for column, category in (categories or {}).items()
 		},
-		floats=not by_status,  # the stage view's: thousands of rows, floats to it
-		scan=not detail,
+		floats=not by_status,  # the report's rows: thousands per stage and assignee, floats to them
+		# per period (× stage): a hundred groups, not the report index's order, read in one pass
+		scan=not by_status and "assigned_to" not in detail,
 	)
 	for row in rows if months and by_status else ():
 		row.year, row.part = row.close_month.year, row.close_month.month

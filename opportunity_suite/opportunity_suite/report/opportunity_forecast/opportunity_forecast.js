@@ -1,4 +1,4 @@
-// Opportunity Forecast: weighted pipeline by period of expected close, stage and assignee.
+// Opportunity Forecast: weighted pipeline by period of expected close and stage (and assignee).
 frappe.query_reports["Opportunity Forecast"] = {
 	filters: [
 		{
@@ -13,12 +13,14 @@ frappe.query_reports["Opportunity Forecast"] = {
 			reqd: 1,
 		},
 		{
+			// Stage: a row per period × stage; Stage and Assignee: the same per assignee (the drill-down);
 			// Owner: per assignee, with quota, attainment (won ÷ quota) and coverage (open weighted ÷ quota to go)
 			fieldname: "group_by",
 			label: __("Group By"),
 			fieldtype: "Select",
 			options: [
 				{ value: "Stage", label: __("Stage") },
+				{ value: "Stage and Assignee", label: __("Stage and Assignee") },
 				{ value: "Owner", label: __("Owner (with quota)") },
 				// a row per month or quarter: the workspace chart's bars, and where its "open report" lands
 				{ value: "Period", label: __("Period only") },
