@@ -154,3 +154,65 @@ def test_an_import_never_overwrites_a_deal_the_importer_cannot_see(private, team
 	frappe.set_user("Administrator")
 	assert frappe.db.get_value("Opportunity", opportunity.name, "next_step") == "as it was"
 	assert (doc.updated_count, doc.created_count) == (0, 1)  # a record of their own instead
+
+
+def _failed_reasons(doc) -> dict[str, str]:
+	"""The first cell (Opportunity Name) of each failed row of the run → its reason."""
+	out = {}
+	for batch in frappe.get_all("Opportunity Import Batch", {"import_run": doc.name}, ["failed_rows"]):
+		for _row_no, cells, reason in frappe.parse_json(batch.failed_rows or "[]"):
+			out[cells[0]] = reason
+	return out
+
+
+def _overwrite_next_steps(cleanup, user: str, deals: list, next_step: str):  # noqa: F811
+	"""Opportunity Import (Overwrite on the name) run as `user`, one row per deal setting its Next Step."""
+	frappe.set_user(user)
+	try:
+		content = csv_bytes(
+			[
+				["Opportunity Name", "Next Step", "Sales Stage", "Expected Close Date"],
+				*[[deal.opportunity_name, next_step, "Prospecting", "2031-01-01"] for deal in deals],
+			]
+		)
+		doc = new_import(cleanup, content, duplicate_policy="Overwrite", match_fields="opportunity_name")
+		prepare(doc)
+		return run(doc)
+	finally:
+		frappe.set_user("Administrator")
+
+
+def test_an_import_updates_only_the_deals_its_user_may_write(private, team, cleanup):  # noqa: F811
+	"""A deal shared read-only with the importer is matched (they read it) but its row fails, saying why,
+	and the deal is unchanged; their own deal's row updates; a write share, or a Sales Manager, updates it.
+	(The read-only match never makes a duplicate deal instead: the row fails with the reason.)"""
+	shared = as_user(team.owner, make_opportunity, next_step="as it was")
+	own = as_user(team.other, make_opportunity, next_step="mine")
+	cleanup["Opportunity"] += [shared.name, own.name]
+	frappe.share.add_docshare(
+		"Opportunity", shared.name, team.other, read=1, flags={"ignore_share_permission": 1}
+	)
+	manager = make_user("Sales Manager")
+	cleanup["User"] += [*team.values(), manager]
+	frappe.db.commit()
+
+	doc = _overwrite_next_steps(cleanup, team.other, [shared, own], "read-only share")
+	assert (doc.updated_count, doc.failed_count, doc.created_count) == (1, 1, 0), _failed_reasons(doc)
+	assert _failed_reasons(doc) == {shared.opportunity_name: f"You may not change opportunity {shared.name}."}
+	assert frappe.db.get_value("Opportunity", shared.name, "next_step") == "as it was"
+	assert frappe.db.get_value("Opportunity", own.name, "next_step") == "read-only share"
+
+	frappe.share.add_docshare(
+		"Opportunity", shared.name, team.other, read=1, write=1, flags={"ignore_share_permission": 1}
+	)
+	frappe.db.commit()
+	doc = _overwrite_next_steps(cleanup, team.other, [shared], "write share")
+	assert (doc.updated_count, doc.failed_count) == (1, 0), doc.error
+	assert frappe.db.get_value("Opportunity", shared.name, "next_step") == "write share"
+
+	doc = _overwrite_next_steps(cleanup, manager, [shared, own], "manager")
+	assert (doc.updated_count, doc.failed_count) == (2, 0), doc.error
+	assert frappe.db.get_value("Opportunity", shared.name, "next_step") == "manager"
+	assert frappe.db.get_value("Opportunity", own.name, "next_step") == "manager"
+	frappe.db.delete("DocShare", {"share_doctype": "Opportunity", "share_name": shared.name})
+	frappe.db.commit()

@@ -85,6 +85,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		self.now = now or now_datetime()
 		self.result.modified = str(self.now)
 		self.readers: dict[str, bool] = {}
+		self.writes_all: bool | None = None  # may the importing user write every opportunity they read?
 		# stages, amount rules, disabled values: read once per batch
 		self.rules = rules or OpportunityContext.for_batch()
 		self.rules.now = self.now  # a stage entered by this batch was entered at its stamp
@@ -209,6 +210,25 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 		if user not in self.readers:
 			self.readers[user] = bool(frappe.has_permission(DOCTYPE, "read", user=user))
 		return self.readers[user]
+
+	def may_write(self, name: str) -> bool:
+		"""May the importing user change the existing opportunity `name`? The duplicates were matched among
+		the deals they may read (`existing_matches`), and a read share, an owner-only write right or a User
+		Permission can leave one of them read-only. One look per batch for a user whose role writes every
+		deal they may read (no if-owner write, no User Permissions, visibility not restricting them);
+		Frappe's check of each deal (the app's has_permission hook and shares included) otherwise."""
+		user = self.run.user
+		if self.writes_all is None:
+			from frappe.permissions import get_role_permissions, get_user_permissions
+
+			from opportunity_suite.services import visibility
+
+			self.writes_all = user == "Administrator" or bool(
+				get_role_permissions(DOCTYPE, user=user).get("write")
+				and visibility.sees_everything(user)
+				and not get_user_permissions(user)
+			)
+		return self.writes_all or bool(frappe.has_permission(DOCTYPE, "write", doc=name, user=user))
 
 	def assignments(self, docs) -> tuple[list[str], list[list]]:
 		"""Frappe's assignment of each new record to its `assigned_to`: the ToDo rows `assign_to.add`
@@ -365,6 +385,8 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 			for _n, _row, record in contributions:
 				combine(doc, record, overwrite=run.policy == "Overwrite")
 			try:
+				if not self.may_write(name):  # as Frappe's Data Import: an update needs the write right
+					raise RowError(_("You may not change opportunity {0}.").format(name))
 				self.validate(doc, frappe._dict(before))
 				reassigned = doc.assigned_to and differs(doc.assigned_to, before.assigned_to)
 				if reassigned and not self.may_read(doc.assigned_to):
