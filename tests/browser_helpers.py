@@ -3,13 +3,20 @@
 
 def pick_link(dialog, fieldname: str, value: str):
 	"""Type into a Link field, pick the suggestion, and wait for the link's server check to settle."""
+	from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 	field = dialog.locator(f"input[data-fieldname='{fieldname}']")
-	field.click()
-	field.fill(value)
-	dialog.page.locator("[role=option]:visible", has_text=value).first.click()
-	dialog.page.wait_for_function(
-		f"() => cur_dialog.get_value('{fieldname}') == '{value}' && !frappe.request.ajax_count"
-	)
+	took = f"() => cur_dialog.get_value('{fieldname}') == '{value}' && !frappe.request.ajax_count"
+	for attempt in range(3):  # as a person looks that the pick took (a slow desk may drop one)
+		field.click()
+		field.fill(value)
+		dialog.page.locator("[role=option]:visible", has_text=value).first.click()
+		try:
+			dialog.page.wait_for_function(took, timeout=10_000)
+			return
+		except PlaywrightTimeoutError:
+			if attempt == 2:
+				raise
 
 
 def pick_in_form(scope, fieldname: str, value: str):

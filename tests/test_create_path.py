@@ -48,7 +48,8 @@ def _run_notification_jobs():
 	worker = BenchProcess(
 		"create-path-worker", ["bench", "worker", "--queue", "default", "--burst"], BENCH_DIR, ARTIFACTS
 	)
-	deadline = time.monotonic() + 180
+	# the queue holds the earlier tests' jobs too (about a second each: hundreds late in the whole suite)
+	deadline = time.monotonic() + 600
 	while worker.running() and time.monotonic() < deadline:
 		time.sleep(0.5)
 	worker.stop()
