@@ -23,7 +23,7 @@ const opportunity_lost_reason = opportunity_suite.lost_reason || {
 	// options: title (one deal's question by default), on_cancel (closed unanswered)
 	ask(values, on_answer, options = {}) {
 		const open = opportunity_lost_reason.dialog;
-		if (open && open.display) return open; // one question at a time
+		if (open && !open.closed) return open; // one question at a time (display is set only once shown)
 		let answered = false;
 		const dialog = new frappe.ui.Dialog({
 			title: options.title || __("Why was this deal lost?"),
@@ -51,7 +51,10 @@ const opportunity_lost_reason = opportunity_suite.lost_reason || {
 				on_answer(answer);
 			},
 		});
-		dialog.onhide = () => !answered && options.on_cancel && options.on_cancel();
+		dialog.onhide = () => {
+			dialog.closed = true;
+			if (!answered && options.on_cancel) options.on_cancel();
+		};
 		dialog.show();
 		opportunity_lost_reason.dialog = dialog;
 		return dialog;
