@@ -129,3 +129,28 @@ def test_the_method_is_post_only():
 
 	is_whitelisted(mark_as_lost)
 	assert frappe.allowed_http_methods_for_whitelisted_func[mark_as_lost] == ["POST"]
+
+
+def test_names_that_are_not_a_list_of_names_get_a_translated_error():
+	"""The bulk actions' `names` (a list, or its JSON text): anything else is refused in the user's language,
+	nothing changed."""
+	from opportunity_suite.api.bulk import add_comment
+
+	deal = make_opportunity(amount=10)
+	before = frappe.local.lang
+	frappe.local.lang = "zh"
+	frappe.translate.clear_cache()
+	try:
+		expected = frappe._("Pick the opportunities as a list of their names.")
+		# (a list of other things Frappe's type check refuses before the method runs)
+		for names in ("not json", f'{{"name": "{deal.name}"}}', "[1, 2]", deal.name):
+			frappe.clear_messages()
+			with pytest.raises(frappe.ValidationError, match=expected):
+				mark_as_lost(names, "Closed Lost", "Price")
+			with pytest.raises(frappe.ValidationError, match=expected):
+				add_comment(names, "hello")
+	finally:
+		frappe.local.lang = before
+		frappe.translate.clear_cache()
+	assert expected != "Pick the opportunities as a list of their names."
+	assert _stored(deal.name).sales_stage == "Prospecting"

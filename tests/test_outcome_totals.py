@@ -410,3 +410,38 @@ def test_import_and_its_undo_keep_it_in_step(cleanup):  # noqa: F811
 
 def test_the_scheduler_folds_the_deltas():
 	assert "opportunity_suite.services.outcome_totals.fold" in frappe.get_hooks("scheduler_events")["all"]
+
+
+def test_without_the_viewer_keys_a_shared_deal_assigned_to_nobody_counts(private, team):  # noqa: F811
+	"""Read by the team condition (the viewer keys not made yet), a deal shared with a private team lead,
+	made outside their team and assigned to nobody, counts once for them, as the report's query counts it:
+	on such a deal the team condition is NULL (its `assigned_to` is), not false."""
+	doc = as_user(team.other, make_opportunity, amount=100, sales_stage="Closed Won")
+	month = get_first_day(add_months(today(), -2))
+	frappe.db.sql(
+		"update `tabOpportunity` set owner = %s, assigned_to = null, _assign = null, closed_on = %s"
+		" where name = %s",
+		(team.other, add_days(month, 3), doc.name),
+	)
+	totals.refresh([doc.name])
+	ranges = [  # a whole month (its shared deals from the counted rows), and a partial one
+		{"from_date": str(month), "to_date": str(get_last_day(month))},
+		{"from_date": str(add_days(month, 2)), "to_date": str(add_days(month, 9))},
+	]
+
+	def won() -> list[int]:
+		frappe.local.flags.outcome_totals_keyed = False  # (keyed() is cached per request)
+		try:
+			return [
+				_won(as_user(team.lead, win_loss.run, {"dimension": "Assigned To", **dates})[1])
+				for dates in ranges
+			]
+		finally:
+			frappe.local.flags.outcome_totals_keyed = None
+
+	before = won()
+	frappe.share.add_docshare("Opportunity", doc.name, team.lead, read=1, flags={"ignore_share_permission": 1})
+	after = won()
+	assert after == [n + 1 for n in before]
+	with without_summaries():
+		assert won() == after

@@ -8,6 +8,7 @@ import pytest
 from opportunity_suite.services import visibility
 from opportunity_suite.services.alerts import recipients
 from tests.conversion_fixtures import as_user, make_quote
+from tests.test_conversion import clear_permission_cache  # noqa: F401
 from tests.factories import make_opportunity, make_user
 from tests.import_fixtures import cleanup, csv_bytes, new_import, prepare, run  # noqa: F401
 
@@ -216,3 +217,43 @@ def test_an_import_updates_only_the_deals_its_user_may_write(private, team, clea
 	assert frappe.db.get_value("Opportunity", own.name, "next_step") == "manager"
 	frappe.db.delete("DocShare", {"share_doctype": "Opportunity", "share_name": shared.name})
 	frappe.db.commit()
+
+
+def test_an_importer_whose_role_writes_only_their_own_deals_may_update_only_those(clear_permission_cache):  # noqa: F811
+	"""The import's write check (BatchWriter.may_write) for a role that reads every deal but writes only
+	its own (Frappe's "If Owner" write): each deal is asked of Frappe, not answered once for the batch; a
+	Sales User's role writes all they read (one look)."""
+	from frappe.permissions import add_permission
+
+	from opportunity_suite.services.importing.batch import BatchWriter
+
+	role = frappe.get_doc({"doctype": "Role", "role_name": f"OS Own Writer {frappe.generate_hash(length=6)}"}).insert()
+	add_permission("Opportunity", role.name)  # read (copies the DocType's own rules first)
+	frappe.db.set_value(
+		"Custom DocPerm", {"parent": "Opportunity", "role": role.name, "if_owner": 0}, "create", 1
+	)
+	frappe.get_doc(
+		{
+			"doctype": "Custom DocPerm",
+			"parent": "Opportunity",
+			"parenttype": "DocType",
+			"parentfield": "permissions",
+			"role": role.name,
+			"permlevel": 0,
+			"if_owner": 1,
+			"read": 1,
+			"write": 1,
+		}
+	).insert()
+	frappe.clear_cache(doctype="Opportunity")
+	writer = make_user(role.name)
+	own = as_user(writer, make_opportunity)
+	theirs = make_opportunity()
+
+	def may_write(user: str) -> dict:
+		batch = BatchWriter(frappe._dict(user=user), [])
+		return {name: batch.may_write(name) for name in (own.name, theirs.name)}
+
+	assert frappe.has_permission("Opportunity", "read", doc=theirs.name, user=writer)
+	assert may_write(writer) == {own.name: True, theirs.name: False}
+	assert may_write(make_user("Sales User")) == {own.name: True, theirs.name: True}

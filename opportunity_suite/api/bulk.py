@@ -2,6 +2,7 @@
 a Lost stage)."""
 
 import frappe
+from frappe import _
 
 from opportunity_suite.services.comments import add_comment_to_many
 from opportunity_suite.services.mark_lost import mark_many_as_lost
@@ -14,11 +15,7 @@ def add_comment(names: list[str] | str, comment: str) -> dict:
 	`names` is a list, or its JSON text (the desk's frappe.call sends arrays as JSON).
 	Answers {"added": n, "skipped": [{"name": ..., "reason": ...}]}."""
 	frappe.has_permission("Opportunity", "read", throw=True)
-	if isinstance(names, str):
-		names = frappe.parse_json(names)
-	if not isinstance(names, list):
-		raise frappe.ValidationError("names must be a list of opportunity names")
-	return add_comment_to_many(names, comment)
+	return add_comment_to_many(_names(names), comment)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -31,8 +28,16 @@ def mark_as_lost(
 	`names` is a list, or its JSON text. Answers {"saved": [names], "failed": [{"name": ..., "reason": ...}]}:
 	a deal the user may not change, or that its validation refuses, is reported and the others saved."""
 	frappe.has_permission("Opportunity", "write", throw=True)
+	return mark_many_as_lost(_names(names), sales_stage, loss_reason, lost_reason)
+
+
+def _names(names: list[str] | str) -> list[str]:
+	"""The selected names: a list, or its JSON text (the desk's frappe.call sends arrays as JSON)."""
 	if isinstance(names, str):
-		names = frappe.parse_json(names)
-	if not isinstance(names, list):
-		raise frappe.ValidationError("names must be a list of opportunity names")
-	return mark_many_as_lost(names, sales_stage, loss_reason, lost_reason)
+		try:
+			names = frappe.parse_json(names)
+		except ValueError:
+			names = None
+	if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+		frappe.throw(_("Pick the opportunities as a list of their names."), exc=frappe.ValidationError)
+	return names

@@ -27,14 +27,7 @@ EQUAL_FIELDS = ("owner", "assigned_to", "lead_source")
 
 def number_card(doc: dict, filters, to_date=None) -> float | None:
 	"""The card's value as Frappe's `number_card.get_result` gives it, or None when the summary can't say."""
-	function, field = doc.get("function"), doc.get("aggregate_function_based_on")
-	if (
-		to_date
-		or doc.get("document_type") != DOCTYPE
-		or doc.get("parent_document_type")
-		or (doc.get("type") or "Document Type") != "Document Type"
-		or not (function == "Count" or (function == "Sum" and field == "base_amount"))
-	):
+	if not totals.answerable_card(doc, to_date, sums=("base_amount",)):
 		return None
 	parsed = _parse(filters)
 	if parsed is None or not outcome_totals.ready():
@@ -70,7 +63,7 @@ def number_card(doc: dict, filters, to_date=None) -> float | None:
 	deals, amount = frappe.db.sql(
 		f"select sum(p.deals), sum(p.amount) from ({' union all '.join(parts)}) p", values
 	)[0]
-	return flt(deals) if function == "Count" else flt(amount)
+	return flt(deals) if doc.get("function") == "Count" else flt(amount)
 
 
 def _parse(filters) -> tuple[tuple, tuple, dict] | None:

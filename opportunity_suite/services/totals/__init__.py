@@ -55,6 +55,7 @@ from opportunity_suite.services.totals.keeping import (
 )
 from opportunity_suite.services.totals.reading import (
 	Scope,
+	answerable_card,
 	assigned_to_count,
 	column_totals,
 	count,
@@ -73,6 +74,7 @@ __all__ = [
 	"TOTALS",
 	"Scope",
 	"after_insert",
+	"answerable_card",
 	"assigned_to_count",
 	"check",
 	"column_totals",

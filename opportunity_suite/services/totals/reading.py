@@ -366,24 +366,31 @@ def assigned_to_count(filters) -> list[frappe._dict] | None:
 	return data[0:50]
 
 
+def answerable_card(doc: dict, to_date, sums: tuple, average: bool = False) -> bool:
+	"""Is the number card one a summary may answer: a Document Type card on Opportunity without a `to_date`
+	that counts, sums one of the fields `sums` (or, `average`, averages the base amount)?"""
+	function, field = doc.get("function"), doc.get("aggregate_function_based_on")
+	return bool(
+		not to_date
+		and doc.get("document_type") == DOCTYPE
+		and not doc.get("parent_document_type")
+		and (doc.get("type") or "Document Type") == "Document Type"
+		and (
+			function == "Count"
+			or (function == "Sum" and field in sums)
+			or (average and function == "Average" and field == "base_amount")
+		)
+	)
+
+
 def number_card(doc: dict, filters, to_date=None) -> float | None:
 	"""A Document Type number card on Opportunity: Count, Sum of a base amount, or Average of the base
 	amount; None when the summary can't say (another function or field, a `to_date`, other filters)."""
 	from frappe.utils import flt
 
-	function, field = doc.get("function"), doc.get("aggregate_function_based_on")
-	if (
-		to_date
-		or doc.get("document_type") != DOCTYPE
-		or doc.get("parent_document_type")
-		or (doc.get("type") or "Document Type") != "Document Type"
-		or not (
-			function == "Count"
-			or (function == "Sum" and field in AMOUNTS)
-			or (function == "Average" and field == "base_amount")
-		)
-	):
+	if not answerable_card(doc, to_date, sums=AMOUNTS, average=True):
 		return None
+	function, field = doc.get("function"), doc.get("aggregate_function_based_on")
 	scope, parsed = read_scope(), parse_filters(filters)
 	if scope is None or parsed is None:
 		return None
