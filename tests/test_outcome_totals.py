@@ -440,7 +440,9 @@ def test_without_the_viewer_keys_a_shared_deal_assigned_to_nobody_counts(private
 			frappe.local.flags.outcome_totals_keyed = None
 
 	before = won()
-	frappe.share.add_docshare("Opportunity", doc.name, team.lead, read=1, flags={"ignore_share_permission": 1})
+	frappe.share.add_docshare(
+		"Opportunity", doc.name, team.lead, read=1, flags={"ignore_share_permission": 1}
+	)
 	after = won()
 	assert after == [n + 1 for n in before]
 	with without_summaries():

@@ -8,9 +8,9 @@ import pytest
 from opportunity_suite.services import visibility
 from opportunity_suite.services.alerts import recipients
 from tests.conversion_fixtures import as_user, make_quote
-from tests.test_conversion import clear_permission_cache  # noqa: F401
 from tests.factories import make_opportunity, make_user
 from tests.import_fixtures import cleanup, csv_bytes, new_import, prepare, run  # noqa: F401
+from tests.test_conversion import clear_permission_cache  # noqa: F401
 
 
 @pytest.fixture
@@ -227,7 +227,9 @@ def test_an_importer_whose_role_writes_only_their_own_deals_may_update_only_thos
 
 	from opportunity_suite.services.importing.batch import BatchWriter
 
-	role = frappe.get_doc({"doctype": "Role", "role_name": f"OS Own Writer {frappe.generate_hash(length=6)}"}).insert()
+	role = frappe.get_doc(
+		{"doctype": "Role", "role_name": f"OS Own Writer {frappe.generate_hash(length=6)}"}
+	).insert()
 	add_permission("Opportunity", role.name)  # read (copies the DocType's own rules first)
 	frappe.db.set_value(
 		"Custom DocPerm", {"parent": "Opportunity", "role": role.name, "if_owner": 0}, "create", 1
