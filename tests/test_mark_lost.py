@@ -136,7 +136,8 @@ def test_names_that_are_not_a_list_of_names_get_a_translated_error():
 	nothing changed."""
 	from opportunity_suite.api.bulk import add_comment
 
-	deal = make_opportunity(amount=10)
+	seller = make_user("Sales User")  # (one role: allowed to edit in bulk, so the names are what is refused)
+	deal = as_user(seller, make_opportunity, amount=10)
 	before = frappe.local.lang
 	frappe.local.lang = "zh"
 	frappe.translate.clear_cache()
@@ -146,9 +147,9 @@ def test_names_that_are_not_a_list_of_names_get_a_translated_error():
 		for names in ("not json", f'{{"name": "{deal.name}"}}', "[1, 2]", deal.name):
 			frappe.clear_messages()
 			with pytest.raises(frappe.ValidationError, match=expected):
-				mark_as_lost(names, "Closed Lost", "Price")
+				as_user(seller, mark_as_lost, names, "Closed Lost", "Price")
 			with pytest.raises(frappe.ValidationError, match=expected):
-				add_comment(names, "hello")
+				as_user(seller, add_comment, names, "hello")
 	finally:
 		frappe.local.lang = before
 		frappe.translate.clear_cache()

@@ -58,7 +58,7 @@ def number_card(doc: dict, filters, to_date=None) -> float | None:
 		"select count(*), sum(o.base_amount) from `tabOpportunity` o where o.status in %(statuses)s "
 		"and o.closed_on between %(from_day)s and %(to_day)s"
 		+ (f" and {mine}" if mine else "")
-		+ f" and {scope.shared()} and not ifnull({scope.team('o')}, 0)"
+		+ f" and {scope.shared()} and {scope.outside_team('o')}"
 	)
 	deals, amount = frappe.db.sql(
 		f"select sum(p.deals), sum(p.amount) from ({' union all '.join(parts)}) p", values

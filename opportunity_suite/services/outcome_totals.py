@@ -620,8 +620,7 @@ def _counted_groups(filters, days: list[tuple], scope, shared: bool, keys: tuple
 		team = scope.team("r")
 		share = visibility.shared_condition(DOCTYPE, scope.user, "`r`").replace("%", "%%")
 		if keys is None:
-			# (`ifnull`: the team condition is NULL, not false, on a deal assigned to nobody)
-			conditions.append(f"{share} and not ifnull({team}, 0)" if shared else f"({team} or {share})")
+			conditions.append(f"{share} and {scope.outside_team('r')}" if shared else f"({team} or {share})")
 		else:
 			values["keys"] = keys
 			conditions.append(f"{share} and not ({_keyed('r', keys)})" if shared else _keyed("r", keys))

@@ -36,6 +36,11 @@ class Scope:
 	def team(self, alias: str) -> str:
 		return visibility.team_condition(self.user, f"`{alias}`").replace("%", "%%")
 
+	def outside_team(self, alias: str) -> str:
+		"""Not the team's deal. (`ifnull`: the team condition is NULL, not false, on a deal assigned to
+		nobody, and `not NULL` would drop it.)"""
+		return f"not ifnull({self.team(alias)}, 0)"
+
 	def shared(self) -> str:
 		return visibility.shared_condition(DOCTYPE, self.user, "`o`").replace("%", "%%")
 
@@ -178,7 +183,7 @@ def grouped_totals(
 		shared = (
 			f"(select {mine}, 1 as opportunities, (o.base_amount is not null) as amount_rows, "
 			"ifnull(o.base_amount, 0) as base_amount, ifnull(o.base_forecast_amount, 0) as base_forecast_amount "
-			f"from `tabOpportunity` o where {scope.shared()} and not ifnull({scope.team('o')}, 0))"
+			f"from `tabOpportunity` o where {scope.shared()} and {scope.outside_team('o')})"
 		)
 		parts.append(part(shared))
 	average_sql = (
