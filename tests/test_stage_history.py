@@ -215,6 +215,12 @@ def test_import_batch_inserts_rows_for_new_and_overwritten_deals(cleanup):
 	assert (changed.old_amount, changed.new_amount) == (100, 700)
 	assert changed.days_in_previous_stage == pytest.approx(4, abs=0.01)
 	assert getdate(frappe.db.get_value("Opportunity", existing.name, "stage_since")) == getdate(today())
+	# keyed as the deals are stored (written with the rows, not updated after) and the keys recorded
+	from opportunity_suite.services import stage_viewers
+
+	stored = frappe.db.get_value("Opportunity", new.name, ["owner", "assigned_to", "_assign"])
+	assert made.viewer_key == stage_viewers.key_of(*stored)
+	assert stage_viewers.out_of_step([new.name, existing.name]) == 0
 
 
 def test_backfill_rebuilds_the_history_from_version_rows():

@@ -439,6 +439,26 @@ def test_the_viewer_keys_follow_every_write_of_a_deal():
 	assert stage_viewers.out_of_step([deal.name]) == 0
 
 
+_PEOPLE = st.one_of(
+	st.none(), st.text(max_size=40), st.sampled_from(["", " ", "a ", "é", "李", "😀", "x\x1fy"])
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(owner=_PEOPLE, assigned_to=_PEOPLE, assign=_PEOPLE)
+def test_a_key_worked_out_in_python_is_the_databases(owner, assigned_to, assign):
+	"""The key a writer gives the rows it inserts is the one the refresh would give them: KEY_SQL on the
+	same values, for any text (accents, CJK, emoji, trailing spaces, NULL against empty)."""
+	from opportunity_suite.services import stage_viewers
+
+	(sql,) = frappe.db.sql(
+		f"select {stage_viewers.KEY_SQL.format(o='o')} from (select %s as owner, %s as assigned_to, "
+		"%s as _assign) o",
+		(owner, assigned_to, assign),
+	)[0]
+	assert stage_viewers.key_of(owner, assigned_to, assign) == sql
+
+
 def test_a_private_reader_through_the_report_and_a_reader_narrowed_otherwise(private_pipeline):
 	"""The report as the outsider counts only the shared deal's, the shared row's and no deal's stays; a
 	User Permission on top of the visibility is not the visible path's to answer (Frappe's own query)."""

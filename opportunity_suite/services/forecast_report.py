@@ -19,10 +19,10 @@ from frappe.model.db_query import DatabaseQuery
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Extract, IfNull, Sum
 from frappe.query_builder.utils import PseudoColumn
-from frappe.utils import add_days, add_months, get_first_day, getdate, today
+from frappe.utils import add_days, add_months, flt, get_first_day, getdate, today
 from pypika.enums import DatePart
 
-from opportunity_suite.services.forecast import get_settings
+from opportunity_suite.services.forecast import currency_precision, get_settings
 from opportunity_suite.services.forecast_categories import CATEGORIES, check_category
 from opportunity_suite.services.visibility import team_of
 
@@ -297,6 +297,10 @@ def totals_by_period(rows: list[dict], filters) -> "OrderedDict[str, list[float]
 		pair = totals.setdefault(row["period"], [0.0, 0.0])
 		pair[0] += row["base_amount"]
 		pair[1] += row["base_forecast_amount"]
+	# a sum of currency values in the currency's precision: the same total whichever order the rows came in
+	precision = currency_precision()
+	for pair in totals.values():
+		pair[:] = [flt(pair[0], precision), flt(pair[1], precision)]
 	return totals
 
 
@@ -328,14 +332,14 @@ def summary(rows: list[dict], currency: str) -> list[dict]:
 		},
 		{
 			"label": _("Pipeline"),
-			"value": sum(r["base_amount"] for r in rows),
+			"value": flt(sum(r["base_amount"] for r in rows), currency_precision()),
 			"datatype": "Currency",
 			"currency": currency,
 			"indicator": "Blue",
 		},
 		{
 			"label": _("Weighted Pipeline"),
-			"value": sum(r["base_forecast_amount"] for r in rows),
+			"value": flt(sum(r["base_forecast_amount"] for r in rows), currency_precision()),
 			"datatype": "Currency",
 			"currency": currency,
 			"indicator": "Green",

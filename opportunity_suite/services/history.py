@@ -19,6 +19,8 @@ import frappe
 from frappe.utils import cstr, flt, get_datetime, getdate, now_datetime
 from pypika.terms import ExistsCriterion
 
+from opportunity_suite.services import stage_viewers
+
 DOCTYPE = "Opportunity Stage History"
 OPPORTUNITY = "Opportunity"
 # the deal's fields whose changes are recorded; forecast_category only where the field exists
@@ -49,6 +51,7 @@ ROW_FIELDS = (
 	"new_expected_close_date",
 	"old_forecast_category",
 	"new_forecast_category",
+	"viewer_key",
 )
 SECONDS_PER_DAY = 86400
 
@@ -124,19 +127,25 @@ def history_row(before, after, when, user: str, via: str = "Save", fields=None) 
 		"new_expected_close_date": _date(after.get("expected_close_date")),
 		"old_forecast_category": old.get("forecast_category") if has_category else None,
 		"new_forecast_category": after.get("forecast_category") if has_category else None,
+		# who reads it: the deal's key as given (services/stage_viewers.py), checked by the refresh after
+		"viewer_key": stage_viewers.key_of(after.get("owner"), after.get("assigned_to"), after.get("_assign"))
+		if after.get("name")
+		else None,
 	}
 
 
-def insert_history(rows: list[dict]):
-	"""History rows in multi-row INSERTs (the importer's writer; values escaped as the driver does)."""
-	from opportunity_suite.services import stage_stays, stage_viewers
+def insert_history(rows: list[dict], refresh_viewers: bool = True):
+	"""History rows in multi-row INSERTs (the importer's writer; values escaped as the driver does).
+	`refresh_viewers` False: the caller refreshes the same deals' viewer keys next (`totals.refresh`)."""
+	from opportunity_suite.services import stage_stays
 	from opportunity_suite.services.importing.writer import insert_rows
 
 	rows = [r for r in rows if r]
 	if rows:
 		insert_rows(DOCTYPE, list(ROW_FIELDS), [[r[f] for f in ROW_FIELDS] for r in rows])
 		stage_stays.add_rows(rows)  # the Time in Stage summary, in the same transaction
-		stage_viewers.refresh([r["opportunity"] for r in rows])  # and who may read them
+		if refresh_viewers:  # who may read them: their keys checked against the deals as stored
+			stage_viewers.refresh([r["opportunity"] for r in rows])
 
 
 def record_save(doc):

@@ -16,8 +16,10 @@ trailing spaces is found too). Rows of no deal and rows of a deal that no longer
 Kept in step where the pre-aggregated totals are (services/totals/): every path that changes a deal's
 owner, Assigned To or `_assign` (a save, an import, a to-do's change that makes Frappe rewrite `_assign`, a
 rename, a delete, and code writing deals with raw SQL) calls `totals.refresh…`, which calls `refresh…` here;
-`history.insert_history` keys the rows it writes. A User renamed by Frappe's rename rewrites `owner` and
+`history.insert_history` keys the rows it writes (`key_of`, from the deal it was given) and refreshes them. A User renamed by Frappe's rename rewrites `owner` and
 `assigned_to` in SQL past every hook: `rebuild()` (the migrate patch) recounts every key, as for the totals."""
+
+import hashlib
 
 import frappe
 
@@ -34,6 +36,12 @@ KEY_SQL = (
 
 def _key(alias: str = "o") -> str:
 	return KEY_SQL.format(o=alias)
+
+
+def key_of(owner: str | None, assigned_to: str | None, assign: str | None) -> str:
+	"""KEY_SQL of a deal with these values, worked out here (a writer keying the history rows it inserts):
+	MariaDB's MD5 hashes the values' utf8mb4 bytes, which are their UTF-8."""
+	return hashlib.md5("\x1f".join(v or "" for v in (owner, assigned_to, assign)).encode()).hexdigest()
 
 
 def ensure_table():
@@ -120,12 +128,16 @@ def record_keys(people_of: dict[str, list]):
 
 
 def refresh(names: list[str]):
-	"""Key the history of these deals as they are stored now (saved, reassigned, deleted, renamed)."""
+	"""Key the history of these deals as they are stored now (saved, reassigned, deleted, renamed), and
+	record every key they have (a row inserted keyed already, `history.insert_history`, is rekeyed by
+	nobody: its key is recorded here)."""
 	names = list(dict.fromkeys(n for n in names or [] if n))
 	if not names or not ready():
 		return
 	for start in range(0, len(names), 1000):
-		_refresh_where("h.opportunity IN %(names)s", {"names": tuple(names[start : start + 1000])})
+		_refresh_where(
+			"h.opportunity IN %(names)s", {"names": tuple(names[start : start + 1000])}, every_key=True
+		)
 
 
 def refresh_range(after: str, last: str):

@@ -137,7 +137,7 @@ class BatchWriter(VCardContacts, LinkResolver, DuplicatePolicy):
 	def write_history(self):
 		"""The batch's stage history rows in one multi-row INSERT, and the stale flags of the deals it
 		updated (a new deal's were set before its INSERT: `insert_new`)."""
-		insert_history(self.history)
+		insert_history(self.history, refresh_viewers=False)  # totals.refresh keys them, the same deals
 		# the pre-aggregated totals, a statement or two per batch (services/totals/), before the stale flags
 		totals.refresh([doc.name for doc, new, _image in self.result.written if new], new=True)
 		totals.refresh([doc.name for doc, new, _image in self.result.written if not new])

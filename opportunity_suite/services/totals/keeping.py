@@ -146,20 +146,16 @@ def _sync_where(condition: str, values: dict, new: bool = False, read_todos: boo
 	elif not read_todos:  # as counted (a deal not counted yet: read)
 		todos = f"if(r.name is null, {todo_assignees('o')}, r.todo_assignees)"
 	changed = "" if new else f"and (r.name is null or {differs(todos=todos)})"
-	parts = [
-		f"select {contribution('o', '', True, todos)} from `tabOpportunity` o {counted_new} where {o} {changed}"
-	]
-	if not new:
-		parts += [
+	columns = ", ".join(f"`{n}`" for n in (*DIMENSION_NAMES, *MEASURES))
+	if not new:  # what changed: the deals as stored less as counted, before the counted rows change
+		parts = [
+			f"select {contribution('o', '', True, todos)} from `tabOpportunity` o {counted_new} "
+			f"where {o} {changed}",
 			f"select {contribution('r', '-', False)} from `{ROWS}` r "
 			f"left join `tabOpportunity` o on o.name = r.name{read} "
-			f"where {r} and (o.name is null or {differs(todos=todos)})"
+			f"where {r} and (o.name is null or {differs(todos=todos)})",
 		]
-	columns = ", ".join(f"`{n}`" for n in (*DIMENSION_NAMES, *MEASURES))
-	frappe.db.sql(
-		f"insert into `{DELTAS}` ({columns}) {grouped(' union all '.join(parts))}",
-		values,
-	)
+		frappe.db.sql(f"insert into `{DELTAS}` ({columns}) {grouped(' union all '.join(parts))}", values)
 	counted = ", ".join(f"`{n}`" for n in (*DIMENSION_NAMES, *AMOUNTS))
 	update = ", ".join(f"`{n}` = values(`{n}`)" for n in (*DIMENSION_NAMES, *AMOUNTS))
 	frappe.db.sql(
@@ -169,6 +165,10 @@ def _sync_where(condition: str, values: dict, new: bool = False, read_todos: boo
 		on duplicate key update {update}""",
 		values,
 	)
+	if new:  # what they add: their counted rows just made, read back (narrow rows, no dimension worked out
+		# again: the same contribution the rebuild sums), instead of reading the deals a second time
+		parts = f"select {contribution('r', '', False)} from `{ROWS}` r where {r}"
+		frappe.db.sql(f"insert into `{DELTAS}` ({columns}) {grouped(parts)}", values)
 	if not new and "names" not in values:  # a range: counted rows of deals gone from it
 		frappe.db.sql(
 			f"""delete r from `{ROWS}` r left join `tabOpportunity` o on o.name = r.name
