@@ -138,9 +138,13 @@ def _sync_where(condition: str, values: dict, new: bool = False, read_todos: boo
 	counted_new = "" if new else f"left join `{ROWS}` r on r.name = o.name"
 	todos, read = None, ""
 	if "todo_assignees" in values:  # read by _sync
+		# a derived table MariaDB materializes (the LIMIT keeps it from being merged into the join) and
+		# gives a key on `name`: a lookup per deal, where a JSON_TABLE joined as such has no index and is
+		# scanned whole for each deal (0.5 s for a batch of 2,500 deals against 0.07 s)
 		read = (
-			" left join json_table(%(todo_assignees)s, '$[*]' columns (name varchar(140) path '$[0]', "
-			"todos text path '$[1]')) ta on ta.name = o.name"
+			" left join (select * from json_table(%(todo_assignees)s, '$[*]' columns ("
+			"name varchar(140) path '$[0]', todos text path '$[1]')) j limit 18446744073709551615) ta "
+			"on ta.name = o.name"
 		)
 		counted_new, todos = counted_new + read, "ta.todos"
 	elif not read_todos:  # as counted (a deal not counted yet: read)
