@@ -300,7 +300,11 @@ class ImportRun(ColumnValues):
 		try:
 			result = BatchWriter(self, rows).write(parsed)
 		except Exception:
-			# one bad row must not cost the batch: redo it row by row, each under a savepoint
+			# one bad row must not cost the batch: redo it row by row, each under a savepoint (20x slower:
+			# the log says why, for whoever wonders why an import slowed down)
+			frappe.logger("opportunity_suite").warning(
+				f"import {self.name}: batch {batch_no} written row by row", exc_info=True
+			)
 			frappe.db.rollback()
 			if self.search_writer:  # the batch's search rows queued so far must not overwrite the rows'
 				self.search_writer.drain()
