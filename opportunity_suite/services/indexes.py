@@ -129,8 +129,9 @@ def drop_indexes():
 #
 # The one index holding a forecast column is the list's sort by Forecast Amount (the field's `search_index`,
 # named after the field by Frappe). A recompute that rewrites most forecasts moves every row's entry in it:
-# at a million rows the plain UPDATE of the two columns took 12.6 s with it and 3.6 s without, and making
-# it again afterwards 1.4 s (bench/recompute.py). So a big run drops it and makes it again when done
+# at a million rows the plain UPDATE of the two columns took 14.6 s with it and 4.2 s without, and making
+# it again afterwards 1.3 s; the recompute 20 s with it, 12 s without it, remaking included
+# (bench/recompute.py). So a big run drops it and makes it again when done
 # (`without_forecast_index`); the list sorted by Forecast Amount sorts in memory meanwhile (~1 s).
 
 FORECAST_FIELDS = ("forecast_amount", "base_forecast_amount")

@@ -39,7 +39,7 @@ RECOMPUTE_BATCH_SIZE = 5000
 # a batch computed in the database costs little per row: larger batches, fewer commits and checkpoints
 SQL_BATCH_SIZE = 50000
 # a run with this many rows to go rewrites the forecasts without their index, made again after (at a
-# million rows 10.1 s + 1.4 s against 20.7 s: bench/recompute.py); below it the index is kept
+# million rows 12 s in all against 20 s keeping it: bench/recompute.py); below it the index is kept
 BULK_FROM = 200_000
 MAX_DEADLOCK_RETRIES = 5
 STALL_AFTER_SECONDS = 120
