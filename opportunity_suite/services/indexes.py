@@ -147,8 +147,7 @@ def forecast_search_indexes(doctype: str = "Opportunity") -> list[str]:
 def _ddl(statement: str) -> bool:
 	"""Run DDL that waits at most DDL_LOCK_WAIT seconds for the table's metadata lock: an ALTER waiting
 	behind a long transaction (an import's batch) would make every later query on the table queue behind
-	it. False when it gave up (nothing changed)."""
-	frappe.db.commit()
+	it. False when it gave up (nothing changed). Commits (`sql_ddl`)."""
 	frappe.db.sql(f"set session lock_wait_timeout = {int(DDL_LOCK_WAIT)}")
 	try:
 		frappe.db.sql_ddl(statement)

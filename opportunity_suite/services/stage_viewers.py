@@ -16,8 +16,10 @@ trailing spaces is found too). Rows of no deal and rows of a deal that no longer
 Kept in step where the pre-aggregated totals are (services/totals/): every path that changes a deal's
 owner, Assigned To or `_assign` (a save, an import, a to-do's change that makes Frappe rewrite `_assign`, a
 rename, a delete, and code writing deals with raw SQL) calls `totals.refresh…`, which calls `refresh…` here;
-`history.insert_history` keys the rows it writes (`key_of`, from the deal it was given) and refreshes them. A User renamed by Frappe's rename rewrites `owner` and
-`assigned_to` in SQL past every hook: `rebuild()` (the migrate patch) recounts every key, as for the totals."""
+`history.insert_history` keys the rows it writes (`key_of`, from the deal it was given), and it or its
+caller (the import, through `totals.refresh`) refreshes them. A User renamed by Frappe's rename rewrites
+`owner` and `assigned_to` in SQL past every hook: `rebuild()` (the migrate patch) recounts every key, as
+for the totals."""
 
 import hashlib
 
