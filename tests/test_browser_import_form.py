@@ -222,14 +222,21 @@ def test_a_multi_card_vcard_through_the_form(desk, worker, vcard_file, cleanup):
 		if row.is_visible():
 			break
 	assert row.is_visible()
-	_edit_cell(row, "select", "fieldname").select_option(label="Sales Stage")
-	value = _edit_cell(row, "input", "value")
-	value.fill("Qualification")
-	value.press("Tab")
-	desk.wait_for_function(
+	given = (
 		"() => (cur_frm.doc.default_values || []).some((d) => d.fieldname === 'sales_stage'"
 		" && d.value === 'Qualification')"
 	)
+	for _attempt in range(3):  # as _choose: a redraw of the row may swallow what was given; give it again
+		_edit_cell(row, "select", "fieldname").select_option(label="Sales Stage")
+		value = _edit_cell(row, "input", "value")
+		value.fill("Qualification")
+		value.press("Tab")
+		try:
+			desk.wait_for_function(given, timeout=5000)
+			break
+		except Exception:
+			continue
+	desk.wait_for_function(given)
 
 	preview = _preview(desk)  # saves the form first
 	screenshot(desk, "import_form_vcard_preview")
