@@ -84,19 +84,28 @@ def _edit_cell(row, tag: str, fieldname: str):
 	raise AssertionError(f"the {fieldname} cell did not open")
 
 
-def _choose(desk, row, header: str, label: str, fieldname: str):
-	"""The column's field chosen by its label, until the form holds its fieldname. The model is set
-	asynchronously and the row is redrawn after it; a choice made on the old row while it is replaced is
-	lost (a person sees the old label and picks again), so the cell is taken afresh and chosen again."""
-	stored = "([h, f]) => cur_frm.doc.columns.find((c) => c.header === h).fieldname === f"
+def _until_stored(desk, give, stored: str, arg=None):
+	"""`give()` a value in a table row until the form holds it (`stored`, a JS condition). The model is set
+	asynchronously and the row is redrawn after it; what is given on the old row while it is replaced is lost
+	(a person sees the old value still there and gives it again), so it is given again, at most 3 times."""
 	for _attempt in range(3):
-		_edit_cell(row, "select", "fieldname").select_option(label=label)
+		give()
 		try:
-			desk.wait_for_function(stored, arg=[header, fieldname], timeout=5000)
+			desk.wait_for_function(stored, arg=arg, timeout=5000)
 			return
 		except Exception:
 			continue
-	desk.wait_for_function(stored, arg=[header, fieldname])
+	desk.wait_for_function(stored, arg=arg)
+
+
+def _choose(desk, row, header: str, label: str, fieldname: str):
+	"""The column's field chosen by its label (the cell taken afresh each time), until the form holds it."""
+	_until_stored(
+		desk,
+		lambda: _edit_cell(row, "select", "fieldname").select_option(label=label),
+		"([h, f]) => cur_frm.doc.columns.find((c) => c.header === h).fieldname === f",
+		[header, fieldname],
+	)
 
 
 def _preview(desk) -> list[dict]:
@@ -222,21 +231,19 @@ def test_a_multi_card_vcard_through_the_form(desk, worker, vcard_file, cleanup):
 		if row.is_visible():
 			break
 	assert row.is_visible()
-	given = (
-		"() => (cur_frm.doc.default_values || []).some((d) => d.fieldname === 'sales_stage'"
-		" && d.value === 'Qualification')"
-	)
-	for _attempt in range(3):  # as _choose: a redraw of the row may swallow what was given; give it again
+
+	def give_default():
 		_edit_cell(row, "select", "fieldname").select_option(label="Sales Stage")
 		value = _edit_cell(row, "input", "value")
 		value.fill("Qualification")
 		value.press("Tab")
-		try:
-			desk.wait_for_function(given, timeout=5000)
-			break
-		except Exception:
-			continue
-	desk.wait_for_function(given)
+
+	_until_stored(
+		desk,
+		give_default,
+		"() => (cur_frm.doc.default_values || []).some((d) => d.fieldname === 'sales_stage'"
+		" && d.value === 'Qualification')",
+	)
 
 	preview = _preview(desk)  # saves the form first
 	screenshot(desk, "import_form_vcard_preview")
