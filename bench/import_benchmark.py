@@ -128,7 +128,11 @@ def _drain(queue_name: str, limit: float = 900):
 	while (queue.count or queue.started_job_registry.count) and time.monotonic() < deadline:
 		waited = True
 		time.sleep(0.2)
-	if waited:
+	if queue.count or queue.started_job_registry.count:
+		print(
+			f"(jobs others queued on {queue_name} still run after {limit:.0f} s: they count too)", flush=True
+		)
+	elif waited:
 		print(f"(waited for the jobs already queued on {queue_name} to run first)", flush=True)
 
 
